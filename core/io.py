@@ -1,0 +1,200 @@
+"""Images, kernels and masks in and out: PNG/JPEG/BMP/GIF (imageio), TIFF (tifffile), .npy, .mat.
+
+Images come in as float32 tensors of shape (1, C, H, W) with values in [0, 1]: 8-bit and 16-bit
+integers are scaled by their maximum, floats are kept as they are (and must be finite), alpha
+channels are dropped, palette images are expanded. Every problem raises :class:`InputError` with a
+one-line message fit for a user.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .fileio import atomic_write
+
+Tensor = torch.Tensor
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".npy", ".mat")
+MAX_PIXELS = 64_000_000  # refuse more than 64 Mpx per channel outright (≈ 8000 × 8000)
+
+
+class InputError(ValueError):
+    """A user-supplied file or value is unusable; the message says why in one line."""
+
+
+def resources_dir() -> Path:
+    """The bundled resources/ folder (sample images, kernels, weights)."""
+    return Path(__file__).resolve().parents[1] / "resources"
+
+
+def _read_array(path: Path) -> np.ndarray:
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    if suffix == ".mat":
+        from scipy.io import loadmat
+
+        data = loadmat(path)
+        arrays = [v for k, v in data.items() if not k.startswith("__") and isinstance(v, np.ndarray)]
+        arrays = [a for a in arrays if a.ndim in (2, 3) and a.size > 1]
+        if not arrays:
+            raise InputError(f"{path.name}: no 2-D array found in the .mat file")
+        return max(arrays, key=lambda a: a.size)
+    if suffix in (".tif", ".tiff"):
+        import tifffile
+
+        return tifffile.imread(path)
+    import imageio.v3 as iio
+
+    return iio.imread(path)
+
+
+def read_array(path: str | Path) -> np.ndarray:
+    """Read a file into a numpy array; any failure becomes an :class:`InputError`."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"file not found: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name} is empty")
+    try:
+        return np.asarray(_read_array(path))
+    except InputError:
+        raise
+    except MemoryError as exc:
+        raise InputError(f"{path.name} is too large to load into memory") from exc
+    except Exception as exc:  # each reader has its own exception zoo
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot read {path.name}: {text[:160]}") from exc
+
+
+def to_unit_range(arr: np.ndarray, name: str = "image") -> np.ndarray:
+    """Integers scaled to [0, 1] by their type's maximum; floats checked finite; returns float32."""
+    if arr.dtype == bool:
+        return arr.astype(np.float32)
+    if np.issubdtype(arr.dtype, np.integer):
+        info = np.iinfo(arr.dtype)
+        top = 255.0 if info.max <= 255 else (65535.0 if info.max <= 65535 else float(arr.max() or 1))
+        return (arr.astype(np.float64) / top).clip(0, None).astype(np.float32)
+    if np.iscomplexobj(arr):
+        arr = np.abs(arr)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise InputError(f"{name}: unsupported data type {arr.dtype}")
+    if not np.isfinite(arr).all():
+        raise InputError(f"{name} contains NaN or infinite values")
+    return arr.astype(np.float32)
+
+
+def image_to_tensor(arr: np.ndarray, name: str = "image", grayscale: bool | None = None) -> Tensor:
+    """(H, W), (H, W, C) or (C, H, W) array → (1, C, H, W) float32 tensor; alpha dropped."""
+    arr = np.squeeze(arr)
+    if arr.ndim == 3 and arr.shape[0] in (1, 2, 3, 4) and arr.shape[-1] not in (1, 2, 3, 4):
+        arr = np.moveaxis(arr, 0, -1)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3:
+        raise InputError(f"{name}: expected a 2-D image, got an array of shape {arr.shape}")
+    if arr.shape[-1] in (2, 4):  # grey+alpha, RGBA: drop alpha
+        arr = arr[..., :-1]
+    if arr.shape[-1] not in (1, 3):
+        raise InputError(f"{name}: {arr.shape[-1]} channels (expected 1, 3 or with alpha)")
+    h, w = arr.shape[:2]
+    if h < 8 or w < 8:
+        raise InputError(f"{name} is {h}×{w} pixels; at least 8×8 is needed")
+    if h * w > MAX_PIXELS:
+        raise InputError(f"{name} is {h}×{w} pixels, over the {MAX_PIXELS // 1_000_000} Mpx limit")
+    arr = to_unit_range(arr, name)
+    if grayscale and arr.shape[-1] == 3:
+        arr = arr @ np.array([0.2989, 0.587, 0.114], dtype=np.float32)
+        arr = arr[..., None]
+    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(arr, -1, 0)[None]))
+
+
+def load_image(path: str | Path, grayscale: bool | None = None) -> Tensor:
+    """Read an image file as a (1, C, H, W) float32 tensor in [0, 1]."""
+    path = Path(path)
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        known = ", ".join(IMAGE_SUFFIXES)
+        raise InputError(f"{path.name}: unsupported file type (use one of {known})")
+    return image_to_tensor(read_array(path), path.name, grayscale)
+
+
+def tensor_to_array(x: Tensor) -> np.ndarray:
+    """(1, C, H, W) tensor → (H, W) or (H, W, C) float32 numpy array."""
+    arr = x.detach().to("cpu", torch.float32).numpy()[0]
+    return arr[0] if arr.shape[0] == 1 else np.moveaxis(arr, 0, -1)
+
+
+def save_image(path: str | Path, x: Tensor | np.ndarray, bits: int = 8) -> None:
+    """Write an image atomically: PNG/JPEG (8 or 16 bit, clipped to [0, 1]), TIFF/NPY as float32."""
+    path = Path(path)
+    arr = tensor_to_array(x) if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float32)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        atomic_write(path, lambda tmp: np.save(tmp, arr))
+        return
+    if suffix in (".tif", ".tiff"):
+        import tifffile
+
+        atomic_write(path, lambda tmp: tifffile.imwrite(tmp, arr.astype(np.float32)))
+        return
+    import imageio.v3 as iio
+
+    clipped = np.nan_to_num(arr, nan=0.0).clip(0, 1)
+    if bits == 16 and suffix == ".png":
+        data = np.round(clipped * 65535).astype(np.uint16)
+    else:
+        data = np.round(clipped * 255).astype(np.uint8)
+    atomic_write(path, lambda tmp: iio.imwrite(tmp, data, extension=suffix))
+
+
+def load_kernel(spec: str | Path, max_size: tuple[int, int] | None = None) -> np.ndarray:
+    """A blur kernel from ``gauss:SIGMA``, ``levin:N`` (bundled, N = 1…8) or a file; sum 1, odd size."""
+    from .operators import gaussian_kernel
+
+    text = str(spec)
+    if text.startswith("gauss:"):
+        try:
+            sigma = float(text.split(":", 1)[1])
+        except ValueError as exc:
+            raise InputError(f"bad kernel {text!r}: use gauss:SIGMA with SIGMA in pixels") from exc
+        if not (math.isfinite(sigma) and 0 < sigma <= 50):
+            raise InputError(f"bad kernel {text!r}: SIGMA must be in (0, 50] pixels")
+        kernel = gaussian_kernel(sigma)
+    elif text.startswith("levin:"):
+        n = text.split(":", 1)[1]
+        path = resources_dir() / "kernels" / f"levin_{n.zfill(2)}.npy"
+        if not path.is_file():
+            raise InputError(f"bad kernel {text!r}: Levin kernels are levin:1 … levin:8")
+        kernel = np.load(path)
+    else:
+        arr = read_array(Path(text))
+        if np.iscomplexobj(arr):
+            raise InputError("kernel: complex values are not a blur kernel")
+        arr = np.squeeze(arr)
+        if arr.ndim == 3:  # an RGB picture of a kernel
+            arr = arr[..., :3].mean(axis=-1)
+        kernel = arr.astype(np.float64)
+    return validate_kernel(kernel, max_size)
+
+
+def validate_kernel(kernel: np.ndarray, max_size: tuple[int, int] | None = None) -> np.ndarray:
+    """Check a kernel (finite, ≥ 0, positive sum, fits the image); normalise to sum 1, make odd."""
+    k = np.asarray(kernel, dtype=np.float64)
+    if k.ndim != 2:
+        raise InputError(f"kernel must be 2-D, got shape {k.shape}")
+    if not np.isfinite(k).all():
+        raise InputError("kernel contains NaN or infinite values")
+    if (k < 0).any():
+        raise InputError(f"kernel has negative entries (min {k.min():.3g}); a blur kernel is ≥ 0")
+    if k.sum() <= 0:
+        raise InputError("kernel sums to zero; a blur kernel must have a positive sum")
+    pad = ((0, 1 - k.shape[0] % 2), (0, 1 - k.shape[1] % 2))
+    k = np.pad(k, pad)  # even sizes get a zero row/column so the kernel has a centre pixel
+    if max_size is not None and (k.shape[0] > max_size[0] or k.shape[1] > max_size[1]):
+        raise InputError(f"kernel {k.shape[0]}×{k.shape[1]} is larger than the image {max_size}")
+    return k / k.sum()

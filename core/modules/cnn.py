@@ -1,0 +1,78 @@
+"""Trained CNN denoiser used as the learned module A_g (FFDNet / DRUNet-lite, see ``unet.py``).
+
+The shipped network is grayscale and noise-level conditional. Colour (or any multi-channel) images
+are denoised channel by channel with the same noise level. Any H, W work: the image is padded by
+reflection to a multiple of the network's total downsampling factor and cropped back. The noise
+level ``sigma`` is a standard deviation on the [0, 1] intensity scale (25/255 for the literature's
+"sigma = 25"); it is clamped to [0, 60/255] (trained on [0, 55/255]).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from core.modules.unet import FORMAT, SIGMA_MAX, LiteUNet, build_model
+
+WEIGHTS_NAME = "cnn.pt"
+
+
+def default_weights_path() -> Path:
+    """Path of the shipped default weights (resources/weights/cnn.pt)."""
+    return Path(__file__).resolve().parents[2] / "resources" / "weights" / WEIGHTS_NAME
+
+
+def load_weights(path: str | Path) -> tuple[LiteUNet, dict[str, Any]]:
+    """Load a weight file into a LiteUNet (eval mode, float32); ValueError if missing/corrupt."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"CNN denoiser weight file not found: {path}")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        meta = blob["meta"]
+        if meta.get("format") != FORMAT:
+            raise KeyError("format")
+        model = build_model(meta["arch"])
+        state = {k: v.float() for k, v in blob["state_dict"].items()}
+        model.load_state_dict(state)
+    except Exception as exc:  # any failure means an unusable file
+        msg = f"CNN denoiser weight file is corrupt or unreadable: {path} ({type(exc).__name__})"
+        raise ValueError(msg) from None
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model, meta
+
+
+class CNNDenoiser:
+    """Noise-level-conditional CNN denoiser: ``denoiser(x, sigma)`` with x of shape (1, C, H, W)."""
+
+    name = "cnn"
+
+    def __init__(self, weights: str | Path | None = None, device: str | torch.device = "cpu"):
+        self.weights = Path(weights) if weights is not None else default_weights_path()
+        self.device = torch.device(device)
+        model, meta = load_weights(self.weights)
+        self.model = model.to(self.device)
+        self.meta = meta
+        self.sigma_max = float(meta.get("sigma_range", [0.0, SIGMA_MAX])[1])
+
+    def __call__(self, x: torch.Tensor, sigma: float) -> torch.Tensor:
+        """Denoise x (1, C, H, W), nominal [0, 1], at noise level sigma (clamped to [0, 60/255])."""
+        if x.dim() != 4:
+            raise ValueError(f"expected a (1, C, H, W) tensor, got shape {tuple(x.shape)}")
+        s = min(max(float(sigma), 0.0), self.sigma_max)
+        with torch.inference_mode():
+            n, c, h, w = x.shape
+            z = x.to(self.device, torch.float32).reshape(n * c, 1, h, w)
+            m = self.model.multiple
+            ph, pw = (-h) % m, (-w) % m
+            if ph or pw:
+                mode = "reflect" if ph < h and pw < w else "replicate"
+                z = F.pad(z, (0, pw, 0, ph), mode=mode)
+            sig = torch.full((n * c,), s, device=self.device, dtype=torch.float32)
+            out = self.model(z, sig)[..., :h, :w]
+            return out.reshape(n, c, h, w).to(x.device, x.dtype)

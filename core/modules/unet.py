@@ -1,0 +1,164 @@
+"""A small noise-level-conditional U-Net denoiser (FFDNet / DRUNet-lite) and its file format.
+
+The grayscale input is folded to half resolution with ``PixelUnshuffle(2)`` and concatenated with a
+constant noise-level map; a three-scale U-Net of residual conv blocks (no BatchNorm) works there,
+and ``PixelShuffle(2)`` unfolds its output. The network predicts the noise residual:
+``denoised = noisy - net(noisy, sigma)``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+SIGMA_MAX = 60.0 / 255.0
+FORMAT = "fima-cnn-denoiser/1"
+
+
+class ResBlock(nn.Module):
+    """Residual block: x + conv(relu(conv(x)))."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the block."""
+        return x + self.conv2(F.relu(self.conv1(x), inplace=True))
+
+
+def _stage(channels: int, blocks: int) -> nn.Sequential:
+    return nn.Sequential(*[ResBlock(channels) for _ in range(blocks)])
+
+
+class LiteUNet(nn.Module):
+    """Noise-level-conditional U-Net working at half resolution (input folded by PixelUnshuffle)."""
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        channels: tuple[int, ...] = (32, 64, 128),
+        blocks: tuple[int, ...] = (2, 2, 2),
+        unshuffle: int = 2,
+    ) -> None:
+        super().__init__()
+        if len(channels) != len(blocks) or len(channels) < 1:
+            raise ValueError("channels and blocks must be non-empty and of equal length")
+        self.in_channels = in_channels
+        self.unshuffle = unshuffle
+        self.channels = tuple(channels)
+        self.blocks = tuple(blocks)
+        folded = in_channels * unshuffle * unshuffle
+        self.head = nn.Conv2d(folded + 1, channels[0], 3, padding=1)
+        self.encoders = nn.ModuleList()
+        self.downs = nn.ModuleList()
+        for i in range(len(channels) - 1):
+            self.encoders.append(_stage(channels[i], blocks[i]))
+            self.downs.append(nn.Conv2d(channels[i], channels[i + 1], 2, stride=2))
+        self.body = _stage(channels[-1], blocks[-1])
+        self.ups = nn.ModuleList()
+        self.decoders = nn.ModuleList()
+        for i in reversed(range(len(channels) - 1)):
+            self.ups.append(nn.ConvTranspose2d(channels[i + 1], channels[i], 2, stride=2))
+            self.decoders.append(_stage(channels[i], blocks[i]))
+        self.tail = nn.Conv2d(channels[0], folded, 3, padding=1)
+
+    @property
+    def multiple(self) -> int:
+        """Factor that H and W must be divisible by."""
+        return self.unshuffle * 2 ** (len(self.channels) - 1)
+
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        """Denoise x (N, C, H, W), H and W multiples of ``multiple``; sigma has shape (N,)."""
+        r = self.unshuffle
+        z = F.pixel_unshuffle(x, r) if r > 1 else x
+        n, _, h, w = z.shape
+        smap = sigma.to(z.dtype).view(n, 1, 1, 1).expand(n, 1, h, w)
+        f = self.head(torch.cat([z, smap], dim=1))
+        skips = []
+        for enc, down in zip(self.encoders, self.downs, strict=True):
+            f = enc(f)
+            skips.append(f)
+            f = down(f)
+        f = self.body(f)
+        for up, dec in zip(self.ups, self.decoders, strict=True):
+            f = up(f) + skips.pop()
+            f = dec(f)
+        noise = self.tail(f)
+        if r > 1:
+            noise = F.pixel_shuffle(noise, r)
+        return x - noise
+
+
+def count_macs(model: LiteUNet, height: int = 256, width: int = 256) -> int:
+    """Multiply-accumulate count of one forward pass on a (1, C, height, width) input."""
+    total = 0
+
+    def hook(mod: nn.Module, inp: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(mod, nn.ConvTranspose2d):
+            k = mod.kernel_size[0] * mod.kernel_size[1]
+            total += inp[0].numel() * mod.out_channels * k // mod.groups
+        elif isinstance(mod, nn.Conv2d):
+            k = mod.kernel_size[0] * mod.kernel_size[1]
+            total += out.numel() * (mod.in_channels // mod.groups) * k
+
+    handles = [
+        m.register_forward_hook(hook)
+        for m in model.modules()
+        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)
+    ]
+    try:
+        with torch.inference_mode():
+            x = torch.zeros(1, model.in_channels, height, width)
+            model(x, torch.zeros(1))
+    finally:
+        for h in handles:
+            h.remove()
+    return total
+
+
+def build_model(arch: dict[str, Any]) -> LiteUNet:
+    """Build an untrained LiteUNet from an architecture dict (as stored in the weight file)."""
+    return LiteUNet(
+        in_channels=int(arch.get("in_channels", 1)),
+        channels=tuple(int(c) for c in arch["channels"]),
+        blocks=tuple(int(b) for b in arch["blocks"]),
+        unshuffle=int(arch.get("unshuffle", 2)),
+    )
+
+
+def model_arch(model: LiteUNet) -> dict[str, Any]:
+    """Architecture hyper-parameters of a LiteUNet as a plain dict."""
+    return {
+        "class": "LiteUNet",
+        "in_channels": model.in_channels,
+        "channels": list(model.channels),
+        "blocks": list(model.blocks),
+        "unshuffle": model.unshuffle,
+        "residual": "output = input - predicted noise",
+    }
+
+
+def save_weights(model: LiteUNet, path: str | Path, info: dict[str, Any] | None = None) -> Path:
+    """Write the small inference file (fp16 state_dict + metadata) atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu", torch.float16).clone() for k, v in model.state_dict().items()}
+    meta = {
+        "format": FORMAT,
+        "arch": model_arch(model),
+        "sigma_range": [0.0, SIGMA_MAX],
+        "sigma_scale": "standard deviation on the [0, 1] intensity scale",
+        "training": dict(info or {}),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"state_dict": state, "meta": meta}, tmp)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,169 @@
+"""Session files (TOML): everything needed to replay a run — task settings, image path + SHA-256,
+module (+ file hash), variants, initial parameters and the timeline of live changes, versions.
+
+``load_session`` refuses malformed files, files from a newer format version, and images that moved
+or changed since the session was saved (their SHA-256 differs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+from .fileio import atomic_write_text
+from .io import InputError
+from .params import EDITABLE, Parameters, ParameterTimeline
+
+FORMAT_VERSION = 1
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class Session:
+    """A replayable run: task settings, solver choices, parameters and their live changes."""
+
+    task: dict
+    parameters: Parameters
+    changes: dict[int, dict[str, float]] = field(default_factory=dict)
+    variants: list[str] = field(default_factory=lambda: ["fima"])
+    iterations: int = 50
+
+    def timeline(self) -> ParameterTimeline:
+        """A fresh timeline that re-applies the recorded changes at their iterations."""
+        return ParameterTimeline(self.parameters, self.changes)
+
+    def build_options(self) -> dict:
+        """Keyword options for :func:`core.tasks.build_task` (image excluded)."""
+        skip = {"task", "image", "image_sha256", "module_sha256", "prior", "device"}
+        options = {k: v for k, v in self.task.items() if k not in skip}
+        if "prior" in self.task:
+            options["prior"] = dict(self.task["prior"])
+        return options
+
+
+def _versions() -> dict:
+    import numpy
+    import torch
+
+    from . import __version__
+
+    return {"fima_explorer": __version__, "torch": torch.__version__, "numpy": numpy.__version__}
+
+
+def session_text(session: Session) -> str:
+    """The TOML text of a session."""
+    task = {k: v for k, v in session.task.items() if v is not None}
+    image = task.get("image")
+    if image and Path(image).is_file():
+        task["image_sha256"] = sha256_file(image)
+    module = task.get("module", "")
+    if module and Path(module).is_file():
+        task["module_sha256"] = sha256_file(module)
+    data = {
+        "format_version": FORMAT_VERSION,
+        "task": task,
+        "solver": {"variants": list(session.variants), "iterations": int(session.iterations)},
+        "parameters": session.parameters.as_dict(),
+        "changes": [{"k": int(k), **v} for k, v in sorted(session.changes.items())],
+        "versions": _versions(),
+    }
+    return tomli_w.dumps(data)
+
+
+def save_session(path: str | Path, session: Session) -> None:
+    """Write a session file atomically."""
+    atomic_write_text(path, session_text(session))
+
+
+def _number(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"session: parameter {name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise InputError(f"session: parameter {name} must be finite, got {value}")
+    return value
+
+
+def parse_session(text: str, source: str = "session") -> Session:
+    """Parse and validate session TOML text (no file checks)."""
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{source} is not valid TOML: {exc}") from exc
+    version = data.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InputError(f"{source}: missing or bad format_version")
+    if version > FORMAT_VERSION:
+        raise InputError(
+            f"{source} was written by a newer FIMA Explorer (format {version}, "
+            f"this one reads {FORMAT_VERSION}); please upgrade"
+        )
+    task = data.get("task")
+    if not isinstance(task, dict) or not isinstance(task.get("task"), str):
+        raise InputError(f"{source}: missing [task] table with a task name")
+    raw = data.get("parameters", {})
+    if not isinstance(raw, dict):
+        raise InputError(f"{source}: [parameters] must be a table")
+    unknown = set(raw) - set(EDITABLE)
+    if unknown:
+        raise InputError(f"{source}: unknown parameter(s) {', '.join(sorted(unknown))}")
+    try:
+        params = Parameters(**{k: _number(k, v) for k, v in raw.items()})
+    except ValueError as exc:
+        raise InputError(f"{source}: {exc}") from exc
+    changes: dict[int, dict[str, float]] = {}
+    for entry in data.get("changes", []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("k"), int) or entry["k"] < 0:
+            raise InputError(f"{source}: each [[changes]] entry needs an iteration k ≥ 0")
+        values = {n: _number(n, v) for n, v in entry.items() if n != "k"}
+        changes.setdefault(entry["k"], {}).update(values)
+    try:
+        ParameterTimeline(params, changes)
+    except ValueError as exc:
+        raise InputError(f"{source}: bad parameter change: {exc}") from exc
+    solver = data.get("solver", {})
+    variants = solver.get("variants", ["fima"])
+    iterations = solver.get("iterations", 50)
+    if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+        raise InputError(f"{source}: solver.variants must be a list of names")
+    if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 1:
+        raise InputError(f"{source}: solver.iterations must be a positive whole number")
+    return Session(task, params, changes, variants, iterations)
+
+
+def load_session(path: str | Path, check_files: bool = True) -> Session:
+    """Read a session file; refuse it clearly if it is malformed or its image changed or moved."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"session file not found: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read session {path.name}: {exc}") from exc
+    session = parse_session(text, path.name)
+    if check_files:
+        for key in ("image", "module"):
+            target = session.task.get(key)
+            expected = session.task.get(f"{key}_sha256")
+            if not expected or not target:
+                continue
+            if not Path(target).is_file():
+                raise InputError(f"session {path.name}: the {key} file {target} has moved or is gone")
+            if sha256_file(target) != expected:
+                raise InputError(
+                    f"session {path.name}: the {key} file {target} has changed since it was saved "
+                    "(SHA-256 differs)"
+                )
+    return session

@@ -1,0 +1,125 @@
+"""Task registry and the pieces every task shares (noise, priors, device, module choice)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..io import InputError, load_image, resources_dir
+from ..modules import make_module
+from ..params import Parameters
+from ..priors import Prior, make_prior
+from ..problem import Problem
+
+Tensor = torch.Tensor
+TASKS = ("deblur", "denoise")
+
+
+@dataclass
+class TaskSetup:
+    """A ready-to-run problem with its default module and parameters, and the settings behind it."""
+
+    problem: Problem
+    module: object
+    parameters: Parameters
+    settings: dict = field(default_factory=dict)
+
+
+def task_names() -> tuple[str, ...]:
+    """Names accepted by :func:`build_task`."""
+    return TASKS
+
+
+def default_module_name() -> str:
+    """``cnn`` when the trained weights are bundled, else the classical ``tv`` denoiser."""
+    return "cnn" if (resources_dir() / "weights" / "denoiser.pt").is_file() else "tv"
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """``cuda`` when available (or asked for), else ``cpu``."""
+    if device in (None, "", "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InputError("--device cuda asked for, but no CUDA device is available")
+    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
+        raise InputError(f"unknown device {device!r}: use cpu or cuda")
+    return torch.device(device)
+
+
+def gaussian_noise(shape: tuple[int, ...], sigma: float, seed: int) -> Tensor:
+    """σ·N(0, 1) noise from a seeded CPU generator (same numbers on every device)."""
+    gen = torch.Generator().manual_seed(int(seed))
+    return sigma * torch.randn(shape, generator=gen, dtype=torch.float32)
+
+
+def load_task_image(image: str | Path | Tensor | None, sample: str, grayscale: bool | None):
+    """(tensor, path or None): the user's image, or the task's bundled sample."""
+    if isinstance(image, Tensor):
+        return image.to(torch.float32), None
+    path = Path(image) if image is not None else resources_dir() / "samples" / sample
+    return load_image(path, grayscale=grayscale), path
+
+
+def check_noise(noise: float) -> float:
+    """Validate a noise standard deviation on the [0, 1] scale."""
+    noise = float(noise)
+    if not (noise == noise and 0 <= noise <= 1):
+        raise InputError(f"noise must be a standard deviation in [0, 1], got {noise}")
+    return noise
+
+
+def make_task_prior(spec: str | dict | Prior | None, default: dict, lam: float) -> Prior:
+    """A prior from a name (``wavelet``, ``wavelet:p=0.5``, ``tv``, ``box``, ``none``) or a dict."""
+    if isinstance(spec, Prior):
+        return spec
+    if spec is None:
+        spec = dict(default)
+    elif isinstance(spec, str):
+        name, _, rest = spec.partition(":")
+        parsed: dict = {"name": name}
+        for item in filter(None, rest.split(",")):
+            key, _, value = item.partition("=")
+            try:
+                parsed[key.strip()] = float(value)
+            except ValueError as exc:
+                raise InputError(f"bad prior option {item!r} (use key=number)") from exc
+        spec = parsed
+    spec = dict(spec)
+    if spec.get("name") in ("wavelet", "tv"):
+        spec.setdefault("weight", lam)
+    if "levels" in spec:
+        spec["levels"] = int(spec["levels"])
+    if "iterations" in spec:
+        spec["iterations"] = int(spec["iterations"])
+    try:
+        return make_prior(spec)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"bad prior: {exc}") from exc
+
+
+def build_task(name: str, image=None, **options) -> TaskSetup:
+    """Build task ``name`` from an image path/tensor (None: the bundled sample) and its options."""
+    if name not in TASKS:
+        raise InputError(f"unknown task {name!r}: choose {', '.join(TASKS)}")
+    builder = importlib.import_module(f"{__package__}.{name}").build
+    accepted = set(inspect.signature(builder).parameters) - {"image"}
+    extra = sorted(set(options) - accepted)
+    if extra:
+        raise InputError(
+            f"option(s) {', '.join(extra)} do not apply to task {name} "
+            f"(it takes {', '.join(sorted(accepted))})"
+        )
+    return builder(image, **options)
+
+
+def module_for(name: str | None, device: torch.device):
+    """The module by name (None: the default), with loading problems as :class:`InputError`."""
+    name = name or default_module_name()
+    try:
+        return make_module(name, device=device), name
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc

@@ -1,0 +1,76 @@
+"""Gaussian denoising.  y = x + n,  n ~ N(0, σ_n²).
+
+Model:  Ψ(x) = ½‖x − y‖² + λ‖W x‖₁  (T = I, L = 1).  x⁰ = y.
+Module A = A_g ∘ A_f with A_f(x) = (y + ρx)/(1 + ρ) and A_g the denoiser at σ^k.
+"""
+
+from __future__ import annotations
+
+from ..fidelity import LeastSquares
+from ..operators import Identity
+from ..params import Parameters
+from ..problem import Problem
+from .base import (
+    TaskSetup,
+    check_noise,
+    gaussian_noise,
+    load_task_image,
+    make_task_prior,
+    module_for,
+    resolve_device,
+)
+
+SAMPLE = "house.png"
+
+
+def default_parameters(noise: float) -> Parameters:
+    """Defaults inside the guarantee: γ = 0.9 < 1/L = 1, 2C = 0.8 < μ = 1, σ^k ending at the noise."""
+    return Parameters(
+        C=0.4,
+        mu=1.0,
+        gamma=0.9,
+        lam=0.5 * noise * noise * 10,
+        rho=1.0,
+        sigma_start=max(noise, 1 / 255) * 1.5,
+        sigma_end=max(noise, 1 / 255),
+        sigma_steps=10,
+    )
+
+
+def build(
+    image=None,
+    noise: float = 25 / 255,
+    seed: int = 0,
+    module: str | None = None,
+    prior=None,
+    device: str | None = None,
+    grayscale: bool = True,
+) -> TaskSetup:
+    """Add Gaussian noise of std ``noise`` (seeded) to the image and set up FIMA."""
+    dev = resolve_device(device)
+    truth, path = load_task_image(image, SAMPLE, grayscale)
+    noise = check_noise(noise)
+    observation = truth + gaussian_noise(tuple(truth.shape), noise, seed)
+    params = default_parameters(noise)
+    truth, observation = truth.to(dev), observation.to(dev)
+    g = make_task_prior(prior, {"name": "wavelet", "p": 1.0, "levels": 4}, params.lam)
+    problem = Problem(
+        fidelity=LeastSquares(Identity(), observation),
+        prior=g,
+        x0=observation.clone(),
+        ground_truth=truth,
+        observation_image=observation,
+        task="denoise",
+        info={"noise": noise, "seed": int(seed)},
+    )
+    mod, module_name = module_for(module, dev)
+    settings = {
+        "task": "denoise",
+        "image": str(path) if path and image is not None else None,
+        "noise": noise,
+        "seed": int(seed),
+        "module": module_name,
+        "prior": g.describe(),
+        "device": str(dev),
+    }
+    return TaskSetup(problem, mod, params, settings)
