@@ -23,7 +23,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     folder = path.parent if str(path.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=folder)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=folder
+        )
         os.close(fd)
     except OSError as exc:
         raise WriteError(f"cannot write in {folder}: {exc.strerror or exc}") from exc

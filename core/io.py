@@ -38,7 +38,9 @@ def _read_array(path: Path) -> np.ndarray:
         from scipy.io import loadmat
 
         data = loadmat(path)
-        arrays = [v for k, v in data.items() if not k.startswith("__") and isinstance(v, np.ndarray)]
+        arrays = [
+            v for k, v in data.items() if not k.startswith("__") and isinstance(v, np.ndarray)
+        ]
         arrays = [a for a in arrays if a.ndim in (2, 3) and a.size > 1]
         if not arrays:
             raise InputError(f"{path.name}: no 2-D array found in the .mat file")
@@ -49,7 +51,7 @@ def _read_array(path: Path) -> np.ndarray:
         return tifffile.imread(path)
     import imageio.v3 as iio
 
-    return iio.imread(path)
+    return iio.imread(path, plugin="pillow")
 
 
 def read_array(path: str | Path) -> np.ndarray:
@@ -78,7 +80,9 @@ def to_unit_range(arr: np.ndarray, name: str = "image") -> np.ndarray:
         return arr.astype(np.float32)
     if np.issubdtype(arr.dtype, np.integer):
         info = np.iinfo(arr.dtype)
-        top = 255.0 if info.max <= 255 else (65535.0 if info.max <= 65535 else float(arr.max() or 1))
+        top = (
+            255.0 if info.max <= 255 else (65535.0 if info.max <= 65535 else float(arr.max() or 1))
+        )
         return (arr.astype(np.float64) / top).clip(0, None).astype(np.float32)
     if np.iscomplexobj(arr):
         arr = np.abs(arr)
@@ -91,7 +95,12 @@ def to_unit_range(arr: np.ndarray, name: str = "image") -> np.ndarray:
 
 def image_to_tensor(arr: np.ndarray, name: str = "image", grayscale: bool | None = None) -> Tensor:
     """(H, W), (H, W, C) or (C, H, W) array → (1, C, H, W) float32 tensor; alpha dropped."""
-    arr = np.squeeze(arr)
+    while arr.ndim > 3 and arr.shape[0] == 1:  # (1, H, W, C) / (1, 1, H, W) stacks of one
+        arr = arr[0]
+    if arr.ndim == 3 and arr.shape[-1] > 4 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.ndim < 2:
+        raise InputError(f"{name}: expected a 2-D image, got an array of shape {arr.shape}")
     if arr.ndim == 3 and arr.shape[0] in (1, 2, 3, 4) and arr.shape[-1] not in (1, 2, 3, 4):
         arr = np.moveaxis(arr, 0, -1)
     if arr.ndim == 2:

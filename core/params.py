@@ -44,7 +44,9 @@ class Parameters:
             if not math.isfinite(value):
                 raise ValueError(f"parameter {name} must be finite, got {value}")
             if abs(value) > MAX_VALUE:
-                raise ValueError(f"parameter {name} = {value} is absurdly large (limit {MAX_VALUE:g})")
+                raise ValueError(
+                    f"parameter {name} = {value} is absurdly large (limit {MAX_VALUE:g})"
+                )
         for name in ("C", "mu", "gamma"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"parameter {name} must be positive, got {getattr(self, name)}")

@@ -87,11 +87,12 @@ def generalized_shrinkage(c: Tensor, t: float, p: float, iterations: int = 10) -
 
 
 def penalty(c: Tensor, p: float) -> Tensor:
-    """Σ φ_p(c): ℓ1 for p = 1, Σ|c|^p for 0 < p < 1, number of non-zeros for p = 0."""
+    """Σ φ_p(c): ℓ1 for p = 1, Σ|c|^p for 0 < p < 1, number of non-zeros for p = 0 (|c| > 1e-6 max|c|)."""
     if p == 1:
         return c.abs().sum()
-    if p == 0:
-        return (c != 0).sum().to(c.dtype)
+    if p == 0:  # count non-zeros above round-off of the transform
+        tol = 1e-6 * float(c.abs().max()) if c.numel() else 0.0
+        return (c.abs() > tol).sum().to(c.dtype)
     return (c.abs() ** p).sum()
 
 

@@ -160,7 +160,9 @@ def load_session(path: str | Path, check_files: bool = True) -> Session:
             if not expected or not target:
                 continue
             if not Path(target).is_file():
-                raise InputError(f"session {path.name}: the {key} file {target} has moved or is gone")
+                raise InputError(
+                    f"session {path.name}: the {key} file {target} has moved or is gone"
+                )
             if sha256_file(target) != expected:
                 raise InputError(
                     f"session {path.name}: the {key} file {target} has changed since it was saved "

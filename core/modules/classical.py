@@ -61,7 +61,9 @@ class WaveletDenoiser(_NumpyDenoiser):
 
         if sigma <= 0:
             return image
-        return denoise_wavelet(image, sigma=sigma, mode="soft", method="BayesShrink", rescale_sigma=False)
+        return denoise_wavelet(
+            image, sigma=sigma, mode="soft", method="BayesShrink", rescale_sigma=False
+        )
 
 
 class NLMDenoiser(_NumpyDenoiser):

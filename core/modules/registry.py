@@ -42,7 +42,9 @@ def make_denoiser(name: str, device: str | torch.device = "cpu"):
     )
 
 
-def make_module(name: str, device: str | torch.device = "cpu", fidelity_step: bool = True) -> Module:
+def make_module(
+    name: str, device: str | torch.device = "cpu", fidelity_step: bool = True
+) -> Module:
     """Module A by name: a denoiser after the fidelity prox, or ``none`` for A_f alone."""
     if name == "none":
         return FidelityStep()

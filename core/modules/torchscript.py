@@ -33,7 +33,9 @@ class TorchScriptDenoiser:
             self.net = torch.jit.load(str(self.path), map_location=self.device).eval()
         except Exception as exc:  # torch raises RuntimeError / ValueError / pickle errors
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModuleError(f"{self.path.name} is not a loadable TorchScript file: {first}") from exc
+            raise ModuleError(
+                f"{self.path.name} is not a loadable TorchScript file: {first}"
+            ) from exc
         try:
             n_args = len(self.net.forward.schema.arguments) - 1  # minus self
         except Exception:

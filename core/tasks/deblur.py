@@ -8,8 +8,6 @@ trained CNN denoiser (or a classical one) at a geometrically decreasing σ^k.
 
 from __future__ import annotations
 
-import torch
-
 from ..fidelity import LeastSquares
 from ..io import load_kernel
 from ..operators import Blur

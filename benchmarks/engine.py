@@ -1,0 +1,69 @@
+"""Engine overhead: one FIMA iteration vs the sum of its kernels timed alone, same process.
+
+    python benchmarks/engine.py [--module cnn|tv] [--iters 20] [--sizes 256 512]
+
+Kernels of one fima iteration: one module call, three ∇f evaluations (T and Tᵀ), two proxes of g.
+Target: iteration / kernels ≤ 1.2. Metrics (PSNR/SSIM) are off in both, as in a headless run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+from core.algorithm import iterate
+from core.io import load_image, resources_dir
+from core.params import Parameters
+from core.tasks import build_task, default_module_name
+
+
+def _timed(fn, repeats: int) -> float:
+    fn()  # warm-up
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def measure(size: int, module: str, iters: int) -> tuple[float, float]:
+    """(median seconds per fima iteration, median seconds of its kernels summed)."""
+    image = load_image(resources_dir() / "samples" / "house.png", grayscale=True)
+    image = F.interpolate(image, size=(size, size), mode="bicubic", align_corners=False).clamp(0, 1)
+    setup = build_task("deblur", image, kernel="levin:4", noise=0.01, module=module, device="cpu")
+    problem, mod = setup.problem, setup.module
+    params: Parameters = setup.parameters
+    gen = iterate(problem, mod, params, "fima", max_iter=iters + 2, compute_metrics=False)
+    records = [next(gen) for _ in range(2)]  # warm-up
+    records += list(gen)
+    per_iteration = statistics.median(r.seconds for r in records[2:])
+
+    x = records[-1].x
+    fid, prior = problem.fidelity, problem.prior
+    module_time = _timed(lambda: mod(x, 5, params, problem), iters)
+    grad_time = _timed(lambda: fid.gradient_from_residual(fid.residual(x)[1]), iters)
+    prox_time = _timed(lambda: prior.prox_with_value(x, params.gamma), iters)
+    return per_iteration, module_time + 3 * grad_time + 2 * prox_time
+
+
+def main() -> None:
+    """Print the table of measured ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--module", default=default_module_name())
+    parser.add_argument("--iters", type=int, default=20)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, module {args.module}")
+    print(f"{'size':>6} {'iteration ms':>13} {'kernels ms':>11} {'ratio':>6}")
+    for size in args.sizes:
+        it, kernels = measure(size, args.module, args.iters)
+        print(f"{size:>6} {1e3 * it:>13.1f} {1e3 * kernels:>11.1f} {it / kernels:>6.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""The ``fima`` command line: outputs on disk, replay, and one-line errors with exit status 2."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from core.cli import main
+from core.io import load_image, save_image
+from core.trace import COLUMNS, read_trace_csv
+
+from .helpers import cartoon
+
+
+@pytest.fixture()
+def image(tmp_path):
+    path = tmp_path / "img.png"
+    save_image(path, cartoon(48))
+    return path
+
+
+def test_run_writes_the_contract_files(tmp_path, image):
+    out = tmp_path / "out"
+    rc = main(["run", "--task", "deblur", "--image", str(image), "--kernel", "gauss:1.2",
+               "--noise", "0.01", "--module", "tv", "--iters", "6", "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    for name in ("trace.csv", "result.png", "result.npy", "observation.png", "ground_truth.png",
+                 "session.toml"):  # fmt: skip
+        assert (out / name).is_file(), name
+    rows = read_trace_csv(out / "trace.csv")
+    assert [r["k"] for r in rows] == list(range(6))
+    assert set(COLUMNS) <= set(rows[0])
+    assert all(r["variant"] == "fima" for r in rows)
+    result = np.load(out / "result.npy")
+    assert result.shape == (48, 48) and result.dtype == np.float32
+    assert load_image(out / "result.png").shape == (1, 1, 48, 48)
+
+
+def test_session_replay_gives_the_same_trace(tmp_path, image):
+    first, second = tmp_path / "a", tmp_path / "b"
+    args = ["run", "--image", str(image), "--module", "tv", "--iters", "5", "--C", "0.3"]
+    assert main([*args, "--out", str(first)]) == 0
+    assert main(["run", "--session", str(first / "session.toml"), "--out", str(second)]) == 0
+    a, b = read_trace_csv(first / "trace.csv"), read_trace_csv(second / "trace.csv")
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
+    assert strip(a) == strip(b)
+    assert a[0]["C"] == 0.3
+
+
+def test_denoise_command(tmp_path, image):
+    noisy = cartoon(48) + 0.1 * torch.randn(
+        1, 1, 48, 48, generator=torch.Generator().manual_seed(0)
+    )
+    np.save(tmp_path / "noisy.npy", noisy[0, 0].numpy())
+    out = tmp_path / "clean.npy"
+    assert main(["denoise", "--image", str(tmp_path / "noisy.npy"), "--sigma", "25",
+                 "--module", "tv", "--out", str(out)]) == 0  # fmt: skip
+    clean = np.load(out)
+    truth = cartoon(48)[0, 0].numpy()
+    assert np.mean((clean - truth) ** 2) < np.mean((noisy[0, 0].numpy() - truth) ** 2)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["run", "--image", "missing.png", "--out", "X"], "file not found"),
+        (["run", "--kernel", "gauss:-2", "--module", "tv", "--out", "X"], "SIGMA"),
+        (["run", "--task", "denoise", "--kernel", "levin:1", "--out", "X"], "do not apply"),
+        (["run", "--C", "-1", "--module", "tv", "--out", "X"], "must be positive"),
+        (["run", "--gamma", "nan", "--out", "X"], "finite"),
+        (["run", "--module", "nosuch", "--out", "X"], "unknown module"),
+        (["run", "--iters", "0", "--out", "X"], "positive"),
+        (["run", "--noise", "5", "--module", "tv", "--out", "X"], "noise"),
+        (["run", "--session", "nosuch.toml", "--out", "X"], "not found"),
+        (["denoise", "--image", "nosuch.png", "--sigma", "25", "--out", "a.png"], "not found"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, capsys, args, match):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        raise SystemExit(main(args))
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert match in err
+    assert "Traceback" not in err
+
+
+def test_console_script_one_line_error_in_a_subprocess(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    proc = subprocess.run(
+        [sys.executable, "-m", "core.cli", "run", "--image", str(bad), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "bad.png" in proc.stderr
