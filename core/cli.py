@@ -48,6 +48,7 @@ def _finite(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     """The ``fima`` argument parser."""
     from .algorithm import VARIANTS
+    from .params import PRESETS
     from .tasks import task_names
 
     parser = _Parser(prog="fima", description="FIMA (Liu et al., TPAMI 2019) from the command line")
@@ -63,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--prior", help="wavelet[:p=1,levels=4], tv, box or none")
     run.add_argument("--variant", choices=VARIANTS, help="default: fima")
     run.add_argument("--iters", type=_positive_int, help="iterations (default 50)")
+    run.add_argument(
+        "--preset",
+        choices=tuple(PRESETS),
+        help="guaranteed (default: 2C < μ) or paper (C=0.08, μ=1e-3, outside the guarantee)",
+    )
     for name in ("C", "mu", "gamma", "lam", "rho"):
         run.add_argument(f"--{name}", type=_finite, help=f"parameter {name}")
     run.add_argument("--seed", type=int, help="noise / mask seed (default 0)")
@@ -92,8 +98,12 @@ def _command_run(args: argparse.Namespace) -> int:
         for name in ("kernel", "mask", "noise", "seed", "module", "prior", "device")
         if getattr(args, name) is not None
     }
-    overrides = {n: getattr(args, n) for n in ("C", "mu", "gamma", "lam", "rho")}
-    overrides = {k: v for k, v in overrides.items() if v is not None}
+    from .params import PRESETS
+
+    overrides = dict(PRESETS[args.preset]) if args.preset else {}
+    for name in ("C", "mu", "gamma", "lam", "rho"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
     if args.session:
         session = load_session(args.session)
         task = args.task or session.task["task"]

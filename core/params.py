@@ -14,6 +14,11 @@ import math
 import threading
 from dataclasses import asdict, dataclass, replace
 
+# Named starting points. "guaranteed" keeps 2C < μ; "paper" is the setting of the authors' public
+# check code (C = 0.08 with a proximal weight μ = 1e-3), far OUTSIDE 2C < μ: learned steps get accepted
+# much more often, and only the engine's objective guard keeps Ψ monotone there.
+PRESETS: dict[str, dict[str, float]] = {"guaranteed": {}, "paper": {"C": 0.08, "mu": 1e-3}}
+
 EDITABLE = ("C", "mu", "gamma", "lam", "rho", "sigma_start", "sigma_end", "sigma_steps")
 MAX_VALUE = 1e6
 

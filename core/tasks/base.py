@@ -36,7 +36,9 @@ def task_names() -> tuple[str, ...]:
 
 def default_module_name() -> str:
     """``cnn`` when the trained weights are bundled, else the classical ``tv`` denoiser."""
-    return "cnn" if (resources_dir() / "weights" / "denoiser.pt").is_file() else "tv"
+    from ..modules.cnn import default_weights_path
+
+    return "cnn" if default_weights_path().is_file() else "tv"
 
 
 def resolve_device(device: str | None) -> torch.device:

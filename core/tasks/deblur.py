@@ -28,13 +28,16 @@ DEFAULTS = {"kernel": "levin:4", "noise": 0.01, "seed": 0}
 
 
 def default_parameters(noise: float) -> Parameters:
-    """Defaults inside the guarantee (2C < μ, γ < 1/L = 1) with σ^k from 49/255 down to the noise."""
+    """Defaults inside the guarantee (2C < μ, γ < 1/L = 1) with σ^k from 49/255 down to the noise.
+
+    ρ = 0.23 is the final weight of the data step (ρ^k = ρ (σ_end/σ^k)², as in DPIR's HQS schedule).
+    """
     return Parameters(
         C=0.4,
         mu=1.0,
         gamma=0.9,
-        lam=2e-4,
-        rho=0.05,
+        lam=1e-3,
+        rho=0.23,
         sigma_start=49 / 255,
         sigma_end=max(noise, 1 / 255),
         sigma_steps=30,
