@@ -132,10 +132,14 @@ def iterate(
                 u, reason = _propose(module, x, k, params, problem)
                 if u is not None:
                     at_u = _Point(u, fidelity, g=0.0)  # g(u) is never needed
-                    z = u - gamma * (at_u.grad + mu * (u - x))
+                    # z = u − γ(∇f(u) + μ(u − x^k)), fused into three passes
+                    z = torch.add(u, x, alpha=-1.0).mul_(-gamma * mu).add_(u)
+                    z.add_(at_u.grad, alpha=-gamma)
                     u_tilde, g_tilde = prior.prox_with_value(z, gamma)
                     at_tilde = _Point(u_tilde, fidelity, g=g_tilde)
-                    d = (1.0 / gamma - mu) * (u - u_tilde) + at_tilde.grad - at_u.grad
+                    # d = (1/γ − μ)(u − ũ) + ∇f(ũ) − ∇f(u)
+                    d = torch.sub(u, u_tilde).mul_(1.0 / gamma - mu)
+                    d.add_(at_tilde.grad).sub_(at_u.grad)
                     residual, tolerance = _norm(d), C * _norm(u_tilde - x)
                     if variant == "fima":
                         accepted, reason = _check(
@@ -146,7 +150,8 @@ def iterate(
             if variant == "unchecked" and u is None:
                 new = None  # without the check nothing stands between a broken module and x
             else:
-                x_next, g_next = prior.prox_with_value(v.x - gamma * v.grad, gamma)
+                step_from = torch.add(v.x, v.grad, alpha=-gamma)
+                x_next, g_next = prior.prox_with_value(step_from, gamma)
                 new = _Point(x_next, fidelity, g=g_next)
 
         diverged = new is None or not _finite(new.x) or not abs(new.objective) <= limit
