@@ -1,0 +1,119 @@
+"""The convergence certificate: what Thm 1 of Liu et al. (TPAMI 2019) lets us say about a run so far.
+
+Thm 1 needs, at EVERY iteration, 0 < 2C^k < μ^k and 0 < γ^k < 1/L; it then gives Ψ(x^{k+1}) ≤ Ψ(x^k)
+and that every limit point of x^k is a critical point of Ψ. :func:`certificate` reads a variant's
+trace rows and says, in plain words, which of these held and what the numbers show.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+PAPER = "Liu et al., On the convergence of learning-based iterative methods for nonconvex inverse problems, IEEE TPAMI 2019 (arXiv:1808.05331), Theorem 1"
+MONOTONE_TOLERANCE = 1e-6  # relative float round-off allowed on Ψ
+
+
+@dataclass
+class Certificate:
+    """Per-variant verdicts and the sentences that explain them."""
+
+    variant: str
+    iterations: int
+    assumptions_held: bool
+    first_violation: int | None
+    monotone: bool
+    first_increase: int | None
+    acceptance_rate: float
+    diverged: bool
+    step_trend: str
+    residual_trend: str
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def guaranteed(self) -> bool:
+        """True when the theorem applies to the whole run so far."""
+        return self.assumptions_held and self.variant == "fima" and not self.diverged
+
+
+def _trend(values: list[float]) -> str:
+    vals = [v for v in values if isinstance(v, float) and math.isfinite(v) and v > 0]
+    if len(vals) < 4:
+        return "too few iterations to tell"
+    half = len(vals) // 2
+    early = sum(math.log10(v) for v in vals[:half]) / half
+    late = sum(math.log10(v) for v in vals[half:]) / (len(vals) - half)
+    if late < early - 0.3:
+        return f"shrinking (about {early - late:.1f} decades over the run, latest {vals[-1]:.2e})"
+    if late > early + 0.3:
+        return f"growing (latest {vals[-1]:.2e})"
+    return f"roughly flat (latest {vals[-1]:.2e})"
+
+
+def certificate(variant: str, rows: list[dict]) -> Certificate:
+    """Read one variant's trace rows and say what the convergence theory guarantees about them."""
+    n = len(rows)
+    violation = next((r["k"] for r in rows if not r.get("conditions_hold", True)), None)
+    objectives = [r["objective"] for r in rows]
+    increase = None
+    for prev, row in zip(rows, rows[1:], strict=False):
+        a, b = prev["objective"], row["objective"]
+        if math.isfinite(a) and not b <= a + MONOTONE_TOLERANCE * abs(a):
+            increase = row["k"]
+            break
+    diverged = any(r.get("diverged") for r in rows) or not all(map(math.isfinite, objectives))
+    accepted = sum(1 for r in rows if r.get("accepted"))
+    rate = accepted / n if n else math.nan
+    cert = Certificate(
+        variant=variant,
+        iterations=n,
+        assumptions_held=violation is None,
+        first_violation=violation,
+        monotone=increase is None and not diverged,
+        first_increase=increase,
+        acceptance_rate=rate,
+        diverged=diverged,
+        step_trend=_trend([r.get("step", math.nan) for r in rows]),
+        residual_trend=_trend([r.get("residual", math.nan) for r in rows]),
+    )
+    cert.lines = _explain(cert)
+    return cert
+
+
+def _explain(c: Certificate) -> list[str]:
+    lines = []
+    if c.iterations == 0:
+        return ["No iterations yet."]
+    if c.assumptions_held:
+        lines.append(
+            f"The step-size conditions 2C < μ and γ < 1/L held at all {c.iterations} iterations."
+        )
+    else:
+        lines.append(
+            f"The conditions 2C < μ and γ < 1/L failed from iteration {c.first_violation} on: "
+            "the theorem no longer applies to this run."
+        )
+    if c.diverged:
+        lines.append("The run DIVERGED (a non-finite or exploding iterate) and was stopped.")
+    elif c.monotone:
+        lines.append("The objective Ψ never increased.")
+    else:
+        lines.append(f"The objective Ψ INCREASED at iteration {c.first_increase}.")
+    if c.variant == "fima":
+        lines.append(f"{100 * c.acceptance_rate:.0f} % of the learned proposals passed the check.")
+        if c.guaranteed:
+            lines.append(
+                "So the theorem applies: Ψ keeps decreasing and every limit point of the iterates is "
+                "a critical point of Ψ, whatever the learned module does."
+            )
+    elif c.variant == "pg":
+        lines.append("Plain proximal gradient: no learned step is taken.")
+    else:
+        lines.append(
+            f"The {c.variant} variant has no check, so there is no guarantee even when the "
+            "conditions hold."
+        )
+    lines.append(f"Relative step ‖x^(k+1) − x^k‖/‖x^k‖: {c.step_trend}.")
+    if c.variant in ("fima", "unchecked"):
+        lines.append(f"Optimality error ‖d‖: {c.residual_trend}.")
+    return lines

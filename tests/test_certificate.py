@@ -1,0 +1,40 @@
+"""The convergence certificate reads traces correctly."""
+
+import math
+
+from core.algorithm import run
+from core.certificate import certificate
+
+from .helpers import deblur_problem, good_module, params, random_module
+
+
+def _rows(records):
+    return [r.row() for r in records]
+
+
+def test_fima_inside_the_conditions_is_certified():
+    rows = _rows(run(deblur_problem(), good_module(), params(), "fima", iterations=12))
+    c = certificate("fima", rows)
+    assert c.assumptions_held and c.monotone and c.guaranteed and not c.diverged
+    assert any("theorem applies" in line for line in c.lines)
+
+
+def test_violation_and_increase_are_reported_with_their_iteration():
+    rows = _rows(run(deblur_problem(), random_module(), params(), "naive", iterations=6))
+    rows[3]["conditions_hold"] = False
+    c = certificate("naive", rows)
+    assert not c.assumptions_held and c.first_violation == 3
+    assert not c.guaranteed
+    rows = [{"k": k, "objective": v, "conditions_hold": True} for k, v in enumerate([3, 2, 2.5, 1])]
+    c = certificate("fima", rows)
+    assert not c.monotone and c.first_increase == 2
+    assert any("INCREASED at iteration 2" in line for line in c.lines)
+
+
+def test_divergence_and_acceptance_rate():
+    rows = _rows(run(deblur_problem(), None, params(gamma=10.0), "pg", iterations=200))
+    c = certificate("pg", rows)
+    assert c.diverged and not c.monotone
+    rows = [{"k": k, "objective": 1.0, "accepted": k % 4 == 0} for k in range(8)]
+    assert certificate("fima", rows).acceptance_rate == 0.25
+    assert math.isnan(certificate("fima", []).acceptance_rate)
