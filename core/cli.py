@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("C", "mu", "gamma", "lam", "rho"):
         run.add_argument(f"--{name}", type=_finite, help=f"parameter {name}")
     run.add_argument("--seed", type=int, help="noise / mask seed (default 0)")
+    run.add_argument(
+        "--downscale", type=_positive_int, help="shrink the image by this factor first"
+    )
+    run.add_argument(
+        "--force", action="store_true", help="run even if the memory estimate exceeds free memory"
+    )
     run.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     run.add_argument("--session", help="replay a session.toml (options given here override it)")
     run.add_argument("--out", required=True, help="output folder")
@@ -95,7 +101,7 @@ def _command_run(args: argparse.Namespace) -> int:
 
     options = {
         name: getattr(args, name)
-        for name in ("kernel", "mask", "noise", "seed", "module", "prior", "device")
+        for name in ("kernel", "mask", "noise", "seed", "module", "prior", "device", "downscale")
         if getattr(args, name) is not None
     }
     from .params import PRESETS
@@ -116,6 +122,8 @@ def _command_run(args: argparse.Namespace) -> int:
         task, image, variant = args.task or "deblur", args.image, args.variant or "fima"
         iterations, base_params, changes = args.iters or 50, None, {}
     setup = build_task(task, image, **options)
+    if not args.force:
+        _check_memory(setup, 1)
     try:
         params = (base_params or setup.parameters).with_changes(**overrides)
     except ValueError as exc:
@@ -136,6 +144,21 @@ def _command_run(args: argparse.Namespace) -> int:
     if last is not None and last.diverged:
         print(f"fima: warning: {variant} diverged at iteration {last.k}", file=sys.stderr)
     return 0
+
+
+def _check_memory(setup, variants: int) -> None:
+    """Refuse (exit 2) a run that would not fit in free memory, suggesting --downscale."""
+    from .memory import fits, gib, suggest_downscale
+
+    module = str(setup.settings.get("module", "cnn"))
+    shape = tuple(setup.problem.x0.shape)
+    ok, needed, free = fits(shape, variants, module)
+    if not ok:
+        factor = suggest_downscale(shape, variants, module)
+        raise InputError(
+            f"this run needs about {gib(needed)} but only {gib(free)} is free: "
+            f"add --downscale {factor} (or --force to try anyway)"
+        )
 
 
 def _command_denoise(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from .fileio import atomic_write
 
 Tensor = torch.Tensor
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".npy", ".mat")
-MAX_PIXELS = 64_000_000  # refuse more than 64 Mpx per channel outright (≈ 8000 × 8000)
+MAX_PIXELS = 400_000_000  # refuse more than 400 Mpx outright (20000 × 20000); runs check memory
 
 
 class InputError(ValueError):

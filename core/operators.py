@@ -160,3 +160,63 @@ def gaussian_kernel(sigma: float, size: int | None = None) -> np.ndarray:
     g = np.exp(-(r**2) / (2 * sigma**2))
     k = np.outer(g, g)
     return k / k.sum()
+
+
+class MaskedFourier(LinearOperator):
+    """Compressed-sensing MRI: T x = M ⊙ F x with F the orthonormal 2-D DFT and M a 0/1 mask.
+
+    x is REAL (a magnitude image), y complex (k-space, complex64). ``mask`` is given DC-centred (as
+    displayed) and applied to the unshifted FFT through ``ifftshift``. For real x,
+    TᵀT = Fᴴ diag(M_s) F with the symmetrised mask M_s(k) = (M(k) + M(−k))/2, so ‖T‖² = max M_s
+    (1 whenever the DC sample is taken) and (TᵀT + ρI) is diagonal in Fourier.
+    """
+
+    name = "masked_fourier"
+
+    def __init__(self, mask: np.ndarray | Tensor, device="cpu"):
+        centred = torch.as_tensor(np.asarray(mask, dtype=np.float32) != 0).to(torch.float32)
+        if centred.dim() != 2:
+            raise ValueError(f"a k-space mask must be 2-D, got shape {tuple(centred.shape)}")
+        self.mask_centred = centred
+        self.image_shape = tuple(int(s) for s in centred.shape)
+        corner = torch.fft.ifftshift(centred)
+        flipped = torch.roll(torch.flip(corner, dims=(0, 1)), shifts=(1, 1), dims=(0, 1))
+        self.mask = corner.to(device)  # M in the FFT's own (DC at [0, 0]) layout
+        self.mask_sym = (0.5 * (corner + flipped)).to(device)  # M_s(k) = (M(k) + M(−k))/2
+
+    def _check(self, shape: tuple[int, ...]) -> None:
+        if tuple(shape[-2:]) != self.image_shape:
+            raise ValueError(f"image is {shape[-2]}×{shape[-1]}, the mask is {self.image_shape}")
+
+    def forward(self, x: Tensor) -> Tensor:
+        """M ⊙ F x (complex k-space, DC at index [0, 0])."""
+        self._check(x.shape)
+        return torch.fft.fft2(x, norm="ortho") * self.mask
+
+    def adjoint(self, y: Tensor) -> Tensor:
+        """Re(Fᴴ(M ⊙ y)): the adjoint for real x (⟨T x, y⟩ = Re Σ conj(T x) y)."""
+        self._check(y.shape)
+        return torch.fft.ifft2(y * self.mask, norm="ortho").real.contiguous()
+
+    def gram(self, x: Tensor) -> Tensor:
+        """TᵀT x = Fᴴ(M_s ⊙ F x)."""
+        return torch.fft.ifft2(torch.fft.fft2(x, norm="ortho") * self.mask_sym, norm="ortho").real
+
+    def norm_sq(self, shape: tuple[int, ...] | None = None, iterations: int = 0) -> float:
+        """‖T‖² = max M_s (exact)."""
+        return float(self.mask_sym.max())
+
+    def solve_normal(self, rhs: Tensor, rho: float) -> Tensor:
+        """(TᵀT + ρI)⁻¹ rhs = Fᴴ((F rhs) / (M_s + ρ)), real for real rhs."""
+        spectrum = torch.fft.fft2(rhs, norm="ortho") / (self.mask_sym + rho)
+        return torch.fft.ifft2(spectrum, norm="ortho").real.contiguous()
+
+    def sampling_rate(self) -> float:
+        """Fraction of k-space samples taken (the measured rate, not a nominal one)."""
+        return float(self.mask_centred.mean())
+
+    def to(self, device) -> MaskedFourier:
+        """Move the mask to ``device``."""
+        self.mask = self.mask.to(device)
+        self.mask_sym = self.mask_sym.to(device)
+        return self

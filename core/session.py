@@ -47,7 +47,7 @@ class Session:
 
     def build_options(self) -> dict:
         """Keyword options for :func:`core.tasks.build_task` (image excluded)."""
-        skip = {"task", "image", "image_sha256", "module_sha256", "prior", "device"}
+        skip = {"task", "image", "image_sha256", "module_sha256", "prior", "device", "sample"}
         options = {k: v for k, v in self.task.items() if k not in skip}
         if "prior" in self.task:
             options["prior"] = dict(self.task["prior"])

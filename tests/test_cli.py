@@ -98,3 +98,33 @@ def test_console_script_one_line_error_in_a_subprocess(tmp_path):
     )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "bad.png" in proc.stderr
+
+
+def test_a_run_that_does_not_fit_in_memory_is_refused_with_a_downscale_hint(
+    tmp_path, image, monkeypatch, capsys
+):
+    import core.memory
+
+    monkeypatch.setattr(core.memory, "available_bytes", lambda: 150_000)
+    rc = main(
+        [
+            "run",
+            "--image",
+            str(image),
+            "--module",
+            "tv",
+            "--iters",
+            "2",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "--downscale" in err and len(err.splitlines()) == 1
+    factor = int(err.split("--downscale ")[1].split()[0])
+    assert factor >= 2
+    out = tmp_path / "small"
+    argv = ["run", "--image", str(image), "--module", "tv", "--iters", "2", "--out", str(out)]
+    assert main([*argv, "--downscale", str(factor)]) == 0
+    assert np.load(out / "result.npy").shape == (48 // factor, 48 // factor)
+    assert main(["run", "--session", str(out / "session.toml"), "--out", str(tmp_path / "r")]) == 0

@@ -61,7 +61,11 @@ def gaussian_noise(shape: tuple[int, ...], sigma: float, seed: int) -> Tensor:
 def load_task_image(image: str | Path | Tensor | None, sample: str, grayscale: bool | None):
     """(tensor, path or None): the user's image, or the task's bundled sample."""
     if isinstance(image, Tensor):
-        return image.to(torch.float32), None
+        image = image.to(torch.float32)
+        if grayscale and image.shape[1] == 3:
+            weights = torch.tensor([0.2989, 0.587, 0.114], dtype=torch.float32).view(1, 3, 1, 1)
+            image = (image * weights).sum(dim=1, keepdim=True)
+        return image, None
     path = Path(image) if image is not None else resources_dir() / "samples" / sample
     return load_image(path, grayscale=grayscale), path
 
@@ -103,11 +107,41 @@ def make_task_prior(spec: str | dict | Prior | None, default: dict, lam: float) 
         raise InputError(f"bad prior: {exc}") from exc
 
 
-def build_task(name: str, image=None, **options) -> TaskSetup:
-    """Build task ``name`` from an image path/tensor (None: the bundled sample) and its options."""
+def downscale_image(image: Tensor, factor: int) -> Tensor:
+    """Area-average an image by an integer ``factor`` (for images too large to run)."""
+    if factor == 1:
+        return image
+    h, w = image.shape[-2:]
+    if h // factor < 8 or w // factor < 8:
+        raise InputError(f"downscaling {h}×{w} by {factor} leaves less than 8×8 pixels")
+    return torch.nn.functional.avg_pool2d(image, factor)
+
+
+def build_task(name: str, image=None, downscale: int = 1, **options) -> TaskSetup:
+    """Build task ``name`` from an image path/tensor (None: the bundled sample) and its options.
+
+    ``downscale`` > 1 area-averages the image by that factor first (recorded in the settings).
+    """
     if name not in TASKS:
         raise InputError(f"unknown task {name!r}: choose {', '.join(TASKS)}")
-    builder = importlib.import_module(f"{__package__}.{name}").build
+    task_module = importlib.import_module(f"{__package__}.{name}")
+    builder = task_module.build
+    if not isinstance(downscale, int) or isinstance(downscale, bool) or not 1 <= downscale <= 64:
+        raise InputError(f"downscale must be a whole factor from 1 to 64, got {downscale!r}")
+    if downscale > 1:
+        source = image
+        if not isinstance(image, Tensor):
+            path = (
+                Path(image)
+                if image is not None
+                else resources_dir() / "samples" / task_module.SAMPLE
+            )
+            image = load_image(path)
+        setup = build_task(name, downscale_image(image, downscale), **options)
+        if source is not None and not isinstance(source, Tensor):
+            setup.settings["image"] = str(source)
+        setup.settings["downscale"] = downscale
+        return setup
     accepted = set(inspect.signature(builder).parameters) - {"image"}
     extra = sorted(set(options) - accepted)
     if extra:
