@@ -12,6 +12,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_current_umask()  # what open() would give; mkstemp alone gives 0o600
+
+
 class WriteError(OSError):
     """A file could not be written (read-only folder, full disk, …) — message fit for a user."""
 
@@ -27,6 +36,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=folder
         )
         os.close(fd)
+        os.chmod(tmp, _FILE_MODE)
     except OSError as exc:
         raise WriteError(f"cannot write in {folder}: {exc.strerror or exc}") from exc
     tmp_path = Path(tmp)

@@ -85,3 +85,12 @@ def test_permission_denied_gives_a_clear_error_even_as_root(tmp_path, monkeypatc
     with pytest.raises(WriteError, match="Permission denied"):
         save_session(tmp_path / "session.toml", Session({"task": "deblur"}, Parameters()))
     assert (tmp_path / "session.toml").read_text() == "old"
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import stat
+
+    atomic_write_text(tmp_path / "a.txt", "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o666 & ~mask

@@ -2,8 +2,9 @@
 
 Random patches with flips/rot90, sigma uniform in [0, --sigma-max/255] per patch, Gaussian noise
 in float (no clipping, no quantisation), L1 loss (L2 for the last part), Adam with linear warm-up
-and cosine decay. The total number of steps is either given (--steps) or sized from the measured
-throughput to fit --hours. Checkpoints (model + optimizer + step + RNG) every --ckpt-minutes,
+and cosine decay. Either the total number of steps is given (--steps, deterministic), or the
+cosine is fitted to a wall-clock budget (--hours): its progress advances by the measured throughput
+so that it ends on time on a shared, unevenly loaded machine. Checkpoints (model + optimizer + step + RNG) every --ckpt-minutes,
 resumable with --resume; at every checkpoint the small inference file is exported to --export
 and the Set12 PSNR at sigma 25 is logged.
 
@@ -21,6 +22,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -118,14 +121,6 @@ def validate(model: LiteUNet, images: list[torch.Tensor], sigma: float) -> float
     return float(np.mean(vals))
 
 
-def lr_at(step: int, total: int, base: float, warmup: int, final: float) -> float:
-    """Linear warm-up then cosine decay from base to final."""
-    if step < warmup:
-        return base * (step + 1) / warmup
-    t = min(1.0, (step - warmup) / max(1, total - warmup))
-    return final + 0.5 * (base - final) * (1.0 + math.cos(math.pi * t))
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -145,10 +140,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--lr-final", type=float, default=2e-6)
     ap.add_argument("--warmup", type=int, default=1000)
     ap.add_argument("--l2-from", type=float, default=0.8, help="switch L1 -> L2 at this fraction")
-    ap.add_argument("--steps", type=int, default=0, help="total steps (0: size from --hours)")
-    ap.add_argument("--hours", type=float, default=2.0, help="time budget used to size --steps")
+    ap.add_argument("--steps", type=int, default=0, help="total steps (deterministic schedule)")
+    ap.add_argument(
+        "--hours",
+        type=float,
+        default=None,
+        help="wall-clock budget: the cosine schedule adapts to the measured throughput so that\n"
+        "it ends on time (default 2 h when --steps is not given)",
+    )
     ap.add_argument("--ckpt-minutes", type=float, default=4.0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--threads", type=int, default=0, help="torch threads; 0: 1 when the machine is busy"
+    )
     ap.add_argument("--seed", type=int, default=0)
     return ap.parse_args(argv)
 
@@ -171,10 +174,24 @@ def export(model: LiteUNet, path: Path, state: dict, val_psnr: float | None) -> 
     save_weights(model, path, info)
 
 
+def pick_threads(requested: int, current: int) -> int:
+    """Thread count: requested if > 0, else 1 when the machine is busy (load), all cores if idle."""
+    if requested > 0:
+        return requested
+    cores = os.cpu_count() or 1
+    try:
+        load = float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return cores
+    # our own `current` threads count in the load; other work makes intra-op threads stall
+    return 1 if load - current > 0.5 else cores
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train (or resume, or export) the denoiser."""
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
+    threads = pick_threads(args.threads, 0)
+    torch.set_num_threads(threads)
 
     if args.export_only:
         if args.export is None:
@@ -196,9 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     gen = torch.Generator().manual_seed(args.seed)
     model = LiteUNet(channels=tuple(args.channels), blocks=tuple(args.blocks))
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    step, total, history, last_val = 0, args.steps, [], None
-    saved_args = {**vars(args), "data_name": args.data.name}
-    saved_args = {k: (str(v) if isinstance(v, Path) else v) for k, v in saved_args.items()}
+    step, history, last_val, progress = 0, [], None, 0.0
+    total = args.steps
+    hours = args.hours if args.hours is not None else (0.0 if total > 0 else 2.0)
+    deadline = time.time() + hours * 3600.0 if total <= 0 else 0.0
+    hp = {**vars(args), "data_name": args.data.name}
+    hp = {k: (str(v) if isinstance(v, Path) else v) for k, v in hp.items()}
 
     if args.resume and args.checkpoint.is_file():
         ck = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
@@ -208,24 +228,31 @@ def main(argv: list[str] | None = None) -> int:
         opt.load_state_dict(ck["optimizer"])
         gen.set_state(ck["gen_state"])
         torch.set_rng_state(ck["torch_state"])
-        step, total, history = ck["step"], ck["total"], ck["history"]
-        last_val = ck.get("last_val")
-        saved_args = ck["args"]
-        if args.steps > 0 and args.steps != total:
-            total = args.steps
-            saved_args["steps"] = args.steps
-            print(f"total steps changed to {total} (cosine schedule re-sized)", flush=True)
-        print(f"resumed at step {step} / {total}", flush=True)
+        step, history, last_val, hp = ck["step"], ck["history"], ck.get("last_val"), ck["args"]
+        total, deadline = ck["total"], ck.get("deadline", 0.0)
+        w = hp["warmup"]
+        progress = ck.get("progress", max(0.0, (step - w) / max(1, total - w)))
+        if args.steps > 0:
+            total, deadline = args.steps, 0.0
+            print(f"schedule: {total} steps in all", flush=True)
+        elif args.hours is not None:
+            total, deadline = 0, time.time() + args.hours * 3600.0
+            print(f"schedule: ends in {args.hours} h (adaptive)", flush=True)
+        print(f"resumed at step {step}, schedule progress {progress:.3f}", flush=True)
     elif args.resume:
         print(f"no checkpoint at {args.checkpoint}; starting fresh", flush=True)
 
-    hp = saved_args
     n_params = sum(p.numel() for p in model.parameters())
     print(
         f"LiteUNet channels={model.channels} blocks={model.blocks} params={n_params} "
         f"GMAC@256^2={count_macs(model) / 1e9:.2f}",
         flush=True,
     )
+    if total > 0:
+        print(f"schedule: {total} steps (deterministic)", flush=True)
+    else:
+        end = time.strftime("%H:%M:%S", time.localtime(deadline))
+        print(f"schedule: adaptive, cosine sized to end at {end}", flush=True)
     sigma_max = hp["sigma_max"] / 255.0
 
     def save(step_now: int) -> None:
@@ -238,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             "optimizer": opt.state_dict(),
             "step": step_now,
             "total": total,
+            "deadline": deadline,
+            "progress": progress,
             "gen_state": gen.get_state(),
             "torch_state": torch.get_rng_state(),
             "history": history,
@@ -252,40 +281,46 @@ def main(argv: list[str] | None = None) -> int:
             export(model, args.export, state, last_val)
         val_s = f"{last_val:.3f} dB" if last_val is not None else "n/a"
         tqdm.write(
-            f"[{time.strftime('%H:%M:%S')}] checkpoint step {step_now}/{total} "
-            f"val Set12 sigma25 PSNR {val_s}"
+            f"[{time.strftime('%H:%M:%S')}] checkpoint step {step_now} progress {progress:.3f} "
+            f"lr {opt.param_groups[0]['lr']:.2e} val Set12 sigma25 PSNR {val_s}"
         )
         history.append({"step": step_now, "val": last_val, "time": time.time()})
 
+    stop = {"flag": False}
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop["flag"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
     model.train()
-    calib_from, calib_to, t_calib = 50, 250, 0.0
-    if total <= 0:
-        total = 10**9  # placeholder until throughput is measured
-    bar = tqdm(total=total, initial=step, dynamic_ncols=True, mininterval=5.0)
+    bar = tqdm(initial=step, dynamic_ncols=True, mininterval=10.0, unit="step")
     t_last_ckpt = time.time()
-    t_start = time.time()
-    run_loss = 0.0
-    while step < total:
-        if hp.get("steps", 0) <= 0 and total == 10**9 and step == calib_from:
-            t_calib = time.time()
-        if hp.get("steps", 0) <= 0 and total == 10**9 and step == calib_to:
-            per_step = (time.time() - t_calib) / (calib_to - calib_from)
-            budget = hp["hours"] * 3600.0 - (time.time() - t_start)
-            total = step + int(budget / per_step)
-            bar.total = total
-            bar.refresh()
-            tqdm.write(
-                f"throughput {1 / per_step:.2f} steps/s = {hp['batch'] / per_step:.1f} patches/s "
-                f"({hp['patch']}x{hp['patch']}); total steps set to {total}"
+    sec_per_step, t_prev, run_loss = 0.0, time.time(), 0.0
+    while not stop["flag"]:
+        if total > 0:
+            if step >= total:
+                break
+            progress = max(0.0, (step - hp["warmup"]) / max(1, total - hp["warmup"]))
+        elif step >= hp["warmup"] and sec_per_step > 0:
+            remaining = (deadline - time.time()) / sec_per_step
+            progress = 1.0 if remaining < 1.0 else progress + (1.0 - progress) / remaining
+            if progress >= 1.0:
+                break
+        if step < hp["warmup"]:
+            lr = hp["lr"] * (step + 1) / hp["warmup"]
+        else:
+            lr = hp["lr_final"] + 0.5 * (hp["lr"] - hp["lr_final"]) * (
+                1.0 + math.cos(math.pi * min(progress, 1.0))
             )
-        lr = lr_at(step, total if total != 10**9 else 10**6, hp["lr"], hp["warmup"], hp["lr_final"])
         for group in opt.param_groups:
             group["lr"] = lr
         clean = sample_batch(images, hp["batch"], hp["patch"], gen)
         sig = torch.rand(hp["batch"], generator=gen) * sigma_max
         noisy = clean + sig.view(-1, 1, 1, 1) * torch.randn(clean.shape, generator=gen)
         out = model(noisy, sig)
-        if step >= hp["l2_from"] * total:
+        if progress >= hp["l2_from"]:
             loss = F.mse_loss(out, clean)
         else:
             loss = F.l1_loss(out, clean)
@@ -294,16 +329,26 @@ def main(argv: list[str] | None = None) -> int:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        run_loss = 0.98 * run_loss + 0.02 * float(loss)
+        now = time.time()
+        dt, t_prev = now - t_prev, now
+        sec_per_step = dt if sec_per_step == 0.0 else 0.995 * sec_per_step + 0.005 * dt
+        run_loss = 0.98 * run_loss + 0.02 * float(loss.detach())
         bar.update(1)
         if step % 100 == 0:
-            bar.set_postfix(loss=f"{run_loss:.5f}", lr=f"{lr:.2e}")
-        if time.time() - t_last_ckpt > args.ckpt_minutes * 60.0:
+            new_threads = pick_threads(args.threads, threads)
+            if new_threads != threads:
+                threads = new_threads
+                torch.set_num_threads(threads)
+            bar.set_postfix(
+                loss=f"{run_loss:.5f}", lr=f"{lr:.2e}", p=f"{progress:.3f}", thr=threads
+            )
+        if now - t_last_ckpt > args.ckpt_minutes * 60.0:
             save(step)
             t_last_ckpt = time.time()
+            t_prev = t_last_ckpt
     bar.close()
     save(step)
-    print("done", flush=True)
+    print("stopped (checkpoint saved)" if stop["flag"] else "done", flush=True)
     return 0
 
 

@@ -1,0 +1,77 @@
+"""The window's actions, menus and toolbar (shortcuts: Space run/pause, N/→ step, R reset)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+
+
+@dataclass
+class Actions:
+    """Every QAction of the main window."""
+
+    open_image: QAction
+    use_sample: QAction
+    recent_menu: QMenu
+    open_session: QAction
+    save_session: QAction
+    export_run: QAction
+    screenshot: QAction
+    quit: QAction
+    run_pause: QAction
+    step: QAction
+    reset: QAction
+
+
+def _action(window: QMainWindow, text: str, tip: str, *shortcuts) -> QAction:
+    action = QAction(text, window)
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
+    if shortcuts:
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+    return action
+
+
+def install_actions(window: QMainWindow) -> Actions:
+    """Create the actions, the File / Run menus and the run toolbar of ``window``."""
+    actions = Actions(
+        open_image=_action(
+            window, "&Open image…", "Open an image file", QKeySequence.StandardKey.Open
+        ),
+        use_sample=_action(window, "&Sample image", "Use the task's bundled sample image"),
+        recent_menu=QMenu("Open &recent", window),
+        open_session=_action(window, "Open &session…", "Replay a session.toml"),
+        save_session=_action(
+            window, "Save session &as…", "Save a replayable session.toml", "Ctrl+S"
+        ),
+        export_run=_action(
+            window, "&Export run…", "Write trace.csv, images and session like fima run", "Ctrl+E"
+        ),
+        screenshot=_action(window, "Save screens&hot…", "Save a picture of the window"),
+        quit=_action(window, "&Quit", "Quit FIMA Explorer", QKeySequence.StandardKey.Quit),
+        run_pause=_action(window, "Run", "Run / pause (Space)", "Space"),
+        step=_action(window, "Step", "Advance exactly one iteration (N or →)", "N", "Right"),
+        reset=_action(window, "Reset", "Discard the run and go back to x⁰ (R)", "R"),
+    )
+    file_menu = window.menuBar().addMenu("&File")
+    file_menu.addAction(actions.open_image)
+    file_menu.addMenu(actions.recent_menu)
+    file_menu.addAction(actions.use_sample)
+    file_menu.addSeparator()
+    file_menu.addAction(actions.open_session)
+    file_menu.addAction(actions.save_session)
+    file_menu.addAction(actions.export_run)
+    file_menu.addAction(actions.screenshot)
+    file_menu.addSeparator()
+    file_menu.addAction(actions.quit)
+    run_menu = window.menuBar().addMenu("&Run")
+    for action in (actions.run_pause, actions.step, actions.reset):
+        run_menu.addAction(action)
+    toolbar = QToolBar("Run", window)
+    toolbar.setObjectName("runToolbar")
+    for action in (actions.run_pause, actions.step, actions.reset):
+        toolbar.addAction(action)
+    window.addToolBar(toolbar)
+    return actions

@@ -1,0 +1,82 @@
+"""The GUI's copy of a run's scalar trace: rows per variant, kept column-wise for fast plotting."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+PLOTTED = (
+    "k",
+    "objective",
+    "step",
+    "residual",
+    "tolerance",
+    "accepted",
+    "psnr",
+    "ssim",
+    "C",
+    "mu",
+    "gamma",
+)
+
+
+class RunHistory:
+    """Every row of every variant, in arrival order, with numpy columns on demand."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, list[dict]] = {}
+        self._columns: dict[str, dict[str, list[float]]] = {}
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._rows.clear()
+        self._columns.clear()
+
+    def extend(self, variant: str, rows: list[dict]) -> None:
+        """Append rows of one variant."""
+        self._rows.setdefault(variant, []).extend(rows)
+        columns = self._columns.setdefault(variant, {name: [] for name in PLOTTED})
+        for row in rows:
+            for name in PLOTTED:
+                value = row.get(name, math.nan)
+                columns[name].append(float(value) if value is not None else math.nan)
+
+    @property
+    def variants(self) -> list[str]:
+        """Variants with at least one row, in arrival order."""
+        return list(self._rows)
+
+    def count(self, variant: str) -> int:
+        """Number of rows of ``variant``."""
+        return len(self._rows.get(variant, ()))
+
+    def total(self) -> int:
+        """Number of rows over all variants."""
+        return sum(len(rows) for rows in self._rows.values())
+
+    def last(self, variant: str) -> dict | None:
+        """The latest row of ``variant``."""
+        rows = self._rows.get(variant)
+        return rows[-1] if rows else None
+
+    def rows(self, variant: str) -> list[dict]:
+        """The rows of ``variant`` (not a copy)."""
+        return self._rows.get(variant, [])
+
+    def all_rows(self, variants: list[str] | tuple[str, ...] | None = None) -> list[dict]:
+        """All rows grouped by variant (in the given order), as ``fima run`` would write them."""
+        order = variants if variants is not None else self.variants
+        return [row for v in order for row in self._rows.get(v, ())]
+
+    def column(self, variant: str, name: str) -> np.ndarray:
+        """One column of one variant as a float64 array."""
+        values = self._columns.get(variant, {}).get(name, [])
+        return np.asarray(values, dtype=np.float64)
+
+    def acceptance_rate(self, variant: str) -> np.ndarray:
+        """Running fraction of accepted proposals after each iteration."""
+        accepted = self.column(variant, "accepted")
+        if accepted.size == 0:
+            return accepted
+        return np.cumsum(accepted) / np.arange(1, accepted.size + 1)

@@ -1,0 +1,146 @@
+"""One run of the solver: a :class:`SolverWorker` in its own QThread, started and stopped cleanly.
+
+The run relays the worker's signals through bound methods of this GUI-thread object (queued
+connections) and drops them once the run is stopped. ``stop()`` sets the cancel event and waits
+for the worker loop to return (it then quits its own thread) before joining the thread; a loop
+stuck in an endless iteration is left to finish in the background instead of blocking forever.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core import ParameterTimeline
+
+from .solver_worker import RunUpdate, SolverWorker
+
+STOP_TIMEOUT_S = 60.0  # one iteration of a big problem on a slow CPU can take seconds
+_DETACHED: list[SolverRun] = []  # runs whose iteration outlived stop(); kept until they end
+
+
+class SolverRun(QObject):
+    """A QThread + worker pair for one run, with thread-safe controls and GUI-thread signals."""
+
+    dataReady = Signal()
+    limitReached = Signal()
+    error = Signal(str)
+    finished = Signal()
+
+    def __init__(
+        self,
+        problem,
+        module,
+        timeline: ParameterTimeline,
+        variants: list[str] | tuple[str, ...],
+        limit: int,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.timeline = timeline
+        self.worker = SolverWorker(problem, module, timeline, variants, limit)
+        self.variants = self.worker.variants
+        self._thread = QThread()
+        self._thread.setObjectName("fima-solver")
+        self.worker.moveToThread(self._thread)
+        self._thread.started.connect(self.worker.run)
+        self.worker.dataReady.connect(self._relay_data)
+        self.worker.limitReached.connect(self._relay_limit)
+        self.worker.error.connect(self._relay_error)
+        self.worker.finished.connect(self._relay_finished)
+        self._started = False
+        self._stopped = False
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def start(self, running: bool = True) -> None:
+        """Start the thread; free-running if ``running``, else paused until resumed or stepped."""
+        if running:
+            self.worker.resume()
+        if not self._started:
+            self._started = True
+            self._thread.start()
+
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
+        """Cancel the worker, wait for its loop to return, then join the thread (True if joined)."""
+        if self._stopped:
+            return not self._thread.isRunning()
+        self._stopped = True
+        self.worker.cancel()
+        if not self._started:
+            return True
+        if self.worker.wait_returned(timeout_s):
+            self._thread.quit()  # already asked by the worker itself; harmless twice
+            self._thread.wait()
+            return True
+        _DETACHED.append(self)
+        self._thread.finished.connect(self._forget)
+        return False
+
+    @Slot()
+    def _forget(self) -> None:
+        if self in _DETACHED:
+            _DETACHED.remove(self)
+
+    @property
+    def stopped(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stopped
+
+    def is_thread_running(self) -> bool:
+        """True while the QThread is alive."""
+        return self._thread.isRunning()
+
+    # ---- controls -------------------------------------------------------------------------
+    def resume(self) -> None:
+        """Run freely."""
+        self.start(running=True)
+
+    def pause(self) -> None:
+        """Pause after the iteration in progress."""
+        self.worker.pause()
+
+    def step(self) -> None:
+        """Advance exactly one iteration of each variant."""
+        self.worker.step()
+        self.start(running=False)
+
+    def set_limit(self, limit: int) -> None:
+        """Change the iteration limit."""
+        self.worker.set_limit(limit)
+
+    def submit(self, **changes: float) -> None:
+        """Send parameter changes to the next iteration boundary (raises ValueError if invalid)."""
+        self.timeline.submit(**changes)
+
+    # ---- state ----------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        """True while free-running."""
+        return self.worker.is_running() and not self.worker.has_ended()
+
+    def has_ended(self) -> bool:
+        """True when the worker loop has returned (error, cancel, or every variant stopped)."""
+        return self.worker.has_ended()
+
+    def take_update(self) -> RunUpdate:
+        """New rows and the latest images since the last pull."""
+        return self.worker.take_update()
+
+    # ---- relays (GUI thread) --------------------------------------------------------------
+    @Slot()
+    def _relay_data(self) -> None:
+        if not self._stopped:
+            self.dataReady.emit()
+
+    @Slot()
+    def _relay_limit(self) -> None:
+        if not self._stopped:
+            self.limitReached.emit()
+
+    @Slot(str)
+    def _relay_error(self, message: str) -> None:
+        if not self._stopped:
+            self.error.emit(message)
+
+    @Slot()
+    def _relay_finished(self) -> None:
+        if not self._stopped:
+            self.finished.emit()

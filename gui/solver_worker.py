@@ -1,0 +1,253 @@
+"""The solver worker: advances one ``core.iterate`` generator per variant in lockstep, off the GUI.
+
+Threading contract (DESIGN.md §5):
+
+* The worker lives in its own QThread; :meth:`SolverWorker.run` is started by ``QThread.started``
+  and loops until cancelled, sleeping on an event while paused so pause / step / cancel respond at
+  once. After a cancel, the loop quits its own thread once it has returned. Control methods
+  (:meth:`resume`, :meth:`pause`, :meth:`step`, :meth:`cancel`, :meth:`set_limit`) are
+  thread-safe and only touch ``threading`` primitives.
+* Parameter changes go straight to the shared :class:`core.ParameterTimeline` (``submit`` is
+  thread-safe) and are applied to every variant at the next iteration boundary.
+* Back-pressure: every scalar row is kept; of the images only the latest per variant (float32,
+  C-contiguous numpy copies made here, in the worker thread). ``dataReady`` carries no payload and
+  is emitted only when the previous one has been collected with :meth:`take_update`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from core import ParameterTimeline, iterate
+
+IDLE_WAIT_S = 0.1  # upper bound on a paused sleep; control calls wake the loop at once
+
+
+def to_display_array(x: torch.Tensor | None) -> np.ndarray | None:
+    """(1, C, H, W) tensor → (H, W) or (H, W, C) float32 C-contiguous numpy copy (None → None)."""
+    if x is None:
+        return None
+    arr = x.detach().to("cpu", torch.float32).numpy()[0]
+    arr = arr[0] if arr.shape[0] == 1 else np.moveaxis(arr, 0, -1)
+    return np.array(arr, dtype=np.float32, order="C", copy=True)
+
+
+@dataclass
+class RunUpdate:
+    """What the GUI collects in one pull: new rows per variant and the latest images."""
+
+    rows: dict[str, list[dict]] = field(default_factory=dict)
+    images: dict[str, dict[str, np.ndarray | None]] = field(default_factory=dict)
+    iterations: int = 0
+    done: tuple[str, ...] = ()
+
+
+def one_line(exc: BaseException) -> str:
+    """A one-line, user-facing description of an exception."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class SolverWorker(QObject):
+    """Owns the algorithm generators of one run and advances them in lockstep."""
+
+    dataReady = Signal()  # new rows/images are waiting; payload-free on purpose
+    limitReached = Signal()  # the iteration limit was reached and the worker paused itself
+    error = Signal(str)  # an engine exception ended the run (one line)
+    finished = Signal()  # the loop returned (cancelled, error, or every variant stopped)
+
+    def __init__(
+        self,
+        problem,
+        module,
+        timeline: ParameterTimeline,
+        variants: list[str] | tuple[str, ...],
+        limit: int,
+    ) -> None:
+        super().__init__()
+        if not variants:
+            raise ValueError("no variant selected")
+        self.problem = problem
+        self.module = module
+        self.timeline = timeline
+        self.variants = tuple(dict.fromkeys(variants))
+        self._lock = threading.Lock()
+        self._limit = int(limit)
+        self._steps = 0
+        self._iterations = 0  # lockstep steps completed (= records per live variant)
+        self._rows: dict[str, list[dict]] = {v: [] for v in self.variants}
+        self._taken: dict[str, int] = {v: 0 for v in self.variants}
+        self._images: dict[str, dict[str, np.ndarray | None]] = {}
+        self._done: list[str] = []
+        self._pending = False
+        self._running = threading.Event()
+        self._cancel = threading.Event()
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._returned = threading.Event()
+        self._idle.set()
+
+    # ---- control (any thread) -------------------------------------------------------------
+    def resume(self) -> None:
+        """Run freely until paused, cancelled or at the iteration limit."""
+        self._running.set()
+        self._wake.set()
+
+    def pause(self) -> None:
+        """Stop after the iteration in progress."""
+        self._running.clear()
+        self._wake.set()
+
+    def step(self) -> None:
+        """Pause, then advance exactly one iteration of every variant (even past the limit)."""
+        with self._lock:
+            self._running.clear()
+            self._steps += 1
+        self._wake.set()
+
+    def cancel(self) -> None:
+        """End the loop at the next iteration boundary."""
+        self._cancel.set()
+        self._wake.set()
+
+    def set_limit(self, limit: int) -> None:
+        """Change the iteration limit (live)."""
+        with self._lock:
+            self._limit = int(limit)
+        self._wake.set()
+
+    # ---- state (any thread) ---------------------------------------------------------------
+    @property
+    def limit(self) -> int:
+        """The iteration limit."""
+        with self._lock:
+            return self._limit
+
+    @property
+    def iterations(self) -> int:
+        """Lockstep iterations completed so far."""
+        with self._lock:
+            return self._iterations
+
+    def is_running(self) -> bool:
+        """True while free-running (not paused)."""
+        return self._running.is_set()
+
+    def is_idle(self) -> bool:
+        """True when no iteration is running or queued (paused, at the limit, or ended)."""
+        if self.has_ended():
+            return True
+        with self._lock:
+            return self._idle.is_set() and self._steps == 0 and not self._running.is_set()
+
+    def has_ended(self) -> bool:
+        """True once the loop has returned."""
+        return self._returned.is_set()
+
+    def at_limit(self) -> bool:
+        """True when the iteration limit has been reached."""
+        with self._lock:
+            return self._iterations >= self._limit
+
+    def row_count(self, variant: str) -> int:
+        """Records produced so far by ``variant``."""
+        with self._lock:
+            return len(self._rows[variant])
+
+    def rows(self, variant: str | None = None) -> list[dict]:
+        """A copy of every row so far (of one variant, or all variants grouped by variant)."""
+        with self._lock:
+            chosen = [variant] if variant else list(self.variants)
+            return [dict(row) for v in chosen for row in self._rows[v]]
+
+    def take_update(self) -> RunUpdate:
+        """Collect rows added since the last call and the latest images; re-arms ``dataReady``."""
+        with self._lock:
+            update = RunUpdate(iterations=self._iterations, done=tuple(self._done))
+            for v in self.variants:
+                new = self._rows[v][self._taken[v] :]
+                if new:
+                    update.rows[v] = new
+                    self._taken[v] += len(new)
+            update.images = self._images
+            self._images = {}
+            self._pending = False
+        return update
+
+    def wait_returned(self, timeout: float | None = None) -> bool:
+        """Block until the loop has returned (True) or ``timeout`` seconds passed (False)."""
+        return self._returned.wait(timeout)
+
+    # ---- the loop (worker thread) ---------------------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        """The worker loop: iterate while allowed, sleep while paused, return when cancelled."""
+        try:
+            generators = {
+                v: iterate(self.problem, self.module, self.timeline, v) for v in self.variants
+            }
+            while not self._cancel.is_set() and generators:
+                self._wake.clear()
+                if self._claim_iteration():
+                    self._advance(generators)
+                else:
+                    self._wake.wait(IDLE_WAIT_S)
+        except Exception as exc:  # an engine failure ends this run, never the application
+            self.error.emit(one_line(exc))
+        finally:
+            self._running.clear()
+            self._idle.set()
+            self._returned.set()
+            self.finished.emit()
+            if self._cancel.is_set():  # the loop has returned: now the thread may end
+                QThread.currentThread().quit()
+
+    def _claim_iteration(self) -> bool:
+        """Decide under the lock whether to do one more iteration now (and mark busy / idle)."""
+        with self._lock:
+            claim = self._steps > 0 or (self._running.is_set() and self._iterations < self._limit)
+            if self._steps > 0:
+                self._steps -= 1
+            if claim:
+                self._idle.clear()
+                return True
+            self._idle.set()
+            hit_limit = self._running.is_set()
+            self._running.clear()
+        if hit_limit:
+            self.limitReached.emit()
+        return False
+
+    def _advance(self, generators: dict) -> None:
+        """One iteration of every live variant; images copied here, rows kept under the lock."""
+        records = {}
+        for variant, generator in list(generators.items()):
+            record = next(generator, None)
+            if record is None or record.diverged:
+                del generators[variant]
+                with self._lock:
+                    self._done.append(variant)
+            if record is not None:
+                records[variant] = record
+        images = {
+            v: {
+                "x": to_display_array(r.x),
+                "u": to_display_array(r.u),
+                "u_tilde": to_display_array(r.u_tilde),
+            }
+            for v, r in records.items()
+        }
+        with self._lock:
+            for v, r in records.items():
+                self._rows[v].append(r.row())
+            self._images.update(images)
+            self._iterations += 1
+            notify = not self._pending
+            self._pending = True
+        if notify:
+            self.dataReady.emit()

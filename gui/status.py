@@ -1,0 +1,73 @@
+"""The status bar: run state, iteration, iterations per second, acceptance, device."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+RATE_WINDOW_S = 2.0
+
+
+class RateMeter:
+    """Iterations per second over the last couple of seconds."""
+
+    def __init__(self, window_s: float = RATE_WINDOW_S) -> None:
+        self._window = window_s
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def reset(self) -> None:
+        """Forget all samples."""
+        self._samples.clear()
+
+    def add(self, iterations: int, now: float | None = None) -> float:
+        """Record the iteration count now; return the current rate (it/s)."""
+        now = time.perf_counter() if now is None else now
+        self._samples.append((now, iterations))
+        while len(self._samples) > 2 and now - self._samples[0][0] > self._window:
+            self._samples.popleft()
+        (t0, i0), (t1, i1) = self._samples[0], self._samples[-1]
+        return (i1 - i0) / (t1 - t0) if t1 > t0 else 0.0
+
+
+class StatusPanel:
+    """Permanent widgets in the window's status bar."""
+
+    def __init__(self, bar: QStatusBar) -> None:
+        self.bar = bar
+        self.state = QLabel("No problem loaded")
+        self.iteration = QLabel("k = 0")
+        self.rate = QLabel("– it/s")
+        self.acceptance = QLabel("")
+        self.device = QLabel("")
+        for label in (self.state, self.iteration, self.rate, self.acceptance, self.device):
+            label.setContentsMargins(6, 0, 6, 0)
+            bar.addPermanentWidget(label)
+        self.meter = RateMeter()
+
+    def show_state(self, text: str) -> None:
+        """Running / Paused / …"""
+        self.state.setText(text)
+
+    def show_progress(self, iterations: int, acceptance: str = "") -> None:
+        """Iteration count, rate and acceptance summary."""
+        rate = self.meter.add(iterations)
+        self.iteration.setText(f"k = {iterations}")
+        self.rate.setText(f"{rate:.1f} it/s" if rate > 0 else "– it/s")
+        self.acceptance.setText(acceptance)
+
+    def reset_progress(self) -> None:
+        """Back to k = 0."""
+        self.meter.reset()
+        self.iteration.setText("k = 0")
+        self.rate.setText("– it/s")
+        self.acceptance.setText("")
+
+    def show_device(self, device: str) -> None:
+        """Where the iterates live."""
+        self.device.setText(f"device: {device}")
+
+    def message(self, text: str, timeout_ms: int = 6000) -> None:
+        """A transient message."""
+        self.bar.showMessage(text, timeout_ms)

@@ -1,0 +1,1 @@
+"""The explorer's panels: images, plots, parameters, problem and solver settings."""

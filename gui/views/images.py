@@ -1,0 +1,282 @@
+"""Image panels: observation, current iterate x^k, proposal u^k / ũ^k, ground truth, error map.
+
+All panels share zoom and pan (linked view boxes), use fixed levels (0..1 for images, 0..E for the
+error map) so nothing flickers while streaming, and take float32 C-contiguous arrays in pyqtgraph's
+row-major orientation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .style import COLORMAPS, variant_label
+
+pg.setConfigOptions(imageAxisOrder="row-major")
+
+IMAGE_LEVELS = (0.0, 1.0)
+DEFAULT_ERROR_MAX = 0.2
+PANELS = ("observation", "x", "proposal", "truth", "error")
+TITLES = {
+    "observation": "observation y",
+    "x": "current x<sup>k</sup>",
+    "proposal": "proposal",
+    "truth": "ground truth",
+    "error": "error |x<sup>k</sup> − truth|",
+}
+PROPOSALS = {"u": "learned u<sup>k</sup>", "u_tilde": "proximal ũ<sup>k</sup>"}
+
+
+def displayable(arr: np.ndarray | None) -> np.ndarray | None:
+    """float32, C-contiguous, finite (NaN → 0, ±inf → clipped) — what an ImageItem is given."""
+    if arr is None:
+        return None
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        arr = np.nan_to_num(arr, nan=0.0, posinf=1e6, neginf=-1e6)
+    return arr
+
+
+def error_map(x: np.ndarray | None, truth: np.ndarray | None) -> np.ndarray | None:
+    """|x − truth| (averaged over colour channels), or None when either is missing."""
+    if x is None or truth is None or x.shape != truth.shape:
+        return None
+    err = np.abs(x - truth)
+    if err.ndim == 3:
+        err = err.mean(axis=-1)
+    return np.ascontiguousarray(err, dtype=np.float32)
+
+
+class PanelTitle(pg.LabelItem):
+    """A title that never widens its column (so every linked view gets the same width) and only
+    asks for a new layout when its height changes (titles change every iteration)."""
+
+    def updateMin(self) -> None:
+        """Keep the text's height but claim no width."""
+        height = self.itemRect().height()
+        old = getattr(self, "_sizeHint", {}).get(Qt.SizeHint.PreferredSize)
+        self._sizeHint = {
+            Qt.SizeHint.MinimumSize: (0, height),
+            Qt.SizeHint.PreferredSize: (0, height),
+            Qt.SizeHint.MaximumSize: (-1, -1),
+            Qt.SizeHint.MinimumDescent: (0, 0),
+        }
+        if old != (0, height):
+            self.setMinimumHeight(height)
+            self.updateGeometry()
+
+
+def make_colormap(name: str) -> pg.ColorMap:
+    """A pyqtgraph colormap by name; ``gray`` is plain black → white."""
+    if name == "gray":
+        return pg.ColorMap(pos=[0.0, 1.0], color=[(0, 0, 0), (255, 255, 255)])
+    return pg.colormap.get(name)
+
+
+class ImagePanel(QWidget):
+    """Five linked image views with a variant chooser, proposal chooser and colormap choice."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.variant_combo = QComboBox()
+        self.variant_combo.setToolTip("Which variant's iterate and proposal are shown")
+        self.proposal_combo = QComboBox()
+        self.proposal_combo.addItem("uᵏ (learned)", "u")
+        self.proposal_combo.addItem("ũᵏ (proximal)", "u_tilde")
+        self.proposal_combo.setToolTip("u^k = A(x^k), the module's proposal; ũ^k its proximal step")
+        self.colormap_combo = QComboBox()
+        self.colormap_combo.addItems(COLORMAPS)
+        self.error_max = QDoubleSpinBox()
+        self.error_max.setRange(0.001, 1.0)
+        self.error_max.setDecimals(3)
+        self.error_max.setSingleStep(0.01)
+        self.error_max.setValue(DEFAULT_ERROR_MAX)
+        self.error_max.setToolTip("Error map levels: 0 … this value")
+        self.readout = QLabel(" ")
+        self.readout.setMinimumWidth(260)
+
+        bar = QHBoxLayout()
+        for label, widget in (
+            ("Show", self.variant_combo),
+            ("Proposal", self.proposal_combo),
+            ("Colormap", self.colormap_combo),
+            ("Error max", self.error_max),
+        ):
+            bar.addWidget(QLabel(label))
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(self.readout)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.views: dict[str, pg.ViewBox] = {}
+        self.items: dict[str, pg.ImageItem] = {}
+        self.labels: dict[str, pg.LabelItem] = {}
+        for col, name in enumerate(PANELS):
+            cell = self.graphics.addLayout(row=0, col=col)
+            self.graphics.ci.layout.setColumnStretchFactor(col, 1)
+            self.labels[name] = PanelTitle(TITLES[name], size="9pt")
+            cell.addItem(self.labels[name])
+            cell.nextRow()
+            view = cell.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+            item = pg.ImageItem(axisOrder="row-major")
+            view.addItem(item)
+            if self.views:
+                first = self.views[PANELS[0]]
+                view.setXLink(first)
+                view.setYLink(first)
+            self.views[name] = view
+            self.items[name] = item
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.graphics, 1)
+
+        self._arrays: dict[str, np.ndarray | None] = dict.fromkeys(PANELS)
+        self._latest: dict[str, dict[str, np.ndarray | None]] = {}
+        self._iteration: dict[str, int] = {}
+        self._start: np.ndarray | None = None
+        self._truth: np.ndarray | None = None
+        self._colormap = make_colormap("gray")
+        self.variant_combo.currentIndexChanged.connect(self._rerender)
+        self.proposal_combo.currentIndexChanged.connect(self._rerender)
+        self.colormap_combo.currentTextChanged.connect(self.set_colormap)
+        self.error_max.valueChanged.connect(self._rerender)
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._update_titles()
+
+    # ---- public API -----------------------------------------------------------------------
+    def set_variants(self, variants: list[str] | tuple[str, ...]) -> None:
+        """Offer these variants in the "Show" chooser (keeps the current one if still offered)."""
+        current = self.current_variant()
+        self.variant_combo.blockSignals(True)
+        self.variant_combo.clear()
+        for v in variants:
+            self.variant_combo.addItem(variant_label(v), v)
+        index = self.variant_combo.findData(current)
+        self.variant_combo.setCurrentIndex(max(index, 0))
+        self.variant_combo.blockSignals(False)
+        self._rerender()
+
+    def current_variant(self) -> str | None:
+        """The variant whose images are shown."""
+        return self.variant_combo.currentData()
+
+    def set_problem(
+        self, observation: np.ndarray | None, start: np.ndarray | None, truth: np.ndarray | None
+    ) -> None:
+        """Show a new problem: its observation, start x⁰ and ground truth; forget old iterates."""
+        self._start = displayable(start)
+        self._truth = displayable(truth)
+        self._latest.clear()
+        self._iteration.clear()
+        self._set("observation", displayable(observation))
+        self._set("truth", self._truth)
+        self._rerender()
+        self.fit_views()
+
+    def fit_views(self) -> None:
+        """Zoom all (linked) views to show the whole image, and keep fitting on resize."""
+        first = self.views[PANELS[0]]
+        for view in self.views.values():
+            view.enableAutoRange(enable=view is first)
+        first.setDefaultPadding(0.0)
+        first.autoRange(padding=0.0)
+        first.enableAutoRange()
+
+    def reset_iterates(self) -> None:
+        """Back to x⁰ (a run was reset)."""
+        self._latest.clear()
+        self._iteration.clear()
+        self._rerender()
+
+    def update_images(self, images: dict[str, dict[str, np.ndarray | None]], k: int) -> None:
+        """Take the latest images per variant (from a worker pull) and redraw what is shown."""
+        for variant, arrays in images.items():
+            self._latest[variant] = arrays
+            self._iteration[variant] = k
+        if self.current_variant() in images:
+            self._rerender()
+
+    def set_colormap(self, name: str) -> None:
+        """Use colormap ``name`` for every single-channel panel."""
+        if self.colormap_combo.currentText() != name:
+            self.colormap_combo.setCurrentText(name)
+            return
+        self._colormap = make_colormap(name)
+        for panel in PANELS:
+            self._apply_colormap(panel)
+
+    def image(self, panel: str) -> np.ndarray | None:
+        """The array shown in ``panel`` (for tests and exports)."""
+        return self._arrays.get(panel)
+
+    # ---- rendering ------------------------------------------------------------------------
+    def _rerender(self, *_args) -> None:
+        variant = self.current_variant()
+        latest = self._latest.get(variant or "", {})
+        x = displayable(latest.get("x")) if latest else self._start
+        proposal = displayable(latest.get(self.proposal_combo.currentData())) if latest else None
+        self._set("x", x)
+        self._set("proposal", proposal)
+        self._set("error", error_map(x, self._truth), (0.0, self.error_max.value()))
+        self._update_titles()
+
+    def _set(self, panel: str, arr: np.ndarray | None, levels=IMAGE_LEVELS) -> None:
+        item = self.items[panel]
+        self._arrays[panel] = arr
+        if arr is None:
+            item.clear()
+            return
+        item.setImage(arr, autoLevels=False, levels=levels)
+        self._apply_colormap(panel)
+
+    def _apply_colormap(self, panel: str) -> None:
+        arr = self._arrays.get(panel)
+        item = self.items[panel]
+        if arr is None or arr.ndim == 3:
+            item.setLookupTable(None)
+        else:
+            item.setColorMap(self._colormap)
+
+    def _update_titles(self) -> None:
+        variant = self.current_variant()
+        k = self._iteration.get(variant or "")
+        suffix = f" — {variant_label(variant)}, k = {k}" if variant and k is not None else ""
+        proposal = PROPOSALS[self.proposal_combo.currentData()]
+        self._title("x", ("x<sup>k</sup>" if k is not None else "start x⁰") + suffix)
+        self._title("proposal", proposal + ("" if k is None else f" (k = {k - 1})"))
+        self._title("truth", TITLES["truth"] if self._truth is not None else "ground truth (none)")
+
+    def _title(self, panel: str, text: str) -> None:
+        label = self.labels[panel]
+        if label.text != text:
+            label.setText(text)
+
+    def _on_mouse_moved(self, pos) -> None:
+        for view in self.views.values():
+            if view.sceneBoundingRect().contains(pos):
+                point = view.mapSceneToView(pos)
+                row, col = int(np.floor(point.y())), int(np.floor(point.x()))
+                self.readout.setText(self._values_at(row, col))
+                return
+        self.readout.setText(" ")
+
+    def _values_at(self, row: int, col: int) -> str:
+        parts = []
+        for panel, short in (("observation", "y"), ("x", "x"), ("truth", "truth")):
+            arr = self._arrays.get(panel)
+            if arr is not None and 0 <= row < arr.shape[0] and 0 <= col < arr.shape[1]:
+                value = arr[row, col]
+                text = f"{float(value):.3f}" if np.ndim(value) == 0 else str(np.round(value, 3))
+                parts.append(f"{short} = {text}")
+        return f"({row}, {col})  " + "  ".join(parts) if parts else " "

@@ -1,0 +1,161 @@
+"""The solver side: module A, prior g, device, which variants run, and the iteration limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QSpinBox,
+    QWidget,
+)
+
+from core import VARIANTS
+from core.tasks import default_module_name
+
+from .style import variant_color
+
+CLASSICAL_MODULES = ("tv", "wavelet", "nlm", "none")
+OWN_FILE = "__torchscript_file__"
+PRIORS = ("wavelet", "tv", "box", "none")
+DEFAULT_VARIANTS = ("fima", "pg")
+DEFAULT_LIMIT = 100
+VARIANT_TIPS = {
+    "fima": "Algorithm 1: the module's proposal, checked",
+    "unchecked": "Algorithm 1 without the check (v = ũ always)",
+    "naive": "x^{k+1} = A(x^k): the module alone, no safeguard",
+    "pg": "Plain proximal gradient (no module)",
+}
+
+
+class SolverPanel(QGroupBox):
+    """Solver choices; module/prior/device edits ask for a rebuild, the limit applies live."""
+
+    moduleChosen = Signal(str)
+    torchscriptRequested = Signal()
+    priorChosen = Signal(str)
+    deviceChosen = Signal(str)
+    variantsChanged = Signal(list)
+    limitChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Solver", parent)
+        self.module_combo = QComboBox()
+        modules = (["cnn"] if default_module_name() == "cnn" else []) + list(CLASSICAL_MODULES)
+        for name in modules:
+            self.module_combo.addItem(name, name)
+        self.module_combo.addItem("Your own TorchScript file…", OWN_FILE)
+        self.module_combo.setToolTip("Module A = A_g ∘ A_f: the denoiser A_g after the data step")
+        self.prior_combo = QComboBox()
+        self.prior_combo.addItems(PRIORS)
+        self.prior_combo.setToolTip("g: ℓ1 on Haar wavelets, total variation, box [0, 1], or none")
+        self.device_combo = QComboBox()
+        self.device_combo.addItem("auto", "auto")
+        self.device_combo.addItem("cpu", "cpu")
+        if torch.cuda.is_available():
+            self.device_combo.addItem("cuda", "cuda")
+        self.variant_boxes: dict[str, QCheckBox] = {}
+        variants_grid = QGridLayout()
+        for index, variant in enumerate(VARIANTS):
+            box = QCheckBox(variant)
+            box.setChecked(variant in DEFAULT_VARIANTS)
+            box.setToolTip(VARIANT_TIPS.get(variant, variant))
+            box.setStyleSheet(f"QCheckBox {{ color: {variant_color(variant)}; }}")
+            box.toggled.connect(self._on_variant_toggled)
+            variants_grid.addWidget(box, index // 2, index % 2)
+            self.variant_boxes[variant] = box
+        self.limit_spin = QSpinBox()
+        self.limit_spin.setRange(1, 1_000_000)
+        self.limit_spin.setValue(DEFAULT_LIMIT)
+        self.limit_spin.setKeyboardTracking(False)
+        self.limit_spin.setToolTip("Stop after this many iterations (can be raised while paused)")
+
+        form = QFormLayout(self)
+        form.addRow("Module", self.module_combo)
+        form.addRow("Prior", self.prior_combo)
+        form.addRow("Device", self.device_combo)
+        form.addRow("Variants", variants_grid)
+        form.addRow("Iterations", self.limit_spin)
+
+        self._module = self.module_combo.currentData()
+        self.module_combo.activated.connect(self._on_module)
+        self.prior_combo.activated.connect(lambda _i: self.priorChosen.emit(self.prior()))
+        self.device_combo.activated.connect(
+            lambda _i: self.deviceChosen.emit(self.device_combo.currentData())
+        )
+        self.limit_spin.valueChanged.connect(self.limitChanged)
+
+    # ---- values ---------------------------------------------------------------------------
+    def module(self) -> str:
+        """The module shown (a name, or a TorchScript file path)."""
+        return self._module
+
+    def show_module(self, name: str) -> None:
+        """Show module ``name`` (a file path gets its own entry); no signal."""
+        index = self.module_combo.findData(name)
+        if index < 0:
+            label = Path(name).name if Path(name).suffix else name
+            index = self.module_combo.count() - 1  # before "Your own TorchScript file…"
+            self.module_combo.insertItem(index, label, name)
+            self.module_combo.setItemData(index, name, Qt.ItemDataRole.ToolTipRole)
+        self.module_combo.setCurrentIndex(index)
+        self._module = name
+
+    def prior(self) -> str:
+        """The prior's name."""
+        return self.prior_combo.currentText()
+
+    def show_prior(self, name: str) -> None:
+        """Show prior ``name`` (no signal)."""
+        if self.prior_combo.findText(name) >= 0:
+            self.prior_combo.setCurrentText(name)
+
+    def show_device(self, device: str | None) -> None:
+        """Show the device choice (no signal)."""
+        index = self.device_combo.findData(device or "auto")
+        self.device_combo.setCurrentIndex(max(index, 0))
+
+    def variants(self) -> list[str]:
+        """Checked variants, in the canonical order."""
+        return [v for v, box in self.variant_boxes.items() if box.isChecked()]
+
+    def set_variants(self, variants: list[str] | tuple[str, ...]) -> None:
+        """Check exactly these variants (no signal; at least one stays checked)."""
+        chosen = [v for v in variants if v in self.variant_boxes] or list(DEFAULT_VARIANTS)
+        for variant, box in self.variant_boxes.items():
+            box.blockSignals(True)
+            box.setChecked(variant in chosen)
+            box.blockSignals(False)
+
+    def limit(self) -> int:
+        """The iteration limit."""
+        return self.limit_spin.value()
+
+    def set_limit(self, limit: int) -> None:
+        """Set the iteration limit (emits ``limitChanged`` if it changes)."""
+        self.limit_spin.setValue(int(limit))
+
+    # ---- internals ------------------------------------------------------------------------
+    def _on_module(self, _index: int) -> None:
+        data = self.module_combo.currentData()
+        if data == OWN_FILE:
+            self.show_module(self._module)  # the window opens a file picker, then shows the result
+            self.torchscriptRequested.emit()
+        elif data != self._module:
+            self._module = data
+            self.moduleChosen.emit(data)
+
+    def _on_variant_toggled(self, _checked: bool) -> None:
+        if not self.variants():
+            box = self.sender()
+            box.blockSignals(True)
+            box.setChecked(True)
+            box.blockSignals(False)
+            return
+        self.variantsChanged.emit(self.variants())

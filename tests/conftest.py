@@ -1,0 +1,94 @@
+"""Shared test setup: Qt runs offscreen; GUI tests get isolated QSettings and no modal dialogs."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def _is_gui_test(request: pytest.FixtureRequest) -> bool:
+    return request.node.path.name.startswith("test_gui")
+
+
+@pytest.fixture(scope="session")
+def qt_settings_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Point QSettings at a temporary folder so tests never touch the user's settings."""
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path_factory.mktemp("qsettings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _gui_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """For GUI tests: isolated settings, and error dialogs recorded instead of shown (modal)."""
+    if not _is_gui_test(request):
+        yield []
+        return
+    request.getfixturevalue("qt_settings_dir")
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+
+    def record(_parent, _title, text, *args, **kwargs):
+        shown.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    for name in ("critical", "warning", "information", "question"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(record))
+    yield shown
+
+
+@pytest.fixture
+def dialogs(_gui_guard) -> list[str]:
+    """Messages of the dialogs a GUI test made (they are recorded, not shown)."""
+    return _gui_guard
+
+
+def synthetic_image(size: int = 64) -> np.ndarray:
+    """Piecewise-smooth shapes in [0, 1] (a disc and a bar on a ramp), float32 (size, size)."""
+    yy, xx = np.mgrid[0:size, 0:size] / (size - 1)
+    img = 0.2 + 0.3 * xx
+    img = np.where((xx - 0.35) ** 2 + (yy - 0.4) ** 2 < 0.05, 0.85, img)
+    img = np.where((xx > 0.6) & (xx < 0.9) & (yy > 0.55) & (yy < 0.85), 0.1, img)
+    return img.astype(np.float32)
+
+
+@pytest.fixture
+def image_file(tmp_path):
+    """A 64×64 grayscale PNG."""
+    import imageio.v3 as iio
+
+    path = tmp_path / "shapes.png"
+    iio.imwrite(path, np.round(synthetic_image(64) * 255).astype(np.uint8))
+    return path
+
+
+@pytest.fixture
+def window(qtbot, _gui_guard):
+    """A real MainWindow (not shown); closing it at the end must stop and join its run."""
+    from gui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    yield win
+    run = win.run
+    win.close()
+    assert win.run is None
+    if run is not None:
+        assert not run.is_thread_running()
+
+
+@pytest.fixture
+def loaded(window, image_file):
+    """The window with the 64×64 test image loaded as a deblurring problem with the TV module."""
+    from gui.problem_spec import ProblemSpec
+
+    assert window.load_problem(ProblemSpec("deblur", str(image_file), {"module": "tv"}))
+    return window
