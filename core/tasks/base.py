@@ -16,7 +16,7 @@ from ..priors import Prior, make_prior
 from ..problem import Problem
 
 Tensor = torch.Tensor
-TASKS = ("deblur", "denoise")
+TASKS = ("deblur", "denoise", "mri", "smooth", "lowlight", "derain")
 
 
 @dataclass

@@ -1,0 +1,121 @@
+"""The four newer tasks on their synthetic benchmarks: input metric, pg, naive and fima, same budget.
+
+    .venv/bin/python benchmarks/tasks.py [--iters 50] [--tasks mri smooth lowlight derain]
+                                         [--module NAME] [--device cpu|cuda]
+
+Each row: the input's PSNR/SSIM against the ground truth (mri: the zero-filled image; lowlight: the
+dark photo against the clean one), then PSNR/SSIM after ``--iters`` iterations of pg, naive and fima
+with each task's default parameters and module (the trained CNN when its weights exist), and whether
+Ψ was monotone under fima (Ψ(x^{k+1}) ≤ Ψ(x^k)(1 + 1e-6) for every k). lowlight is scored on the
+rendered picture D(y)/t^γ_e against the clean image. Cases needing ../shared are skipped without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+
+from core.algorithm import run
+from core.io import resources_dir
+from core.metrics import psnr, ssim
+from core.tasks import build_task
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+BRAIN = SHARED / "mri" / "brain" / "Brain_data1.npy"
+SAMPLES = resources_dir() / "samples"
+
+
+def cases() -> dict[str, list[tuple[str, str | None, dict]]]:
+    """(label, image, options) per task."""
+    brain = str(BRAIN) if BRAIN.is_file() else None
+    return {
+        "mri": [
+            ("Brain_data1 radial:20", brain, {"mask": "radial:20"}),
+            ("Brain_data1 radial:20 rician", brain, {"mask": "radial:20", "noise_model": "rician"}),
+        ],
+        "smooth": [("cartoon + texture 0.1 + noise 0.02", None, {})],
+        "lowlight": [
+            ("coffee", None, {}),
+            ("chelsea", str(SAMPLES / "chelsea.png"), {}),
+            *[
+                (f"Set12 {n} (grey)", str(SHARED / "set12" / n), {})
+                for n in ("05.png", "08.png")
+                if (SHARED / "set12" / n).is_file()
+            ],
+        ],
+        "derain": [
+            ("chelsea", None, {}),
+            ("coffee", str(SAMPLES / "coffee.png"), {}),
+        ],
+    }
+
+
+def _scores(problem, x: torch.Tensor) -> tuple[float, float]:
+    clean = problem.info.get("clean")
+    if clean is not None:  # lowlight: score the picture the user sees
+        picture = problem.info["render"](x)
+        return psnr(picture, clean), ssim(picture, clean)
+    return psnr(x, problem.ground_truth), ssim(x, problem.ground_truth)
+
+
+def _monotone(records) -> bool:
+    objectives = [r.objective for r in records]
+    return all(b <= a + 1e-6 * abs(a) for a, b in zip(objectives, objectives[1:], strict=False))
+
+
+def measure(task: str, label: str, image, options: dict, iters: int, module, device) -> dict:
+    """One benchmark row."""
+    if module:
+        options = {**options, "module": module}
+    setup = build_task(task, image, device=device, **options)
+    problem = setup.problem
+    clean = problem.info.get("clean")
+    first = problem.observation_image if clean is not None else problem.x0
+    row = {"task": task, "case": label, "module": setup.settings["module"]}
+    row["input"] = (psnr(first, clean), ssim(first, clean)) if clean is not None else None
+    if row["input"] is None:
+        row["input"] = _scores(problem, problem.x0)
+    start = time.perf_counter()
+    for variant in ("pg", "naive", "fima"):
+        records = run(problem, setup.module, setup.parameters, variant, iterations=iters)
+        row[variant] = _scores(problem, records[-1].x)
+        if variant == "fima":
+            row["monotone"] = _monotone(records)
+            row["accepted"] = sum(r.accepted for r in records)
+    row["seconds"] = time.perf_counter() - start
+    return row
+
+
+def main() -> None:
+    """Print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iters", type=int, default=50)
+    parser.add_argument("--tasks", nargs="+", default=["mri", "smooth", "lowlight", "derain"])
+    parser.add_argument("--module", default=None, help="override every task's default module")
+    parser.add_argument("--device", default=None)
+    args = parser.parse_args()
+    header = "| task | case | module | input | pg | naive | fima | fima monotone | accepted | s |"
+    print(f"iterations: {args.iters}; PSNR dB / SSIM\n")
+    print(header)
+    print("|---" * (header.count("|") - 1) + "|")
+    for task in args.tasks:
+        for label, image, options in cases()[task]:
+            if task == "mri" and image is None:
+                print(f"| mri | {label} | skipped: {BRAIN} not found | | | | | | | |")
+                continue
+            row = measure(task, label, image, options, args.iters, args.module, args.device)
+            cells = [f"{row[k][0]:.2f} / {row[k][1]:.3f}" for k in ("input", "pg", "naive", "fima")]
+            print(
+                f"| {task} | {label} | {row['module']} | " + " | ".join(cells) + f" | "
+                f"{'yes' if row['monotone'] else 'NO'} | {row['accepted']}/{args.iters} | "
+                f"{row['seconds']:.0f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

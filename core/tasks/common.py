@@ -1,0 +1,45 @@
+"""Pieces shared by the mri, smooth, lowlight and derain tasks (module choice, colour samples)."""
+
+from __future__ import annotations
+
+import torch
+
+from ..io import InputError
+from ..modules.refine import ProximalRefinement
+from .base import default_module_name, module_for
+
+Tensor = torch.Tensor
+
+
+def learned_module_name() -> str:
+    """``cnn`` when the trained denoiser's weight file is present, else the base default."""
+    try:
+        from ..modules.cnn import default_weights_path
+
+        if default_weights_path().is_file():
+            return "cnn"
+    except Exception:  # no torch model code or a broken file: fall back to the classical one
+        pass
+    return default_module_name()
+
+
+def refined_module(name: str | None, device: torch.device, steps: int):
+    """(module, name): the registry module (None: :func:`learned_module_name`) + refinement."""
+    name = name or learned_module_name()
+    module, name = module_for(name, device)
+    return ProximalRefinement(module, steps), name
+
+
+def as_colour(image: Tensor, what: str) -> Tensor:
+    """A (1, 3, H, W) tensor: grey images are repeated over three channels."""
+    if image.dim() != 4 or image.shape[1] not in (1, 3):
+        raise InputError(f"{what}: expected a grey or RGB image, got shape {tuple(image.shape)}")
+    return image.repeat(1, 3, 1, 1) if image.shape[1] == 1 else image
+
+
+def check_fraction(value: float, name: str, lo: float = 0.0, hi: float = 1.0) -> float:
+    """Validate a number in [lo, hi] (InputError otherwise)."""
+    value = float(value)
+    if not (value == value and lo <= value <= hi):
+        raise InputError(f"{name} must be in [{lo:g}, {hi:g}], got {value}")
+    return value

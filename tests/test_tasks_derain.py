@@ -1,0 +1,71 @@
+"""The derain task: streak prior (exact prox), synthetic rain, monotone FIMA, improvement."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from core.algorithm import run
+from core.io import InputError, load_image, resources_dir
+from core.metrics import psnr
+from core.streaks import StreakPrior, add_rain
+from core.tasks import build_task
+
+from .helpers import random_module
+from .test_tasks_mri import assert_monotone
+
+
+def small(n: int = 64) -> torch.Tensor:
+    return F.adaptive_avg_pool2d(load_image(resources_dir() / "samples" / "chelsea.png"), n)
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_streak_prior_prox_is_the_exact_minimiser(p):
+    gen = torch.Generator().manual_seed(0)
+    y = torch.rand((1, 1, 6, 7), generator=gen)
+    z = 1.4 * torch.rand((1, 1, 6, 7), generator=gen) - 0.2
+    prior, gamma = StreakPrior(y, 0.02, p), 0.7
+    b, value = prior.prox_with_value(z, gamma)
+    assert value == pytest.approx(prior.value(b))
+    grid = torch.linspace(0, 1, 20001)[:, None] * y.flatten()[None, :]  # candidates in [0, y]
+    grid = torch.cat([grid, y.flatten()[None, :]])
+    rain = y.flatten()[None, :] - grid
+    penalty = (rain.abs() > 1e-6).float() if p == 0 else rain.abs()
+    cost = gamma * 0.02 * penalty + 0.5 * (grid - z.flatten()[None, :]) ** 2
+    best = cost.min(dim=0).values
+    rain_b = (y - b).flatten()
+    mine = gamma * 0.02 * ((rain_b.abs() > 1e-6).float() if p == 0 else rain_b.abs())
+    mine = mine + 0.5 * (b.flatten() - z.flatten()) ** 2
+    assert torch.all(mine <= best + 1e-5)
+
+
+def test_synthetic_rain_is_bright_thin_and_seeded():
+    clean = small()
+    rainy, rain = add_rain(clean, 0.003, seed=1)
+    again, _ = add_rain(clean, 0.003, seed=1)
+    assert torch.equal(rainy, again)
+    assert float(rain.min()) >= 0 and 0.02 < float((rain.mean(1) > 0.05).float().mean()) < 0.6
+    assert float(rainy.max()) <= 1.0
+
+
+def test_build_from_the_sample_and_a_rainy_photo():
+    setup = build_task("derain", module="tv")
+    problem = setup.problem
+    assert problem.x0.shape == problem.ground_truth.shape == (1, 3, 256, 256)
+    assert setup.parameters.conditions_hold(problem.lipschitz)
+    assert setup.settings["prior"]["name"] == "streaks"
+    as_is = build_task("derain", small(), rain=0.0, module="tv")
+    assert as_is.problem.ground_truth is None
+    with pytest.raises(InputError):
+        build_task("derain", small(), prior="streaks:q=3", module="tv")
+
+
+def test_fima_is_monotone_and_beats_the_input_and_pg():
+    setup = build_task("derain", small(), module="tv", rain=0.006)
+    problem = setup.problem
+    records = run(problem, setup.module, setup.parameters, "fima", iterations=15)
+    assert_monotone(records)
+    pg = run(problem, None, setup.parameters, "pg", iterations=15)
+    before = psnr(problem.x0, problem.ground_truth)
+    assert records[-1].psnr > before + 2
+    assert records[-1].psnr > pg[-1].psnr
+    assert_monotone(run(problem, random_module(), setup.parameters, "fima", iterations=15))
