@@ -26,3 +26,18 @@ def test_cli_runs_each_task_from_its_sample(task, tmp_path):
 def test_cli_refuses_options_a_task_does_not_take(tmp_path, capsys):
     assert main(["run", "--task", "smooth", "--mask", "radial:20", "--out", str(tmp_path)]) == 2
     assert "do not apply" in capsys.readouterr().err
+
+
+def test_lowlight_result_is_the_enhanced_colour_picture(tmp_path):
+    import numpy as np
+
+    from core.cli import main
+
+    out = tmp_path / "ll"
+    assert (
+        main(["run", "--task", "lowlight", "--iters", "2", "--module", "none", "--out", str(out)])
+        == 0
+    )
+    result = np.load(out / "result.npy")
+    assert result.ndim == 3 and result.shape[-1] == 3  # colour, not the illumination map
+    assert np.load(out / "variable.npy").ndim == 2
