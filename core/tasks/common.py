@@ -12,14 +12,7 @@ Tensor = torch.Tensor
 
 
 def learned_module_name() -> str:
-    """``cnn`` when the trained denoiser's weight file is present, else the base default."""
-    try:
-        from ..modules.cnn import default_weights_path
-
-        if default_weights_path().is_file():
-            return "cnn"
-    except Exception:  # no torch model code or a broken file: fall back to the classical one
-        pass
+    """``cnn`` when the trained denoiser's weights are bundled, else the classical default."""
     return default_module_name()
 
 

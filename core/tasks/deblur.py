@@ -2,8 +2,10 @@
 
 Model:  Ψ(x) = ½‖k ⊛ x − y‖² + λ‖W x‖₁   (W orthonormal Haar; ℓp / ℓ0 / TV selectable).
 L = max|K̂|² = 1 for a normalised non-negative kernel.  x⁰ = y.
-Module A = A_g ∘ A_f: A_f the closed-form solve of ½‖k ⊛ z − y‖² + ρ/2‖z − x‖² (FFT), A_g the
-trained CNN denoiser (or a classical one) at a geometrically decreasing σ^k.
+Module A = R ∘ A_g ∘ A_f: A_f the closed-form solve of ½‖k ⊛ z − y‖² + ρ/2‖z − x‖² (FFT), A_g the
+trained CNN denoiser (or a classical one) at a geometrically decreasing σ^k, and R ten proximal-gradient
+steps on Ψ^k = Ψ + μ/2‖· − x^k‖² started at the denoiser's output (core/modules/refine.py): without R
+FIMA's check, inside 2C < μ, rejects nearly every raw denoiser output.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from .base import (
     gaussian_noise,
     load_task_image,
     make_task_prior,
-    module_for,
     resolve_device,
 )
+from .common import refined_module
 
 SAMPLE = "house.png"
+REFINE_STEPS = 10  # proximal-gradient steps on Ψ^k after the denoiser (modules/refine.py)
 DEFAULTS = {"kernel": "levin:4", "noise": 0.01, "seed": 0}
 
 
@@ -33,8 +36,8 @@ def default_parameters(noise: float) -> Parameters:
     ρ = 0.23 is the final weight of the data step (ρ^k = ρ (σ_end/σ^k)², as in DPIR's HQS schedule).
     """
     return Parameters(
-        C=0.4,
-        mu=1.0,
+        C=0.135,
+        mu=0.3,
         gamma=0.9,
         lam=1e-3,
         rho=0.23,
@@ -74,7 +77,7 @@ def build(
         task="deblur",
         info={"kernel": str(kernel), "noise": noise, "seed": int(seed)},
     )
-    mod, module_name = module_for(module, dev)
+    mod, module_name = refined_module(module, dev, REFINE_STEPS)
     settings = {
         "task": "deblur",
         "image": str(path) if path and image is not None else None,

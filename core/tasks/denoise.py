@@ -16,18 +16,19 @@ from .base import (
     gaussian_noise,
     load_task_image,
     make_task_prior,
-    module_for,
     resolve_device,
 )
+from .common import refined_module
 
 SAMPLE = "house.png"
+REFINE_STEPS = 10  # proximal-gradient steps on Ψ^k after the denoiser (modules/refine.py)
 
 
 def default_parameters(noise: float) -> Parameters:
     """Defaults inside the guarantee: γ = 0.9 < 1/L = 1, 2C = 0.8 < μ = 1, σ^k ending at the noise."""
     return Parameters(
-        C=0.4,
-        mu=1.0,
+        C=0.135,
+        mu=0.3,
         gamma=0.9,
         lam=0.5 * noise * noise * 10,
         rho=1.0,
@@ -63,7 +64,7 @@ def build(
         task="denoise",
         info={"noise": noise, "seed": int(seed)},
     )
-    mod, module_name = module_for(module, dev)
+    mod, module_name = refined_module(module, dev, REFINE_STEPS)
     settings = {
         "task": "denoise",
         "image": str(path) if path and image is not None else None,
