@@ -57,7 +57,9 @@ def main() -> None:
     parser.add_argument("--module", default=default_module_name())
     parser.add_argument("--iters", type=int, default=20)
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, module {args.module}")
     print(f"{'size':>6} {'iteration ms':>13} {'kernels ms':>11} {'ratio':>6}")
     for size in args.sizes:
