@@ -1,4 +1,8 @@
-"""The window's actions, menus and toolbar (shortcuts: Space run/pause, N/→ step, R reset)."""
+"""The window's actions, menus and toolbar.
+
+Shortcuts: Space run/pause, N step, → next iterate (history forward, or a step at the newest),
+← previous iterate, R reset, Ctrl+E export, Ctrl+S save session, F1 about the guarantee.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,12 @@ class Actions:
     run_pause: QAction
     step: QAction
     reset: QAction
+    history_back: QAction
+    history_forward: QAction
+    preferences: QAction
+    about_guarantee: QAction
+    shortcuts: QAction
+    view_menu: QMenu
 
 
 def _action(window: QMainWindow, text: str, tip: str, *shortcuts) -> QAction:
@@ -47,13 +57,28 @@ def install_actions(window: QMainWindow) -> Actions:
             window, "Save session &as…", "Save a replayable session.toml", "Ctrl+S"
         ),
         export_run=_action(
-            window, "&Export run…", "Write trace.csv, images and session like fima run", "Ctrl+E"
+            window,
+            "&Export…",
+            "Write the result, trace, plots, iterate movie and session into a folder",
+            "Ctrl+E",
         ),
         screenshot=_action(window, "Save screens&hot…", "Save a picture of the window"),
         quit=_action(window, "&Quit", "Quit FIMA Explorer", QKeySequence.StandardKey.Quit),
         run_pause=_action(window, "Run", "Run / pause (Space)", "Space"),
-        step=_action(window, "Step", "Advance exactly one iteration (N or →)", "N", "Right"),
+        step=_action(window, "Step", "Advance exactly one iteration (N)", "N"),
         reset=_action(window, "Reset", "Discard the run and go back to x⁰ (R)", "R"),
+        history_back=_action(
+            window, "Previous iterate", "Back one iterate in the history (←)", "Left"
+        ),
+        history_forward=_action(
+            window, "Next iterate", "Forward one iterate, or one step at the newest (→)", "Right"
+        ),
+        preferences=_action(window, "&Preferences…", "Memory budget of the iterate history"),
+        about_guarantee=_action(
+            window, "About the &guarantee…", "Theorem 1 in words, and the paper", "F1"
+        ),
+        shortcuts=_action(window, "&Keyboard shortcuts", "Every shortcut of the explorer"),
+        view_menu=QMenu("&View", window),
     )
     file_menu = window.menuBar().addMenu("&File")
     file_menu.addAction(actions.open_image)
@@ -69,6 +94,15 @@ def install_actions(window: QMainWindow) -> Actions:
     run_menu = window.menuBar().addMenu("&Run")
     for action in (actions.run_pause, actions.step, actions.reset):
         run_menu.addAction(action)
+    run_menu.addSeparator()
+    run_menu.addAction(actions.history_back)
+    run_menu.addAction(actions.history_forward)
+    window.menuBar().addMenu(actions.view_menu)
+    settings_menu = window.menuBar().addMenu("&Settings")
+    settings_menu.addAction(actions.preferences)
+    help_menu = window.menuBar().addMenu("&Help")
+    help_menu.addAction(actions.about_guarantee)
+    help_menu.addAction(actions.shortcuts)
     toolbar = QToolBar("Run", window)
     toolbar.setObjectName("runToolbar")
     for action in (actions.run_pause, actions.step, actions.reset):

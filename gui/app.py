@@ -4,7 +4,9 @@
                   [--screenshot PNG]
 
 ``--run --quit-after N --export DIR`` runs N iterations of the selected variants in the real window,
-writes what ``fima run`` writes, and exits 0. ``--screenshot PNG`` saves a picture of the window
+writes everything File → Export… writes (the ``fima run`` files — trace.csv, result.png/.npy,
+observation.png, ground_truth.png, session.toml — plus result_16bit.png, result.tif, error_map.png/.npy,
+trace.json, plots.png and the iterate movie iterates.gif / .mp4), and exits 0. ``--screenshot PNG`` saves a picture of the window
 after the run (or at start without ``--run``) and exits. Scripted runs (``--quit-after`` or
 ``--screenshot``) report bad input as one line on stderr with exit status 2, an engine error with 1.
 """
@@ -59,7 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quit-after", type=_positive_int, metavar="N", help="run N iterations, then quit"
     )
-    parser.add_argument("--export", metavar="DIR", help="write the run like `fima run --out DIR`")
+    parser.add_argument(
+        "--export",
+        metavar="DIR",
+        help="write the run into DIR: the `fima run` files, plots.png, iterates.gif and more",
+    )
     parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window, quit")
     return parser
 

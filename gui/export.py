@@ -1,16 +1,75 @@
-"""Writing what the explorer shows: run outputs like ``fima run``, session files, screenshots."""
+"""Writing what the explorer shows: every export item, session files, screenshots.
+
+An export writes the files ``fima run --out DIR`` writes (``trace.csv``, ``result.png``,
+``result.npy``, ``observation.png``, ``ground_truth.png``, ``session.toml``, same names and
+contents) plus the explorer's extras: the result as 16-bit PNG and float TIFF, the error map, the
+trace as JSON, the plots as a PNG of a chosen width, and an iterate movie (GIF; MP4 too when
+imageio-ffmpeg is installed) with the iteration number burnt in. Each file is written atomically
+(temporary file + rename, :mod:`core.fileio`): an interrupted export or a full disk leaves complete
+files or none, and earlier files of the same name intact.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 from PySide6.QtWidgets import QWidget
 
-from core import Parameters, Problem
-from core.outputs import write_run_outputs
+from core import Parameters
+from core.fileio import WriteError, atomic_path
+from core.history import IterateHistory
+from core.io import save_image
+from core.movie import mp4_available, write_movie
 from core.session import Session, save_session
+from core.trace import write_trace_csv, write_trace_json
+
+from .views.images import error_map
+
+# item key → (file names, label in the Export dialog)
+ITEMS: dict[str, tuple[tuple[str, ...], str]] = {
+    "result_png": (("result.png",), "Result, 8-bit PNG"),
+    "result_png16": (("result_16bit.png",), "Result, 16-bit PNG"),
+    "result_tiff": (("result.tif",), "Result, float TIFF"),
+    "result_npy": (("result.npy",), "Result, float NPY"),
+    "observation": (("observation.png",), "Observation"),
+    "ground_truth": (("ground_truth.png",), "Ground truth (when known)"),
+    "error_map": (("error_map.png", "error_map.npy"), "Error map |x − truth| (PNG + NPY)"),
+    "trace_csv": (("trace.csv",), "Trace, CSV"),
+    "trace_json": (("trace.json",), "Trace, JSON"),
+    "plots": (("plots.png",), "Plots, PNG"),
+    "movie": (("iterates.gif", "iterates.mp4"), "Iterate movie, GIF (+ MP4 with imageio-ffmpeg)"),
+    "session": (("session.toml",), "Session file"),
+}
+ALL_ITEMS = tuple(ITEMS)
+RUN_FILE_ITEMS = ("trace_csv", "result_png", "result_npy", "observation", "ground_truth", "session")
+
+
+@dataclass
+class ExportOptions:
+    """What to write and how."""
+
+    items: set[str] = field(default_factory=lambda: set(ALL_ITEMS))
+    plot_width: int = 1600
+    movie_frames: int = 40
+    movie_fps: float = 10.0
+    error_max: float = 0.2
+
+
+@dataclass
+class ExportContents:
+    """What an export is made of, collected from the window."""
+
+    rows: list[dict]
+    result: np.ndarray
+    observation: np.ndarray | None
+    truth: np.ndarray | None
+    session: Session
+    iterates: IterateHistory | None = None
+    variant: str | None = None
+    save_plots: Callable[[Path, int], None] | None = None
 
 
 def make_session(
@@ -26,26 +85,102 @@ def make_session(
     )
 
 
-def export_run(
-    out_dir: str | Path,
-    problem: Problem,
-    rows: list[dict],
-    result: np.ndarray | torch.Tensor,
-    session: Session,
+def movie_items(
+    iterates: IterateHistory, variant: str, max_frames: int
+) -> list[tuple[int, np.ndarray]]:
+    """Up to ``max_frames`` stored iterates of ``variant``, evenly spread, first and last kept."""
+    ks = iterates.iterations(variant)
+    if len(ks) > max_frames >= 2:
+        picks = np.unique(np.round(np.linspace(0, len(ks) - 1, max_frames)).astype(int))
+        ks = [ks[i] for i in picks]
+    items = []
+    for k in ks:
+        frame = iterates.get(variant, k)
+        if frame is not None and frame[0] == k:
+            items.append((k, frame[1]))
+    return items
+
+
+def _save_error_map(out: Path, contents: ExportContents, error_max: float) -> list[Path]:
+    err = error_map(contents.result, contents.truth)
+    if err is None:
+        return []
+    png, npy = out / "error_map.png", out / "error_map.npy"
+    save_image(png, np.clip(err / max(error_max, 1e-12), 0.0, 1.0))
+    save_image(npy, err)
+    return [png, npy]
+
+
+def _save_movie(out: Path, contents: ExportContents, options: ExportOptions) -> list[Path]:
+    if contents.iterates is None or contents.variant is None:
+        return []
+    items = movie_items(contents.iterates, contents.variant, options.movie_frames)
+    if not items:
+        return []
+    written = [out / "iterates.gif"]
+    write_movie(written[0], items, options.movie_fps)
+    if mp4_available():
+        written.append(out / "iterates.mp4")
+        write_movie(written[-1], items, options.movie_fps)
+    return written
+
+
+def export_files(
+    out_dir: str | Path, contents: ExportContents, options: ExportOptions | None = None
 ) -> list[Path]:
-    """Write trace.csv, result.png/.npy, observation.png, ground_truth.png, session.toml."""
-    return write_run_outputs(out_dir, problem, rows, result, session)
+    """Write the chosen items into ``out_dir`` (created); return the paths written.
+
+    Raises :class:`core.fileio.WriteError` (an OSError with a one-line message) when a file cannot
+    be written; files written before stay complete, the failing one is not left behind.
+    """
+    options = options or ExportOptions()
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"cannot create the folder {out}: {exc.strerror or exc}") from exc
+    chosen = options.items
+    written: list[Path] = []
+
+    def image(item: str, name: str, array: np.ndarray | None, bits: int = 8) -> None:
+        if item in chosen and array is not None:
+            save_image(out / name, array, bits=bits)
+            written.append(out / name)
+
+    if "trace_csv" in chosen:
+        write_trace_csv(out / "trace.csv", contents.rows)
+        written.append(out / "trace.csv")
+    image("result_png", "result.png", contents.result)
+    image("result_npy", "result.npy", contents.result)
+    image("observation", "observation.png", contents.observation)
+    image("ground_truth", "ground_truth.png", contents.truth)
+    if "session" in chosen:
+        save_session(out / "session.toml", contents.session)
+        written.append(out / "session.toml")
+    image("result_png16", "result_16bit.png", contents.result, bits=16)
+    image("result_tiff", "result.tif", contents.result)
+    if "error_map" in chosen:
+        written += _save_error_map(out, contents, options.error_max)
+    if "trace_json" in chosen:
+        write_trace_json(out / "trace.json", contents.rows)
+        written.append(out / "trace.json")
+    if "plots" in chosen and contents.save_plots is not None:
+        contents.save_plots(out / "plots.png", options.plot_width)
+        written.append(out / "plots.png")
+    if "movie" in chosen:
+        written += _save_movie(out, contents, options)
+    return written
 
 
 def write_session(path: str | Path, session: Session) -> None:
-    """Save a session file (TOML)."""
+    """Save a session file (TOML), atomically."""
     save_session(path, session)
 
 
 def save_screenshot(widget: QWidget, path: str | Path) -> None:
-    """Grab ``widget`` as it is drawn and save it (PNG, JPEG… by suffix); OSError on failure."""
+    """Grab ``widget`` as it is drawn and save it (PNG, JPEG… by suffix), atomically."""
     path = Path(path)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    if not widget.grab().save(str(path)):
-        raise OSError(f"could not write the screenshot {path}")
+    pixmap = widget.grab()
+    with atomic_path(path) as tmp:
+        if not pixmap.save(str(tmp), path.suffix.lstrip(".").upper() or "PNG"):
+            raise WriteError(f"could not write the screenshot {path}")

@@ -1,4 +1,7 @@
-"""The window's file pickers and its "Open recent" menu; each hands its path to the window."""
+"""The window's file pickers and its "Open recent" menu; each hands its path to the window.
+
+Pickers start in the folder used last (remembered across launches, :mod:`gui.settings`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from core.io import IMAGE_SUFFIXES
 
+from . import settings
 from .recent_files import RecentFiles
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
@@ -34,6 +38,7 @@ class FileDialogs(QObject):
             self.window, "Open image", self._start_dir(), IMAGE_FILTER
         )
         if path:
+            settings.remember_folder(path)
             self.window.open_image(path)
 
     @Slot(str)
@@ -44,6 +49,7 @@ class FileDialogs(QObject):
             self.window, title, self._start_dir(), OPTION_FILE_FILTER
         )
         if path:
+            settings.remember_folder(path)
             self.window.set_option(option, path)
 
     @Slot()
@@ -53,6 +59,7 @@ class FileDialogs(QObject):
             self.window, "Your own TorchScript denoiser", self._start_dir(), MODULE_FILTER
         )
         if path:
+            settings.remember_folder(path)
             self.window.set_module(path)
 
     @Slot()
@@ -62,38 +69,36 @@ class FileDialogs(QObject):
             self.window, "Open session", self._start_dir(), SESSION_FILTER
         )
         if path:
+            settings.remember_folder(path)
             self.window.load_session_file(path)
 
     @Slot()
     def choose_session_target(self) -> None:
         """File → Save session as…"""
         path, _ = QFileDialog.getSaveFileName(
-            self.window, "Save session", "session.toml", SESSION_FILTER
+            self.window,
+            "Save session",
+            str(Path(self._start_dir()) / "session.toml"),
+            SESSION_FILTER,
         )
         if path:
             self.window.save_session_file(path)
 
     @Slot()
-    def choose_export_folder(self) -> None:
-        """File → Export run…"""
-        folder = QFileDialog.getExistingDirectory(
-            self.window, "Export run into folder", self._start_dir()
-        )
-        if folder:
-            self.window.export_to(folder)
-
-    @Slot()
     def choose_screenshot_target(self) -> None:
         """File → Save screenshot…"""
         path, _ = QFileDialog.getSaveFileName(
-            self.window, "Save screenshot", "fima-explorer.png", "PNG (*.png)"
+            self.window,
+            "Save screenshot",
+            str(Path(self._start_dir()) / "fima-explorer.png"),
+            "PNG (*.png)",
         )
         if path:
+            settings.remember_folder(path)
             self.window.save_screenshot(path)
 
     def _start_dir(self) -> str:
-        paths = self.recent.paths()
-        return str(Path(paths[0]).parent) if paths else str(Path.home())
+        return settings.last_folder()
 
     # ---- recent files ---------------------------------------------------------------------
     def remember(self, path: str | Path) -> None:

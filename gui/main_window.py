@@ -1,10 +1,15 @@
-"""The explorer window: problem and solver settings on the left, images and plots on the right.
+"""The explorer window: problem and solver settings on the left, images (with the history
+scrubber) and plots in the middle, the convergence certificate on the right.
 
 The window owns at most one :class:`SolverRun`. Worker notifications arrive through bound methods
 of GUI-thread objects; the window pulls the worker's data only after a notification, at most ~30
 times a second and within a CPU budget (:mod:`gui.refresh_budget`), redrawing one plot per
 refresh. Anything a user can get wrong ends in :meth:`MainWindow.show_error` with one line, and
 the window keeps its previous problem and state.
+
+Reset and rebuilding never wait for a slow iteration: the stopped run finishes it in the
+background (its results are dropped) and the next run's worker waits for it in its own thread.
+Closing the window does wait for it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -24,6 +29,8 @@ from PySide6.QtGui import (
     QGuiApplication,
 )
 from PySide6.QtWidgets import (
+    QDialog,
+    QDockWidget,
     QMainWindow,
     QMessageBox,
     QScrollArea,
@@ -35,15 +42,29 @@ from PySide6.QtWidgets import (
 from core import InputError, Parameters, ParameterTimeline, TaskSetup
 from core.session import Session, load_session
 
+from . import settings
 from .actions import install_actions
-from .export import export_run, make_session, save_screenshot, write_session
+from .export import (
+    ExportContents,
+    ExportOptions,
+    export_files,
+    make_session,
+    save_screenshot,
+    write_session,
+)
+from .export_dialog import ExportDialog
 from .file_dialogs import FileDialogs
+from .help_dialogs import HelpDialog, HelpWindows
+from .preferences import PreferencesDialog
 from .problem_spec import ProblemSpec
 from .refresh_budget import RefreshBudget
 from .run_history import RunHistory
-from .solver_run import SolverRun
+from .scrubber import Scrubber
+from .solver_run import STOP_TIMEOUT_S, SolverRun, detached_runs
 from .solver_worker import one_line, to_display_array
 from .status import StatusPanel
+from .views.certificate_panel import CertificatePanel
+from .views.history_bar import HistoryBar
 from .views.images import ImagePanel
 from .views.parameters import ParameterPanel
 from .views.plots import PlotPanel
@@ -53,6 +74,8 @@ from .views.style import variant_label
 
 APP_TITLE = "FIMA Explorer"
 MODULE_SUFFIXES = (".pt", ".pth", ".ts")
+RESET_WAIT_S = 0.25  # reset / rebuild wait at most this long for the iteration in progress
+CERTIFICATE_CATCH_UP_MS = 1100
 
 
 @contextlib.contextmanager
@@ -81,29 +104,39 @@ class MainWindow(QMainWindow):
         self.spec: ProblemSpec | None = None
         self.setup: TaskSetup | None = None
         self.run: SolverRun | None = None
+        self._retired: SolverRun | None = None  # a stopped run still finishing its iteration
         self.history = RunHistory()
         self._scheduled: dict[int, dict[str, float]] = {}  # session changes for the next run
         self._latest_x: dict[str, np.ndarray] = {}
         self._iterations = 0
         self._budget = RefreshBudget()
         self._run_error: str | None = None
+        self._announced: set[str] = set()  # variants whose divergence was reported
+        self.help_windows = HelpWindows(self)
 
         self.problem_panel = ProblemPanel()
         self.solver_panel = SolverPanel()
         self.parameter_panel = ParameterPanel()
         self.images = ImagePanel()
         self.plots = PlotPanel()
+        self.history_bar = HistoryBar()
+        self.certificate_panel = CertificatePanel()
+        self.scrubber = Scrubber(self.images, self.plots, self.history_bar, settings.budget_mb())
         self._build_layout()
         self.actions = install_actions(self)
+        self.actions.view_menu.addAction(self.certificate_dock.toggleViewAction())
         self.dialogs = FileDialogs(self, self.actions.recent_menu)
         self.status = StatusPanel(self.statusBar())
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.timeout.connect(self.refresh_now)
+        self._certificate_timer = QTimer(self)
+        self._certificate_timer.setSingleShot(True)
+        self._certificate_timer.timeout.connect(self.update_certificate)
         self._connect()
         self.dialogs.update_recent_menu()
         self._update_run_actions()
-        self._restore_settings()
+        settings.restore_window(self)
 
     # ---- layout and wiring ----------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -117,18 +150,28 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(370)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        views = QSplitter(Qt.Orientation.Vertical)
-        views.addWidget(self.images)
-        views.addWidget(self.plots)
-        views.setStretchFactor(0, 2)
-        views.setStretchFactor(1, 3)
+        image_area = QWidget()
+        image_layout = QVBoxLayout(image_area)
+        image_layout.setContentsMargins(0, 0, 0, 0)
+        image_layout.addWidget(self.images, 1)
+        image_layout.addWidget(self.history_bar)
+        self.views_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.views_splitter.setObjectName("viewsSplitter")
+        self.views_splitter.addWidget(image_area)
+        self.views_splitter.addWidget(self.plots)
+        self.views_splitter.setStretchFactor(0, 2)
+        self.views_splitter.setStretchFactor(1, 3)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(scroll)
-        self.splitter.addWidget(views)
+        self.splitter.addWidget(self.views_splitter)
         self.splitter.setStretchFactor(1, 1)
         self.setCentralWidget(self.splitter)
-        self.resize(1500, 950)
+        self.certificate_dock = QDockWidget("Convergence certificate", self)
+        self.certificate_dock.setObjectName("certificateDock")
+        self.certificate_dock.setWidget(self.certificate_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.certificate_dock)
+        self.resize(1700, 950)
 
     def _connect(self) -> None:
         a = self.actions
@@ -137,12 +180,18 @@ class MainWindow(QMainWindow):
         a.use_sample.triggered.connect(self.use_sample)
         a.open_session.triggered.connect(f.choose_session)
         a.save_session.triggered.connect(f.choose_session_target)
-        a.export_run.triggered.connect(f.choose_export_folder)
+        a.export_run.triggered.connect(self.open_export_dialog)
         a.screenshot.triggered.connect(f.choose_screenshot_target)
         a.quit.triggered.connect(self.close)
         a.run_pause.triggered.connect(self.toggle_run)
         a.step.triggered.connect(self.step_run)
         a.reset.triggered.connect(self.reset_run)
+        a.history_back.triggered.connect(self.history_back)
+        a.history_forward.triggered.connect(self.history_forward)
+        a.preferences.triggered.connect(self.open_preferences)
+        a.about_guarantee.triggered.connect(self.show_about_guarantee)
+        a.shortcuts.triggered.connect(self.show_shortcuts)
+        self.certificate_panel.aboutRequested.connect(self.show_about_guarantee)
         p = self.problem_panel
         p.taskChosen.connect(self.set_task)
         p.openRequested.connect(f.choose_image)
@@ -161,7 +210,8 @@ class MainWindow(QMainWindow):
         s.variantsChanged.connect(self._on_variants_changed)
         s.limitChanged.connect(self._on_limit_changed)
         self.parameter_panel.changed.connect(self._on_parameters_edited)
-        self.parameter_panel.defaultsRequested.connect(self._on_defaults_requested)
+        self.parameter_panel.presetRequested.connect(self.apply_preset)
+        self.parameter_panel.refused.connect(self.show_error)
 
     # ---- errors ---------------------------------------------------------------------------
     def show_error(self, message: str) -> None:
@@ -200,6 +250,7 @@ class MainWindow(QMainWindow):
         task_changed = self.setup is None or self.setup.settings["task"] != setup.settings["task"]
         self.setup, self.spec = setup, spec
         self._scheduled = dict(scheduled or {})
+        self.parameter_panel.set_defaults(setup.parameters)
         if parameters is not None:
             self.parameter_panel.set_parameters(parameters)
         elif task_changed:
@@ -332,35 +383,73 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.show_error(f"Cannot save the session: {exc}")
             return False
+        settings.remember_folder(path)
+        self.status.message(f"Session saved to {path}")
         return True
+
+    def result_variant(self) -> str | None:
+        """The variant whose result is exported: FIMA if it ran, else the first one that ran."""
+        variants = self.run.variants if self.run is not None else ()
+        for variant in ("fima", *variants):
+            if variant in self._latest_x:
+                return variant
+        return variants[0] if variants else None
 
     def result_image(self) -> np.ndarray | None:
         """FIMA's latest iterate if it ran, else the first variant's, else x⁰."""
         if self.setup is None:
             return None
-        variants = self.run.variants if self.run is not None else ()
-        for variant in ("fima", *variants):
-            if variant in self._latest_x:
-                return self._latest_x[variant]
+        variant = self.result_variant()
+        if variant in self._latest_x:
+            return self._latest_x[variant]
         return to_display_array(self.setup.problem.x0)
 
-    def export_to(self, out_dir: str | Path) -> bool:
-        """Write the run like ``fima run --out DIR`` (trace of every variant, fima's result)."""
+    def export_to(self, out_dir: str | Path, options: ExportOptions | None = None) -> bool:
+        """Write the export items into ``out_dir`` (default: all of them, as ``--export`` does)."""
         session = self.current_session()
         if session is None:
             self.show_error("Nothing to export: no problem is loaded")
             return False
         self.refresh_now()
         self.plots.flush()
+        problem = self.setup.problem
+        observation = problem.observation_image
         order = self.run.variants if self.run is not None else ()
-        rows = self.history.all_rows(order)
+        contents = ExportContents(
+            rows=self.history.all_rows(order),
+            result=self.result_image(),
+            observation=to_display_array(observation if observation is not None else problem.x0),
+            truth=to_display_array(problem.ground_truth),
+            session=session,
+            iterates=self.scrubber.iterates,
+            variant=self.result_variant(),
+            save_plots=self.plots.save_image,
+        )
+        options = options or ExportOptions(error_max=self.images.error_max.value())
         try:
-            export_run(out_dir, self.setup.problem, rows, self.result_image(), session)
-        except OSError as exc:
-            self.show_error(f"Cannot export to {out_dir}: {exc}")
+            with wait_cursor():
+                written = export_files(out_dir, contents, options)
+        except (OSError, ValueError) as exc:
+            self.show_error(f"Export failed: {exc}")
             return False
-        self.status.message(f"Exported to {out_dir}")
+        settings.remember_folder(out_dir)
+        self.status.message(f"Exported {len(written)} files to {out_dir}")
         return True
+
+    @Slot()
+    def open_export_dialog(self) -> None:
+        """File → Export…: choose the folder and the items, then export."""
+        if self.setup is None:
+            self.show_error("Nothing to export: no problem is loaded")
+            return
+        dialog = ExportDialog(settings.last_folder(), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        dialog.remember()
+        if not dialog.folder():
+            self.show_error("Choose a folder to export into")
+            return
+        self.export_to(dialog.folder(), dialog.options(self.images.error_max.value()))
 
     def save_screenshot(self, path: str | Path) -> bool:
         """Save a picture of the window as it is drawn."""
@@ -421,8 +510,17 @@ class MainWindow(QMainWindow):
         self._budget.reset()
         variants = self.solver_panel.variants()
         problem = self.setup.problem
+        self.scrubber.new_run(variants, to_display_array(problem.x0))
+        if self._retired is not None and self._retired.has_ended():
+            self._retired = None
         self.run = SolverRun(
-            problem, self.setup.module, timeline, variants, self.solver_panel.limit()
+            problem,
+            self.setup.module,
+            timeline,
+            variants,
+            self.solver_panel.limit(),
+            history=self.scrubber.iterates,
+            predecessor=self._retired,
         )
         self.run.dataReady.connect(self._on_data_ready)
         self.run.limitReached.connect(self._on_limit_reached)
@@ -452,10 +550,11 @@ class MainWindow(QMainWindow):
         if self.run is not None:
             self.run.pause()
             self._update_run_actions("Paused")
+            self._certificate_timer.start(CERTIFICATE_CATCH_UP_MS)
 
     @Slot()
     def step_run(self) -> None:
-        """N / →: advance exactly one iteration of every variant."""
+        """N: advance exactly one iteration of every variant."""
         if self.run is None or self.run.has_ended():
             if not self.start_run(running=False):
                 return
@@ -464,25 +563,58 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def reset_run(self) -> None:
-        """R: discard the run and show x⁰ again."""
+        """R: discard the run and show x⁰ again (without waiting for a slow iteration)."""
         self._stop_run()
         self._clear_run_views()
         self._update_run_actions()
 
-    def _stop_run(self) -> None:
+    def _stop_run(self, wait_s: float = RESET_WAIT_S) -> None:
         if self.run is not None:
             run, self.run = self.run, None
-            if not run.stop():
-                self.status.message("The solver is finishing a long iteration in the background")
+            if not run.stop(wait_s):
+                self._retired = run
+                self.status.message("The solver is finishing its iteration in the background")
         self._refresh_timer.stop()
+        self._certificate_timer.stop()
 
     def _clear_run_views(self) -> None:
         self.history.clear()
         self._latest_x.clear()
         self._iterations = 0
+        self._announced.clear()
         self.plots.clear()
         self.images.reset_iterates()
+        self.scrubber.clear()
+        self.certificate_panel.show_empty()
         self.status.reset_progress()
+
+    # ---- the history scrubber -------------------------------------------------------------
+    def scrub_to(self, k: int) -> int | None:
+        """Show past iterate x^k of the shown variant (pinned); returns the k shown."""
+        if self.run is None:
+            return None
+        return self.scrubber.scrub_to(k)
+
+    @Slot()
+    def follow_live(self) -> None:
+        """Show the newest iterate again, and keep following it."""
+        self.scrubber.follow_live()
+
+    @Slot()
+    def history_back(self) -> None:
+        """←: one iterate back in the history (a running run is paused first)."""
+        if self.run is None:
+            return
+        if self.run.is_running():
+            self.pause_run()
+        self.scrubber.back()
+
+    @Slot()
+    def history_forward(self) -> None:
+        """→: one iterate forward in the history; at the newest, step one iteration."""
+        if self.run is not None and self.scrubber.forward():
+            return
+        self.step_run()
 
     # ---- worker notifications (GUI thread) ------------------------------------------------
     @Slot()
@@ -522,18 +654,48 @@ class MainWindow(QMainWindow):
         changes = self.run.timeline.changes
         self.plots.set_markers({k: c for k, c in changes.items() if k < update.iterations})
         self.images.update_images(update.images, update.iterations)
+        self.scrubber.set_latest(update.iterations)
         self.status.show_progress(update.iterations, self._acceptance_summary())
+        self._announce_divergence(update.done)
+        if not self.certificate_panel.update_from(self.history, self.run.variants):
+            if not self._certificate_timer.isActive():
+                self._certificate_timer.start(CERTIFICATE_CATCH_UP_MS)
+
+    @Slot()
+    def update_certificate(self) -> None:
+        """Recompute the certificate panel now (it is otherwise refreshed about once a second)."""
+        self._certificate_timer.stop()
+        variants = self.run.variants if self.run is not None else ()
+        if variants:
+            self.certificate_panel.update_from(self.history, variants, force=True)
+
+    def _announce_divergence(self, done: tuple[str, ...]) -> None:
+        diverged = {v: self.history.diverged_at(v) for v in done}
+        diverged = {v: k for v, k in diverged.items() if k is not None}
+        for variant, at in diverged.items():
+            if variant not in self._announced:
+                self._announced.add(variant)
+                self.status.message(
+                    f"{variant_label(variant)} diverged at k = {at} and was stopped"
+                )
+        if diverged:
+            self.status.show_diverged(diverged, {v: variant_label(v) for v in diverged})
 
     def _acceptance_summary(self) -> str:
         """FIMA's acceptance rate so far (the only variant whose check can reject)."""
         if not self.history.count("fima"):
             return ""
         rate = float(self.history.acceptance_rate("fima")[-1])
+        last = self.history.last_reject("fima")
+        self.status.acceptance.setToolTip(
+            f"Latest rejection at k = {last[0]}: {last[1]}" if last else "No rejection so far"
+        )
         return f"{variant_label('fima')} accepted {100 * rate:.0f} %"
 
     @Slot()
     def _on_limit_reached(self) -> None:
         self.refresh_now()
+        self.update_certificate()
         self.status.message(
             f"Iteration limit {self.solver_panel.limit()} reached — raise it and press Run to go on"
         )
@@ -550,18 +712,16 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_run_finished(self) -> None:
         self.refresh_now()
+        self.update_certificate()
         if self._run_error is None:
             variants = self.run.variants if self.run is not None else ()
-            stopped = [v for v in variants if self._diverged(v)]
+            stopped = {v: self.history.diverged_at(v) for v in variants}
+            stopped = {v: k for v, k in stopped.items() if k is not None}
             if stopped:
-                names = ", ".join(variant_label(v) for v in stopped)
+                names = ", ".join(f"{variant_label(v)} (k = {k})" for v, k in stopped.items())
                 self.status.message(f"Diverged and stopped: {names}")
             self._update_run_actions("Finished")
         self.runEnded.emit()
-
-    def _diverged(self, variant: str) -> bool:
-        last = self.history.last(variant)
-        return bool(last and last.get("diverged"))
 
     # ---- panel edits ----------------------------------------------------------------------
     def _on_parameters_edited(self, changes: dict) -> None:
@@ -575,15 +735,24 @@ class MainWindow(QMainWindow):
         text = ", ".join(f"{k} = {v:g}" for k, v in changes.items())
         self.status.message(f"{text} from the next iteration")
 
-    def _on_defaults_requested(self) -> None:
+    @Slot(str)
+    def apply_preset(self, name: str) -> bool:
+        """Apply a parameter preset (guaranteed / paper) on top of the task's defaults."""
         if self.setup is None:
-            return
+            return False
+        try:
+            preset = self.parameter_panel.preset_parameters(name)
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return False
         before = self.parameter_panel.parameters().as_dict()
-        defaults = self.setup.parameters
-        self.parameter_panel.set_parameters(defaults)
-        changes = {k: v for k, v in defaults.as_dict().items() if before.get(k) != v}
+        self.parameter_panel.set_parameters(preset)
+        changes = {k: v for k, v in preset.as_dict().items() if before.get(k) != v}
         if changes:
             self._on_parameters_edited(changes)
+        if not all(self.parameter_panel.conditions().values()):
+            self.status.message(f"Preset {name}: outside Theorem 1's conditions — no guarantee")
+        return True
 
     def _on_variants_changed(self, variants: list) -> None:
         if self.run is not None:
@@ -614,6 +783,8 @@ class MainWindow(QMainWindow):
         loaded = self.setup is not None
         for action in (a.run_pause, a.step, a.reset, a.export_run, a.save_session):
             action.setEnabled(loaded)
+        for action in (a.history_back, a.history_forward):
+            action.setEnabled(loaded)
         running = self.run is not None and self.run.is_running()
         a.run_pause.setText("Pause" if running else "Run")
         if state_text is None:
@@ -627,26 +798,34 @@ class MainWindow(QMainWindow):
         self.status.show_state(state_text)
 
     # ---- settings and closing -------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        settings = QSettings()
-        geometry = settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        state = settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
-        colormap = settings.value("view/colormap", "gray")
-        if isinstance(colormap, str):
-            self.images.set_colormap(colormap)
+    @Slot()
+    def open_preferences(self) -> None:
+        """Settings → Preferences…: the iterate-history memory budget."""
+        dialog = PreferencesDialog(settings.budget_mb(), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.set_history_budget_mb(dialog.budget_mb())
 
-    def _save_settings(self) -> None:
-        settings = QSettings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
-        settings.setValue("view/colormap", self.images.colormap_combo.currentText())
+    def set_history_budget_mb(self, megabytes: int) -> None:
+        """Set (and remember) the iterate-history memory budget; it applies at once."""
+        settings.set_budget_mb(megabytes)
+        self.scrubber.set_budget_mb(megabytes)
+
+    @Slot()
+    def show_about_guarantee(self) -> HelpDialog:
+        """Help → About the guarantee: Theorem 1 in words, and the paper."""
+        return self.help_windows.show("guarantee")
+
+    @Slot()
+    def show_shortcuts(self) -> HelpDialog:
+        """Help → Keyboard shortcuts."""
+        return self.help_windows.show("shortcuts")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop the run (cancel, then join its thread) and remember the window's layout."""
-        self._stop_run()
-        self._save_settings()
+        """Stop the run, wait for every run of this window to end, remember the layout."""
+        self._stop_run(STOP_TIMEOUT_S)
+        for run in detached_runs():
+            run.join(STOP_TIMEOUT_S)
+        self._retired = None
+        settings.save_window(self)
+        self.help_windows.close_all()
         super().closeEvent(event)

@@ -1,8 +1,10 @@
-"""The GUI's copy of a run's scalar trace: rows per variant, kept column-wise for fast plotting."""
+"""The GUI's copy of a run's scalar trace: rows per variant, kept column-wise for fast plotting,
+with the rejection reasons counted and the iteration where a variant diverged."""
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 
@@ -27,20 +29,33 @@ class RunHistory:
     def __init__(self) -> None:
         self._rows: dict[str, list[dict]] = {}
         self._columns: dict[str, dict[str, list[float]]] = {}
+        self._reasons: dict[str, Counter] = {}
+        self._last_reason: dict[str, tuple[int, str]] = {}
+        self._diverged: dict[str, int] = {}
 
     def clear(self) -> None:
         """Forget everything."""
         self._rows.clear()
         self._columns.clear()
+        self._reasons.clear()
+        self._last_reason.clear()
+        self._diverged.clear()
 
     def extend(self, variant: str, rows: list[dict]) -> None:
         """Append rows of one variant."""
         self._rows.setdefault(variant, []).extend(rows)
         columns = self._columns.setdefault(variant, {name: [] for name in PLOTTED})
+        reasons = self._reasons.setdefault(variant, Counter())
         for row in rows:
             for name in PLOTTED:
                 value = row.get(name, math.nan)
                 columns[name].append(float(value) if value is not None else math.nan)
+            reason = row.get("reject_reason")
+            if reason:
+                reasons[reason] += 1
+                self._last_reason[variant] = (int(row.get("k", -1)), str(reason))
+            if row.get("diverged") and variant not in self._diverged:
+                self._diverged[variant] = int(row.get("k", -1))
 
     @property
     def variants(self) -> list[str]:
@@ -80,3 +95,15 @@ class RunHistory:
         if accepted.size == 0:
             return accepted
         return np.cumsum(accepted) / np.arange(1, accepted.size + 1)
+
+    def reject_reasons(self, variant: str) -> Counter:
+        """How often each rejection reason (``check``, ``non-finite proposal`` …) occurred."""
+        return Counter(self._reasons.get(variant, {}))
+
+    def last_reject(self, variant: str) -> tuple[int, str] | None:
+        """(k, reason) of the latest rejected or failed proposal of ``variant``."""
+        return self._last_reason.get(variant)
+
+    def diverged_at(self, variant: str) -> int | None:
+        """The iteration at which ``variant`` diverged (and was stopped), or None."""
+        return self._diverged.get(variant)

@@ -2,8 +2,9 @@
 
 The run relays the worker's signals through bound methods of this GUI-thread object (queued
 connections) and drops them once the run is stopped. ``stop()`` sets the cancel event and waits
-for the worker loop to return (it then quits its own thread) before joining the thread; a loop
-stuck in an endless iteration is left to finish in the background instead of blocking forever.
+(up to a timeout) for the worker loop to return (it then quits its own thread) before joining the
+thread; a loop still inside a long iteration is left to finish in the background instead of
+blocking the caller, and :meth:`SolverRun.join` can wait for it later (e.g. when the window closes).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core import ParameterTimeline
+from core.history import IterateHistory
 
 from .solver_worker import RunUpdate, SolverWorker
 
@@ -33,11 +35,17 @@ class SolverRun(QObject):
         timeline: ParameterTimeline,
         variants: list[str] | tuple[str, ...],
         limit: int,
+        history: IterateHistory | None = None,
+        predecessor: SolverRun | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.timeline = timeline
-        self.worker = SolverWorker(problem, module, timeline, variants, limit)
+        self.history = history
+        waits_for = (
+            predecessor.worker if predecessor is not None and not predecessor.has_ended() else None
+        )
+        self.worker = SolverWorker(problem, module, timeline, variants, limit, history, waits_for)
         self.variants = self.worker.variants
         self._thread = QThread()
         self._thread.setObjectName("fima-solver")
@@ -60,24 +68,31 @@ class SolverRun(QObject):
             self._thread.start()
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
-        """Cancel the worker, wait for its loop to return, then join the thread (True if joined)."""
-        if self._stopped:
-            return not self._thread.isRunning()
-        self._stopped = True
-        self.worker.cancel()
+        """Cancel the worker, wait up to ``timeout_s`` for its loop to return, then join the
+        thread (True if joined; False: it finishes its iteration in the background)."""
+        if not self._stopped:
+            self._stopped = True
+            self.worker.cancel()
+        return self.join(timeout_s)
+
+    def join(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
+        """Wait up to ``timeout_s`` for a stopped run's loop to return and its thread to end."""
         if not self._started:
             return True
         if self.worker.wait_returned(timeout_s):
             self._thread.quit()  # already asked by the worker itself; harmless twice
             self._thread.wait()
+            self._forget()
             return True
-        _DETACHED.append(self)
-        self._thread.finished.connect(self._forget)
+        if self not in _DETACHED:
+            _DETACHED.append(self)
+            self._thread.finished.connect(self._forget)
         return False
 
     @Slot()
     def _forget(self) -> None:
-        if self in _DETACHED:
+        if self in _DETACHED and self.worker.has_ended():
+            self._thread.wait()  # finished was emitted: the thread is ending
             _DETACHED.remove(self)
 
     @property
@@ -144,3 +159,8 @@ class SolverRun(QObject):
     def _relay_finished(self) -> None:
         if not self._stopped:
             self.finished.emit()
+
+
+def detached_runs() -> list[SolverRun]:
+    """Stopped runs still finishing an iteration in the background."""
+    return list(_DETACHED)

@@ -12,6 +12,10 @@ Threading contract (DESIGN.md §5):
 * Back-pressure: every scalar row is kept; of the images only the latest per variant (float32,
   C-contiguous numpy copies made here, in the worker thread). ``dataReady`` carries no payload and
   is emitted only when the previous one has been collected with :meth:`take_update`.
+* Every iterate x^{k+1} also goes into the run's :class:`core.history.IterateHistory` (thread-safe,
+  memory-bounded) before its row is published, so the history scrubber can show any past iterate.
+* A worker started while the previous run's worker is still finishing a long iteration on the same
+  problem waits (in its own thread) for that one to return before it starts iterating.
 """
 
 from __future__ import annotations
@@ -24,17 +28,29 @@ import torch
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core import ParameterTimeline, iterate
+from core.history import IterateHistory
+
+from .allocator import frame_copy
 
 IDLE_WAIT_S = 0.1  # upper bound on a paused sleep; control calls wake the loop at once
+
+
+def _image_view(x: torch.Tensor) -> np.ndarray:
+    """(1, C, H, W) tensor → (H, W) or (H, W, C) float32 numpy view (or CPU copy)."""
+    arr = x.detach().to("cpu", torch.float32).numpy()[0]
+    return arr[0] if arr.shape[0] == 1 else np.moveaxis(arr, 0, -1)
 
 
 def to_display_array(x: torch.Tensor | None) -> np.ndarray | None:
     """(1, C, H, W) tensor → (H, W) or (H, W, C) float32 C-contiguous numpy copy (None → None)."""
     if x is None:
         return None
-    arr = x.detach().to("cpu", torch.float32).numpy()[0]
-    arr = arr[0] if arr.shape[0] == 1 else np.moveaxis(arr, 0, -1)
-    return np.array(arr, dtype=np.float32, order="C", copy=True)
+    return np.array(_image_view(x), dtype=np.float32, order="C", copy=True)
+
+
+def to_history_frame(x: torch.Tensor) -> np.ndarray:
+    """Like :func:`to_display_array`, in memory the history can give back (gui.allocator)."""
+    return frame_copy(_image_view(x))
 
 
 @dataclass
@@ -68,6 +84,8 @@ class SolverWorker(QObject):
         timeline: ParameterTimeline,
         variants: list[str] | tuple[str, ...],
         limit: int,
+        history: IterateHistory | None = None,
+        predecessor: SolverWorker | None = None,
     ) -> None:
         super().__init__()
         if not variants:
@@ -76,6 +94,8 @@ class SolverWorker(QObject):
         self.module = module
         self.timeline = timeline
         self.variants = tuple(dict.fromkeys(variants))
+        self.history = history
+        self._predecessor = predecessor
         self._lock = threading.Lock()
         self._limit = int(limit)
         self._steps = 0
@@ -188,6 +208,7 @@ class SolverWorker(QObject):
     def run(self) -> None:
         """The worker loop: iterate while allowed, sleep while paused, return when cancelled."""
         try:
+            self._wait_for_predecessor()
             generators = {
                 v: iterate(self.problem, self.module, self.timeline, v) for v in self.variants
             }
@@ -206,6 +227,13 @@ class SolverWorker(QObject):
             self.finished.emit()
             if self._cancel.is_set():  # the loop has returned: now the thread may end
                 QThread.currentThread().quit()
+
+    def _wait_for_predecessor(self) -> None:
+        """Let a cancelled earlier run on the same problem finish its iteration first."""
+        predecessor, self._predecessor = self._predecessor, None
+        while predecessor is not None and not self._cancel.is_set():
+            if predecessor.wait_returned(IDLE_WAIT_S):
+                return
 
     def _claim_iteration(self) -> bool:
         """Decide under the lock whether to do one more iteration now (and mark busy / idle)."""
@@ -227,6 +255,8 @@ class SolverWorker(QObject):
         """One iteration of every live variant; images copied here, rows kept under the lock."""
         records = {}
         for variant, generator in list(generators.items()):
+            if self._cancel.is_set():  # a cancelled run is discarded: don't start another variant
+                return
             record = next(generator, None)
             if record is None or record.diverged:
                 del generators[variant]
@@ -236,12 +266,16 @@ class SolverWorker(QObject):
                 records[variant] = record
         images = {
             v: {
-                "x": to_display_array(r.x),
+                "x": to_history_frame(r.x),
                 "u": to_display_array(r.u),
                 "u_tilde": to_display_array(r.u_tilde),
             }
             for v, r in records.items()
         }
+        if self.history is not None:
+            for v, r in records.items():
+                if images[v]["x"] is not None:
+                    self.history.add(v, r.k + 1, images[v]["x"])
         with self._lock:
             for v, r in records.items():
                 self._rows[v].append(r.row())

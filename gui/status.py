@@ -1,4 +1,5 @@
-"""The status bar: run state, iteration, iterations per second, acceptance, device."""
+"""The status bar: run state, iteration, iterations per second, acceptance, diverged variants,
+device."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections import deque
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 RATE_WINDOW_S = 2.0
+DIVERGED_COLOR = "#d50000"
 
 
 class RateMeter:
@@ -40,8 +42,18 @@ class StatusPanel:
         self.iteration = QLabel("k = 0")
         self.rate = QLabel("– it/s")
         self.acceptance = QLabel("")
+        self.diverged = QLabel("")
+        self.diverged.setStyleSheet(f"QLabel {{ color: {DIVERGED_COLOR}; font-weight: bold; }}")
         self.device = QLabel("")
-        for label in (self.state, self.iteration, self.rate, self.acceptance, self.device):
+        labels = (
+            self.state,
+            self.iteration,
+            self.rate,
+            self.acceptance,
+            self.diverged,
+            self.device,
+        )
+        for label in labels:
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
         self.meter = RateMeter()
@@ -63,6 +75,12 @@ class StatusPanel:
         self.iteration.setText("k = 0")
         self.rate.setText("– it/s")
         self.acceptance.setText("")
+        self.diverged.setText("")
+
+    def show_diverged(self, diverged: dict[str, int], labels: dict[str, str]) -> None:
+        """ "✕ naive diverged at k = 3" for every stopped variant (``labels``: display names)."""
+        text = ", ".join(f"{labels.get(v, v)} at k = {k}" for v, k in diverged.items())
+        self.diverged.setText(f"✕ diverged: {text}" if text else "")
 
     def show_device(self, device: str) -> None:
         """Where the iterates live."""

@@ -27,12 +27,15 @@ def qt_settings_dir(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(autouse=True)
 def _gui_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
-    """For GUI tests: isolated settings, and error dialogs recorded instead of shown (modal)."""
+    """For GUI tests: fresh isolated settings, and error dialogs recorded instead of shown."""
     if not _is_gui_test(request):
         yield []
         return
     request.getfixturevalue("qt_settings_dir")
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QMessageBox
+
+    QSettings().clear()  # every GUI test starts from a fresh install
 
     shown: list[str] = []
 
@@ -72,8 +75,9 @@ def image_file(tmp_path):
 
 @pytest.fixture
 def window(qtbot, _gui_guard):
-    """A real MainWindow (not shown); closing it at the end must stop and join its run."""
+    """A real MainWindow (not shown); closing it at the end must stop and join every run."""
     from gui.main_window import MainWindow
+    from gui.solver_run import detached_runs
 
     win = MainWindow()
     qtbot.addWidget(win)
@@ -83,6 +87,18 @@ def window(qtbot, _gui_guard):
     assert win.run is None
     if run is not None:
         assert not run.is_thread_running()
+    assert not any(r.is_thread_running() for r in detached_runs())
+
+
+GUI_TIMEOUT_MS = 30_000
+
+
+def run_to_limit(qtbot, window, iterations: int) -> None:
+    """Run the loaded problem for ``iterations`` iterations and pull everything into the window."""
+    window.solver_panel.set_limit(iterations)
+    assert window.start_run()
+    qtbot.waitUntil(lambda: window.run_state() in ("limit", "ended"), timeout=GUI_TIMEOUT_MS)
+    window.refresh_now()
 
 
 @pytest.fixture

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from core import build_task
+from core.movie import mp4_available
 from core.session import Session, save_session
 from core.trace import read_trace_csv
 from gui.app import main
+from gui.export import ITEMS
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_FILES = (
@@ -42,6 +44,10 @@ def test_run_quit_after_export(session_file, tmp_path, _gui_guard):
     assert code == 0
     for name in RUN_FILES:
         assert (out / name).is_file(), name
+    for names, _label in ITEMS.values():  # and everything File → Export… writes
+        for name in names:
+            optional = name == "iterates.mp4" and not mp4_available()
+            assert (out / name).is_file() or optional, name
     rows = read_trace_csv(out / "trace.csv")
     assert [r["variant"] for r in rows] == ["fima"] * 5 + ["pg"] * 5
     assert [r["k"] for r in rows[:5]] == [0, 1, 2, 3, 4]

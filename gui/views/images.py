@@ -3,9 +3,16 @@
 All panels share zoom and pan (linked view boxes), use fixed levels (0..1 for images, 0..E for the
 error map) so nothing flickers while streaming, and take float32 C-contiguous arrays in pyqtgraph's
 row-major orientation.
+
+The panel either follows the newest iterate of the chosen variant, or is pinned to a past
+iteration k (the history scrubber): then x^k comes from a frame source (the run's iterate
+history, which may hold the nearest earlier iterate once it has thinned), and the proposal panel is
+empty (proposals are kept for the newest iterate only).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -34,6 +41,7 @@ TITLES = {
     "error": "error |x<sup>k</sup> − truth|",
 }
 PROPOSALS = {"u": "learned u<sup>k</sup>", "u_tilde": "proximal ũ<sup>k</sup>"}
+FrameSource = Callable[[str, int], "tuple[int, np.ndarray] | None"]
 
 
 def displayable(arr: np.ndarray | None) -> np.ndarray | None:
@@ -146,6 +154,9 @@ class ImagePanel(QWidget):
         self._iteration: dict[str, int] = {}
         self._start: np.ndarray | None = None
         self._truth: np.ndarray | None = None
+        self._frame_source: FrameSource | None = None
+        self._pinned: int | None = None  # iteration asked for while scrubbing
+        self._shown_k: int | None = None  # iteration of the x actually shown (pinned)
         self._colormap = make_colormap("gray")
         self.variant_combo.currentIndexChanged.connect(self._rerender)
         self.proposal_combo.currentIndexChanged.connect(self._rerender)
@@ -197,6 +208,7 @@ class ImagePanel(QWidget):
         """Back to x⁰ (a run was reset)."""
         self._latest.clear()
         self._iteration.clear()
+        self._pinned = self._shown_k = None
         self._rerender()
 
     def update_images(self, images: dict[str, dict[str, np.ndarray | None]], k: int) -> None:
@@ -204,8 +216,32 @@ class ImagePanel(QWidget):
         for variant, arrays in images.items():
             self._latest[variant] = arrays
             self._iteration[variant] = k
-        if self.current_variant() in images:
+        if self.current_variant() in images and self._pinned is None:
             self._rerender()
+
+    def set_frame_source(self, source: FrameSource | None) -> None:
+        """Where past iterates come from: ``source(variant, k) -> (k_stored, x) | None``."""
+        self._frame_source = source
+
+    def show_iterate(self, k: int) -> int | None:
+        """Pin the view to iterate x^k (or the nearest stored one before it); returns its k."""
+        self._pinned = int(k)
+        self._rerender()
+        return self._shown_k
+
+    def follow_latest(self) -> None:
+        """Unpin: show the newest iterate again."""
+        if self._pinned is not None:
+            self._pinned = self._shown_k = None
+            self._rerender()
+
+    def pinned(self) -> int | None:
+        """The iteration asked for while scrubbing (None: following the newest)."""
+        return self._pinned
+
+    def shown_iteration(self) -> int | None:
+        """The iteration of the past iterate shown (None when following the newest)."""
+        return self._shown_k
 
     def set_colormap(self, name: str) -> None:
         """Use colormap ``name`` for every single-channel panel."""
@@ -226,10 +262,22 @@ class ImagePanel(QWidget):
         latest = self._latest.get(variant or "", {})
         x = displayable(latest.get("x")) if latest else self._start
         proposal = displayable(latest.get(self.proposal_combo.currentData())) if latest else None
+        if self._pinned is not None:
+            frame = self._past_frame(variant, self._pinned)
+            self._shown_k, x = frame if frame is not None else (0, self._start)
+            proposal = None
         self._set("x", x)
         self._set("proposal", proposal)
         self._set("error", error_map(x, self._truth), (0.0, self.error_max.value()))
         self._update_titles()
+
+    def _past_frame(self, variant: str | None, k: int) -> tuple[int, np.ndarray] | None:
+        if k == 0 or self._frame_source is None or variant is None:
+            return None if k else (0, self._start)
+        frame = self._frame_source(variant, k)
+        if frame is None:
+            return None
+        return frame[0], displayable(frame[1])
 
     def _set(self, panel: str, arr: np.ndarray | None, levels=IMAGE_LEVELS) -> None:
         item = self.items[panel]
@@ -250,11 +298,17 @@ class ImagePanel(QWidget):
 
     def _update_titles(self) -> None:
         variant = self.current_variant()
-        k = self._iteration.get(variant or "")
-        suffix = f" — {variant_label(variant)}, k = {k}" if variant and k is not None else ""
         proposal = PROPOSALS[self.proposal_combo.currentData()]
-        self._title("x", ("x<sup>k</sup>" if k is not None else "start x⁰") + suffix)
-        self._title("proposal", proposal + ("" if k is None else f" (k = {k - 1})"))
+        if self._pinned is not None:
+            k = self._shown_k or 0
+            name = f" — {variant_label(variant)}" if variant else ""
+            self._title("x", f"x<sup>{k}</sup>{name} (history)")
+            self._title("proposal", f"{proposal}: newest iterate only")
+        else:
+            k = self._iteration.get(variant or "")
+            suffix = f" — {variant_label(variant)}, k = {k}" if variant and k is not None else ""
+            self._title("x", ("x<sup>k</sup>" if k is not None else "start x⁰") + suffix)
+            self._title("proposal", proposal + ("" if k is None else f" (k = {k - 1})"))
         self._title("truth", TITLES["truth"] if self._truth is not None else "ground truth (none)")
 
     def _title(self, panel: str, text: str) -> None:

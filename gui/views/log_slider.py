@@ -1,11 +1,17 @@
-"""A log-scale slider paired with an exact spin box, kept in sync."""
+"""A log-scale slider paired with an exact spin box, kept in sync.
+
+The slider spans ``low … high``; the box takes any value its checker accepts (also outside the
+slider's span, which then sits at its end) and refuses the rest with a message (``refused``).
+"""
 
 from __future__ import annotations
 
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QSlider, QWidget
+
+from .guarded_spin import Checker, GuardedSpinBox
 
 SLIDER_STEPS = 1000
 
@@ -25,21 +31,26 @@ class LogSliderSpin(QWidget):
     """
 
     valueChanged = Signal(float)
+    refused = Signal(str)
 
     def __init__(
-        self, low: float, high: float, decimals: int = 6, parent: QWidget | None = None
+        self,
+        low: float,
+        high: float,
+        checker: Checker | None = None,
+        limits: tuple[float, float] | None = None,
+        label: str = "value",
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._low, self._high = math.log10(low), math.log10(high)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, SLIDER_STEPS)
         self.slider.setMinimumWidth(90)
-        self.spin = QDoubleSpinBox()
-        self.spin.setRange(low, high)
-        self.spin.setDecimals(decimals)
-        self.spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        self.spin.setKeyboardTracking(False)
+        minimum, maximum = limits or (low, high)
+        self.spin = GuardedSpinBox(checker or (lambda _value: None), minimum, maximum, label=label)
         self.spin.setMinimumWidth(95)
+        self.spin.refused.connect(self.refused)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.slider, 1)
@@ -59,7 +70,8 @@ class LogSliderSpin(QWidget):
         self._sync_slider(self.spin.value())
 
     def _sync_slider(self, value: float) -> None:
-        position = (math.log10(max(value, 10**self._low)) - self._low) / (self._high - self._low)
+        clamped = min(max(value, 10**self._low), 10**self._high)
+        position = (math.log10(clamped) - self._low) / (self._high - self._low)
         self.slider.blockSignals(True)
         self.slider.setValue(round(position * SLIDER_STEPS))
         self.slider.blockSignals(False)

@@ -1,26 +1,26 @@
-"""The parameter panel: C, μ, γ (log sliders + exact spin boxes), λ, ρ and the σ schedule, with a
-live readout of Theorem 1's conditions 2C < μ and γ < 1/L that turns red when one is violated."""
+"""The parameter panel: C, μ, γ (log sliders + exact spin boxes), λ, ρ and the σ schedule, a preset
+chooser (guaranteed / paper), and a live readout of Theorem 1's conditions 2C < μ and γ < 1/L that
+turns red when one is violated.
+
+Typed values that are not numbers, not finite, zero or negative where that makes no sense, or
+absurdly large are refused with a message (``refused``); values that merely leave the guarantee are
+allowed and flagged by the readout.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
-    QLabel,
-    QPushButton,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from core import Parameters
+from core.params import MAX_VALUE, PRESETS
 
+from .guarded_spin import GuardedSpinBox
 from .log_slider import LogSliderSpin
 from .style import CONDITION_BAD_STYLE, CONDITION_OK_STYLE
 
-LOG_RANGES = {  # name: (low, high, label, tooltip)
+SMALLEST = 1e-15  # the spin boxes' floor for strictly positive values
+LOG_RANGES = {  # name: (slider low, slider high, label, tooltip)
     "C": (1e-4, 10.0, "C", "Check constant C^k: accept ũ when ‖d‖ ≤ C‖ũ − x^k‖"),
     "mu": (1e-4, 100.0, "μ", "Proximal weight μ^k of Ψ + μ/2‖· − x^k‖²"),
     "gamma": (1e-4, 10.0, "γ", "Step size γ^k of the proximal steps"),
@@ -31,61 +31,94 @@ SIGMA_FIELDS = {
     "sigma_start": ("σ start", "Denoiser noise level at k = 0 (on the [0, 1] intensity scale)"),
     "sigma_end": ("σ end", "Denoiser noise level after the schedule ([0, 1] scale)"),
 }
+SIGMA_STEPS_MAX = 100_000
+LABELS = {
+    **{name: spec[2] for name, spec in LOG_RANGES.items()},
+    **{name: spec[0] for name, spec in SIGMA_FIELDS.items()},
+    "sigma_steps": "σ steps",
+}
+CUSTOM = "custom"
+PRESET_TIPS = {
+    "guaranteed": "The task's defaults: inside Theorem 1's conditions (2C < μ, γ < 1/L)",
+    "paper": "The authors' public check code: C = 0.08, μ = 1e-3 — OUTSIDE 2C < μ, no guarantee",
+    CUSTOM: "Edited by hand",
+}
 
 
 class ParameterPanel(QGroupBox):
     """Editable algorithm parameters; emits ``changed`` with the fields a user edited."""
 
     changed = Signal(dict)
-    defaultsRequested = Signal()
+    presetRequested = Signal(str)
+    refused = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Parameters", parent)
         self._values = Parameters().as_dict()
+        self._defaults: Parameters | None = None
         self._lipschitz = 1.0
-        self.sliders: dict[str, LogSliderSpin] = {}
+        self.preset_combo = QComboBox()
+        for index, name in enumerate((*PRESETS, CUSTOM)):
+            self.preset_combo.addItem(name, name)
+            self.preset_combo.setItemData(
+                index, PRESET_TIPS.get(name, name), Qt.ItemDataRole.ToolTipRole
+            )
+        self.preset_combo.setToolTip(
+            "guaranteed: the task's defaults, inside the guarantee; paper: the authors' setting "
+            "C = 0.08, μ = 1e-3, outside it"
+        )
+        self.preset_combo.activated.connect(self._on_preset)
         form = QFormLayout()
+        form.addRow("Preset", self.preset_combo)
+        self.sliders: dict[str, LogSliderSpin] = {}
         for name, (low, high, label, tip) in LOG_RANGES.items():
-            slider = LogSliderSpin(low, high)
+            floor = 0.0 if name == "lam" else SMALLEST
+            slider = LogSliderSpin(
+                low,
+                high,
+                lambda v, n=name: self.problem(n, v),
+                limits=(floor, MAX_VALUE),
+                label=label,
+            )
             slider.setToolTip(tip)
             slider.valueChanged.connect(lambda value, n=name: self._edited(n, value))
+            slider.refused.connect(self.refused)
             form.addRow(label, slider)
             self.sliders[name] = slider
-        self.sigma_spins: dict[str, QDoubleSpinBox] = {}
+        self.sigma_spins: dict[str, GuardedSpinBox] = {}
         for name, (label, tip) in SIGMA_FIELDS.items():
-            spin = QDoubleSpinBox()
-            spin.setRange(0.0, 1.0)
-            spin.setDecimals(5)
+            spin = GuardedSpinBox(lambda v, n=name: self.problem(n, v), 0.0, 1.0, label=label)
             spin.setSingleStep(1 / 255)
-            spin.setKeyboardTracking(False)
             spin.setToolTip(tip)
             spin.valueChanged.connect(lambda value, n=name: self._edited(n, value))
+            spin.refused.connect(self.refused)
             form.addRow(label, spin)
             self.sigma_spins[name] = spin
-        self.sigma_steps = QSpinBox()
-        self.sigma_steps.setRange(0, 100_000)
-        self.sigma_steps.setKeyboardTracking(False)
+        self.sigma_steps = GuardedSpinBox(
+            lambda v: self.problem("sigma_steps", v),
+            0,
+            SIGMA_STEPS_MAX,
+            True,
+            LABELS["sigma_steps"],
+        )
         self.sigma_steps.setToolTip("Iterations over which σ decreases geometrically (0: σ end)")
         self.sigma_steps.valueChanged.connect(lambda value: self._edited("sigma_steps", value))
+        self.sigma_steps.refused.connect(self.refused)
         form.addRow("σ steps", self.sigma_steps)
 
         self.mu_condition = QLabel()
         self.gamma_condition = QLabel()
         for label in (self.mu_condition, self.gamma_condition):
             label.setToolTip("Theorem 1 needs 0 < 2C < μ and 0 < γ < 1/L for its guarantee")
-        self.defaults_button = QPushButton("Task defaults")
-        self.defaults_button.setToolTip("Restore the task's default parameters")
-        self.defaults_button.clicked.connect(self.defaultsRequested)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.mu_condition)
         layout.addWidget(self.gamma_condition)
-        layout.addWidget(self.defaults_button)
         self.set_parameters(Parameters())
 
     # ---- public API -----------------------------------------------------------------------
-    def spin(self, name: str) -> QDoubleSpinBox | QSpinBox:
+    def spin(self, name: str) -> GuardedSpinBox:
         """The spin box that edits parameter ``name``."""
         if name in self.sliders:
             return self.sliders[name].spin
@@ -115,6 +148,25 @@ class ParameterPanel(QGroupBox):
         self.sigma_steps.blockSignals(False)
         self._update_conditions()
 
+    def set_defaults(self, defaults: Parameters) -> None:
+        """The task's default parameters, which the presets start from."""
+        self._defaults = defaults
+        self._update_conditions()
+
+    def preset_parameters(self, name: str) -> Parameters:
+        """The task's defaults with preset ``name`` applied (ValueError for an unknown name)."""
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}: choose {', '.join(PRESETS)}")
+        return (self._defaults or Parameters()).with_changes(**PRESETS[name])
+
+    def preset(self) -> str:
+        """The preset the current values match, or ``custom``."""
+        if self._defaults is not None:
+            for name in PRESETS:
+                if self.preset_parameters(name).as_dict() == self._values:
+                    return name
+        return CUSTOM
+
     def set_lipschitz(self, lipschitz: float) -> None:
         """L, the Lipschitz constant of ∇f, for the γ < 1/L readout."""
         self._lipschitz = float(lipschitz)
@@ -124,7 +176,29 @@ class ParameterPanel(QGroupBox):
         """Which of Theorem 1's conditions hold now."""
         return self.parameters().conditions(self._lipschitz)
 
+    def problem(self, name: str, value: float) -> str | None:
+        """Why ``value`` cannot be used for parameter ``name`` (one line), or None if it can."""
+        label = LABELS.get(name, name)
+        if name in SIGMA_FIELDS and not 0.0 <= value <= 1.0:
+            return f"{label} = {value:g} refused: σ is on the [0, 1] intensity scale"
+        if name == "sigma_steps" and value > SIGMA_STEPS_MAX:
+            return f"σ steps = {value:g} refused: at most {SIGMA_STEPS_MAX}"
+        if name in LOG_RANGES and name != "lam" and 0 < value < SMALLEST:
+            return f"{label} = {value:g} refused: too small (at least {SMALLEST:g})"
+        try:
+            self.parameters().with_changes(**{name: int(value) if name == "sigma_steps" else value})
+        except ValueError as exc:
+            return f"{label} = {value:g} refused: {exc}"
+        return None
+
     # ---- internals ------------------------------------------------------------------------
+    def _on_preset(self, _index: int) -> None:
+        name = self.preset_combo.currentData()
+        if name == CUSTOM:
+            self._show_preset()
+            return
+        self.presetRequested.emit(name)
+
     def _edited(self, name: str, value: float) -> None:
         value = int(value) if name == "sigma_steps" else float(value)
         if self._values.get(name) == value:
@@ -132,6 +206,12 @@ class ParameterPanel(QGroupBox):
         self._values[name] = value
         self._update_conditions()
         self.changed.emit({name: value})
+
+    def _show_preset(self) -> None:
+        index = self.preset_combo.findData(self.preset())
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.setCurrentIndex(index)
+        self.preset_combo.blockSignals(False)
 
     def _update_conditions(self) -> None:
         C, mu, gamma = self._values["C"], self._values["mu"], self._values["gamma"]
@@ -151,3 +231,4 @@ class ParameterPanel(QGroupBox):
         self.gamma_condition.setStyleSheet(CONDITION_OK_STYLE if ok_gamma else CONDITION_BAD_STYLE)
         self.mu_condition.setProperty("violated", not ok_mu)
         self.gamma_condition.setProperty("violated", not ok_gamma)
+        self._show_preset()

@@ -7,14 +7,23 @@ problem has a ground truth. Nothing here is ever touched off the GUI thread.
 Curves get ``setData`` on whole arrays, one plot per window refresh (round robin, see
 :meth:`PlotPanel.draw_one`), so a refresh never blocks the event loop for more than one plot's
 redraw — axes and text are the expensive part of a pyqtgraph repaint.
+
+A variant that diverged (and was stopped) gets a big red ✕ at its last finite Ψ and "diverged at
+k = …" in the legend. While the history scrubber shows a past iterate x^j, a cursor line marks row
+j − 1 of every plot (the row whose Ψ is Ψ(x^j)).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from core.fileio import WriteError, atomic_path
 
 from ..run_history import RunHistory
 from .style import variant_color, variant_label
@@ -29,6 +38,8 @@ PLOTS = {
 }
 AXIS_WIDTH = 52  # fixed, so changing tick labels never re-lay out the grid of plots
 MARKER_PEN = pg.mkPen("#9e9e9e", width=1, style=Qt.PenStyle.DashLine)
+CURSOR_PEN = pg.mkPen("#fbc02d", width=2)
+DIVERGED_COLOR = "#d50000"
 MARKED = ("C", "mu", "gamma", "lam", "rho", "sigma_start", "sigma_end", "sigma_steps")
 SYMBOLS = {"mu": "μ", "gamma": "γ", "lam": "λ", "rho": "ρ"}
 
@@ -46,8 +57,8 @@ def change_label(change: dict[str, float]) -> str:
 
 
 class LogAxis(pg.AxisItem):
-    """A log axis that thins its labels to what fits (all, then 1·/2·/5·10ⁿ, then 10ⁿ), so small
-    plots never print overlapping minor labels."""
+    """A log axis that thins its labels to what fits (all, then 1·/2·/5·10ⁿ, then 10ⁿ) and never
+    prints two labels closer than LABEL_PIXELS, so small plots show no overlapping labels."""
 
     LABEL_PIXELS = 16
 
@@ -63,6 +74,25 @@ class LogAxis(pg.AxisItem):
             ]
             if sum(1 for text in out if text) <= fit:
                 break
+        return self._spaced(values, mantissas, out)
+
+    def _spaced(self, values, mantissas: list[float], labels: list[str]) -> list[str]:
+        """Blank labels closer than LABEL_PIXELS to a kept one (decades are kept first)."""
+        low, high = self.range
+        height = self.geometry().height()
+        if high == low or height <= 0:
+            return labels
+        order = sorted(range(len(labels)), key=lambda i: (abs(mantissas[i] - 1) > 1e-2, i))
+        kept: list[float] = []
+        out = list(labels)
+        for i in order:
+            if not out[i]:
+                continue
+            pixel = (float(values[i]) - low) / (high - low) * height
+            if any(abs(pixel - other) < self.LABEL_PIXELS for other in kept):
+                out[i] = ""
+            else:
+                kept.append(pixel)
         return out
 
 
@@ -97,7 +127,21 @@ class _VariantCurves:
         self.rejected = plots["residual"].plot(
             pen=None, symbol="x", symbolSize=9, symbolBrush=color, symbolPen=pg.mkPen(color)
         )
-        self._items = [*self.lines.values(), self.tolerance, self.accepted, self.rejected]
+        self.diverged = plots["objective"].plot(
+            pen=None,
+            symbol="x",
+            symbolSize=18,
+            symbolBrush=DIVERGED_COLOR,
+            symbolPen=pg.mkPen(DIVERGED_COLOR, width=2),
+        )
+        self.diverged_at: int | None = None
+        self._items = [
+            *self.lines.values(),
+            self.tolerance,
+            self.accepted,
+            self.rejected,
+            self.diverged,
+        ]
         for item in self._items:
             item.setZValue(z)
 
@@ -139,6 +183,14 @@ class PlotPanel(QWidget):
         self._history: RunHistory | None = None
         self._dirty: set[str] = set()
         self._next = 0
+        self._cursors: dict[str, pg.InfiniteLine] = {}
+        for key, plot in self.plots.items():
+            cursor = pg.InfiniteLine(angle=90, pen=CURSOR_PEN, movable=False)
+            cursor.setVisible(False)
+            cursor.setZValue(100)
+            plot.addItem(cursor, ignoreBounds=True)
+            self._cursors[key] = cursor
+        self._cursor_iterate: int | None = None
 
     # ---- public API -----------------------------------------------------------------------
     def set_variants(self, variants: list[str] | tuple[str, ...]) -> None:
@@ -154,10 +206,62 @@ class PlotPanel(QWidget):
     def clear(self) -> None:
         """Empty every curve and marker (a run was reset)."""
         self._dirty.clear()
-        for curves in self._curves.values():
+        for variant, curves in self._curves.items():
             for item in curves.items():
                 item.setData([], [])
+            curves.diverged_at = None
+            self._set_legend_text(variant, variant_label(variant))
         self.set_markers({})
+        self.set_cursor(None)
+
+    def set_cursor(self, iterate: int | None) -> None:
+        """Mark the plots' row for iterate x^j (row j − 1, whose Ψ is Ψ(x^j)); None hides it."""
+        self._cursor_iterate = iterate
+        for cursor in self._cursors.values():
+            cursor.setVisible(iterate is not None and iterate > 0)
+            if iterate:
+                cursor.setPos(iterate - 1)
+
+    def cursor_row(self) -> int | None:
+        """The row the cursor marks (None when hidden)."""
+        k = self._cursor_iterate
+        return k - 1 if k else None
+
+    def diverged(self) -> dict[str, int]:
+        """Variants marked as diverged, with the iteration where it happened."""
+        return {v: c.diverged_at for v, c in self._curves.items() if c.diverged_at is not None}
+
+    def legend_text(self, variant: str) -> str:
+        """The legend entry of ``variant`` as shown."""
+        curves = self._curves.get(variant)
+        label = self.legend.getLabel(curves.lines["objective"]) if curves else None
+        return label.text if label is not None else ""
+
+    def render_image(self, width: int) -> QImage:
+        """The plots drawn at ``width`` pixels (height in proportion), on the window's background."""
+        scene = self.graphics.scene()
+        source = self.graphics.ci.sceneBoundingRect()
+        if source.width() < 1 or source.height() < 1:
+            source = QRectF(0, 0, 1200, 600)
+        height = max(1, round(width * source.height() / source.width()))
+        image = QImage(int(width), int(height), QImage.Format.Format_ARGB32)
+        image.fill(self.graphics.backgroundBrush().color())
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        try:
+            scene.render(painter, QRectF(0, 0, width, height), source)
+        finally:
+            painter.end()
+        return image
+
+    def save_image(self, path: str | Path, width: int) -> None:
+        """Write the plots as a PNG ``width`` pixels wide, atomically (WriteError on failure)."""
+        self.flush()
+        image = self.render_image(width)
+        with atomic_path(path) as tmp:
+            if not image.save(str(tmp), "PNG"):
+                raise WriteError(f"cannot write {Path(path).name}: the PNG encoder failed")
 
     def set_has_truth(self, has_truth: bool) -> None:
         """Show the PSNR and SSIM plots only when the problem has a ground truth."""
@@ -199,6 +303,8 @@ class PlotPanel(QWidget):
             if history.count(variant) == 0:
                 continue
             k = history.column(variant, "k")
+            if key == "objective":
+                self._mark_divergence(variant, curves, history)
             if key == "acceptance":
                 curves.lines[key].setData(k, history.acceptance_rate(variant))
             elif key == "residual":
@@ -244,6 +350,26 @@ class PlotPanel(QWidget):
         return sorted(self._marked)
 
     # ---- helpers --------------------------------------------------------------------------
+    def _mark_divergence(self, variant: str, curves: _VariantCurves, history: RunHistory) -> None:
+        """A red ✕ at the last finite Ψ of a diverged variant, and the legend says when."""
+        at = history.diverged_at(variant)
+        if at is None or curves.diverged_at == at:
+            return
+        objective = positive(history.column(variant, "objective"))
+        finite = np.flatnonzero(np.isfinite(objective))
+        y = objective[finite[-1]] if finite.size else 1.0
+        curves.diverged.setData([float(at)], [float(y)])
+        curves.diverged_at = at
+        text = f"{variant_label(variant)} ✕ diverged at k = {at}"
+        self._set_legend_text(variant, text, DIVERGED_COLOR)
+
+    def _set_legend_text(self, variant: str, text: str, color: str | None = None) -> None:
+        curves = self._curves.get(variant)
+        label = self.legend.getLabel(curves.lines["objective"]) if curves else None
+        if label is not None and label.text != text:
+            label.setText(text, color=color or self.legend.opts["labelTextColor"])
+            self.legend.updateSize()
+
     def _remove_variant(self, variant: str) -> None:
         curves = self._curves.pop(variant)
         for item in curves.items():

@@ -1,0 +1,119 @@
+"""What the explorer remembers across launches (QSettings): memory budget, last folder, exports.
+
+Also the window's layout (size, dock, splitters) and colormap, under ``window/*`` and
+``view/colormap``. Every reader tolerates a missing or corrupted value and falls back to the default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings
+
+from core.history import DEFAULT_BUDGET
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+BUDGET_KEY = "history/budgetMB"
+LAST_FOLDER_KEY = "paths/lastFolder"
+EXPORT_ITEMS_KEY = "export/items"
+PLOT_WIDTH_KEY = "export/plotWidth"
+MOVIE_FRAMES_KEY = "export/movieFrames"
+
+DEFAULT_BUDGET_MB = DEFAULT_BUDGET // 2**20
+BUDGET_RANGE_MB = (16, 1 << 20)  # 16 MB … 1 TB
+PLOT_WIDTH_RANGE = (200, 8000)
+MOVIE_FRAMES_RANGE = (2, 1000)
+DEFAULT_PLOT_WIDTH = 1600
+DEFAULT_MOVIE_FRAMES = 40
+
+
+def _int(key: str, default: int, bounds: tuple[int, int]) -> int:
+    value = QSettings().value(key, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if bounds[0] <= number <= bounds[1] else default
+
+
+def budget_mb() -> int:
+    """The iterate-history memory budget in MB (default 512)."""
+    return _int(BUDGET_KEY, DEFAULT_BUDGET_MB, BUDGET_RANGE_MB)
+
+
+def set_budget_mb(megabytes: int) -> None:
+    """Remember the iterate-history memory budget (MB)."""
+    QSettings().setValue(BUDGET_KEY, int(megabytes))
+
+
+def last_folder() -> str:
+    """The folder a file dialog opened last (home if none or gone)."""
+    value = QSettings().value(LAST_FOLDER_KEY, "")
+    if isinstance(value, str) and value and Path(value).is_dir():
+        return value
+    return str(Path.home())
+
+
+def remember_folder(path: str | Path) -> None:
+    """Remember the folder of ``path`` (or ``path`` itself when it is a folder)."""
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    QSettings().setValue(LAST_FOLDER_KEY, str(folder.resolve()))
+
+
+def plot_width() -> int:
+    """Width in pixels of exported plot images."""
+    return _int(PLOT_WIDTH_KEY, DEFAULT_PLOT_WIDTH, PLOT_WIDTH_RANGE)
+
+
+def movie_frames() -> int:
+    """Most frames an exported iterate movie has."""
+    return _int(MOVIE_FRAMES_KEY, DEFAULT_MOVIE_FRAMES, MOVIE_FRAMES_RANGE)
+
+
+def export_items(default: tuple[str, ...]) -> set[str]:
+    """The export items ticked last time (``default`` when never set)."""
+    value = QSettings().value(EXPORT_ITEMS_KEY, None)
+    if value is None:
+        return set(default)
+    if isinstance(value, str):  # QSettings returns a lone string for one-element lists
+        value = [value] if value else []
+    return {v for v in value if isinstance(v, str) and v in default}
+
+
+def remember_export(items: set[str], width: int, frames: int) -> None:
+    """Remember the Export dialog's choices."""
+    settings = QSettings()
+    settings.setValue(EXPORT_ITEMS_KEY, sorted(items))
+    settings.setValue(PLOT_WIDTH_KEY, int(width))
+    settings.setValue(MOVIE_FRAMES_KEY, int(frames))
+
+
+def restore_window(window: MainWindow) -> None:
+    """Give a new main window the layout and colormap it had when it was last closed."""
+    stored = QSettings()
+    for key, restore in (
+        ("window/geometry", window.restoreGeometry),
+        ("window/state", window.restoreState),
+        ("window/splitter", window.splitter.restoreState),
+        ("window/viewsSplitter", window.views_splitter.restoreState),
+    ):
+        value = stored.value(key)
+        if value is not None:
+            restore(value)
+    colormap = stored.value("view/colormap", "gray")
+    if isinstance(colormap, str):
+        window.images.set_colormap(colormap)
+
+
+def save_window(window: MainWindow) -> None:
+    """Remember a closing main window's layout and colormap."""
+    stored = QSettings()
+    stored.setValue("window/geometry", window.saveGeometry())
+    stored.setValue("window/state", window.saveState())
+    stored.setValue("window/splitter", window.splitter.saveState())
+    stored.setValue("window/viewsSplitter", window.views_splitter.saveState())
+    stored.setValue("view/colormap", window.images.colormap_combo.currentText())

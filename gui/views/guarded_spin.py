@@ -1,0 +1,128 @@
+"""A number box that refuses bad typed values with a message instead of clamping them silently.
+
+Anything that reads as a number can be typed (``nan``, ``inf``, ``-3``, ``1e9``); on commit a
+``checker`` decides: a valid value is taken as typed (with full precision, also outside the slider's
+range), an invalid one is refused — the box keeps its previous value and ``refused`` carries a
+one-line reason (emitted from the event loop, never inside the spin box's own key handling).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QWidget
+
+Checker = Callable[[float], str | None]
+WORDS = ("nan", "inf", "infinity", "+inf", "-inf", "+infinity", "-infinity")
+DECIMALS = 15  # Qt rounds values to this many decimals; the display uses significant digits
+
+
+def _is_partial_number(text: str) -> bool:
+    """True for the beginnings of a number while typing: ``-``, ``1e``, ``2.5e-``, ``na`` …"""
+    t = text.strip().lower()
+    if t in ("", "+", "-", ".", "+.", "-."):
+        return True
+    if any(word.startswith(t) for word in WORDS):
+        return True
+    if t.endswith(("e", "e-", "e+")):
+        try:
+            float(t.rstrip("e-+") or "0")
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def format_number(value: float) -> str:
+    """The shortest text that reads back as exactly ``value`` (``0.08``, ``1e-05``, ``30``), so
+    pressing Enter in an untouched box never changes the value."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+class GuardedSpinBox(QDoubleSpinBox):
+    """QDoubleSpinBox taking any typed number, validated by ``checker`` (None → accepted)."""
+
+    refused = Signal(str)
+
+    def __init__(
+        self,
+        checker: Checker,
+        minimum: float,
+        maximum: float,
+        whole: bool = False,
+        label: str = "value",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._checker = checker
+        self._whole = whole
+        self.label = label
+        self._pending_refusal: str | None = None
+        self.setDecimals(0 if whole else DECIMALS)
+        self.setRange(minimum, maximum)
+        self.setKeyboardTracking(False)
+        self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        if whole:
+            self.setSingleStep(1.0)
+
+    # ---- QDoubleSpinBox overrides ---------------------------------------------------------
+    def validate(self, text: str, pos: int) -> object:
+        """Acceptable for any number (good or bad: the checker judges on commit)."""
+        stripped = text.strip()
+        try:
+            float(stripped)
+        except ValueError:
+            state = (
+                QValidator.State.Intermediate
+                if _is_partial_number(stripped)
+                else QValidator.State.Invalid
+            )
+            return state, text, pos
+        return QValidator.State.Acceptable, text, pos
+
+    def fixup(self, text: str) -> str:
+        """An unfinished entry goes back to the current value."""
+        return self.textFromValue(self.value())
+
+    def textFromValue(self, value: float) -> str:
+        """Significant digits, never the locale's fixed decimals."""
+        return str(int(round(value))) if self._whole else format_number(value)
+
+    def valueFromText(self, text: str) -> float:
+        """The typed number if the checker accepts it, else the current value (and a message)."""
+        try:
+            value = float(text.strip())
+        except ValueError:
+            return self.value()
+        problem = self.problem(value)
+        if problem is not None:
+            self._refuse(problem)
+            return self.value()
+        return value
+
+    # ---- checks ---------------------------------------------------------------------------
+    def problem(self, value: float) -> str | None:
+        """Why ``value`` cannot be used here, or None."""
+        if not math.isfinite(value):
+            return f"{self.label} = {value} refused: not a finite number"
+        if self._whole and value != int(value):
+            return f"{self.label} = {value:g} refused: not a whole number"
+        problem = self._checker(value)
+        if problem is None and not self.minimum() <= value <= self.maximum():
+            low, high = self.minimum(), self.maximum()
+            problem = f"{self.label} = {value:g} refused: outside {low:g} … {high:g}"
+        return problem
+
+    def _refuse(self, message: str) -> None:
+        if self._pending_refusal is None:
+            QTimer.singleShot(0, self._emit_refusal)
+        self._pending_refusal = message
+
+    def _emit_refusal(self) -> None:
+        message, self._pending_refusal = self._pending_refusal, None
+        if message:
+            self.refused.emit(message)
