@@ -17,7 +17,7 @@ from .io import InputError
 EXIT_BAD_INPUT = 2
 
 
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     """argparse with one-line errors and exit status 2."""
 
     def error(self, message: str):
@@ -25,7 +25,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: a whole number ≥ 1."""
     try:
         value = int(text)
     except ValueError:
@@ -51,8 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .params import PRESETS
     from .tasks import task_names
 
-    parser = _Parser(prog="fima", description="FIMA (Liu et al., TPAMI 2019) from the command line")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = OneLineParser(
+        prog="fima", description="FIMA (Liu et al., TPAMI 2019) from the command line"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     run = sub.add_parser("run", help="run one variant on a task and write trace + images")
     run.add_argument("--task", choices=task_names(), help="application (default: deblur)")
@@ -63,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--module", help="cnn, tv, wavelet, nlm, bm3d, none, or FILE.pt (TorchScript)")
     run.add_argument("--prior", help="wavelet[:p=1,levels=4], tv, box or none")
     run.add_argument("--variant", choices=VARIANTS, help="default: fima")
-    run.add_argument("--iters", type=_positive_int, help="iterations (default 50)")
+    run.add_argument("--iters", type=positive_int, help="iterations (default 50)")
     run.add_argument(
         "--preset",
         choices=tuple(PRESETS),
@@ -72,9 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("C", "mu", "gamma", "lam", "rho"):
         run.add_argument(f"--{name}", type=_finite, help=f"parameter {name}")
     run.add_argument("--seed", type=int, help="noise / mask seed (default 0)")
-    run.add_argument(
-        "--downscale", type=_positive_int, help="shrink the image by this factor first"
-    )
+    run.add_argument("--downscale", type=positive_int, help="shrink the image by this factor first")
     run.add_argument(
         "--force", action="store_true", help="run even if the memory estimate exceeds free memory"
     )
