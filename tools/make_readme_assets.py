@@ -6,10 +6,12 @@
    ``fima-explorer --session S --run --quit-after N --export DIR``.
 4. Copy DIR/plots.png and DIR/iterates.gif into docs/images/ (the movie is checked: at most 40
    frames, under 1.5 MB).
-5. A picture of the window on the whole bundled sample, same variants:
-   ``fima-explorer --session S2 --run --quit-after N --screenshot docs/images/screenshot.png``.
+5. With ``--screenshot``: a picture of the window on the whole bundled sample, same variants,
+   ``fima-explorer --session S2 --run --quit-after N --screenshot docs/images/screenshot.png``
+   (offscreen; the README's own screenshot may come from a real display instead).
 
     .venv/bin/python tools/make_readme_assets.py [--iters 40] [--module cnn] [--out docs/images]
+                                                 [--screenshot]
 """
 
 from __future__ import annotations
@@ -73,11 +75,12 @@ def write_session(path: Path, image: Path | None, iters: int, module: str | None
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Generate docs/images/plots.png, iterates.gif and screenshot.png."""
+    """Generate docs/images/plots.png and iterates.gif (and screenshot.png if asked)."""
     parser = argparse.ArgumentParser(description="Make the README's plot and iterate movie")
     parser.add_argument("--iters", type=int, default=MAX_FRAMES)
     parser.add_argument("--module", default=None, help="default: the bundled CNN when present")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
+    parser.add_argument("--screenshot", action="store_true", help="also docs/images/screenshot.png")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -98,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("plots.png", "iterates.gif"):
             shutil.copyfile(export / name, args.out / name)
             print(f"wrote {args.out / name} ({(args.out / name).stat().st_size} bytes)")
+        if not args.screenshot:
+            return 0
         whole = write_session(folder / "window.toml", None, args.iters, args.module)
         shot = args.out / "screenshot.png"
         if not run_explorer(whole, args.iters, folder, "--screenshot", str(shot)):
