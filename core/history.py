@@ -22,6 +22,7 @@ class IterateHistory:
             raise ValueError("the history budget must be positive")
         self.budget_bytes = int(budget_bytes)
         self._frames: dict[str, dict[int, np.ndarray]] = {}
+        self._newest: dict[str, int] = {}  # newest k per variant (kept whatever the stride)
         self._stride = 1
         self._bytes = 0
         self._lock = threading.Lock()
@@ -40,14 +41,14 @@ class IterateHistory:
         """Store x^k of ``variant`` (a copy is NOT made: pass an array you no longer modify)."""
         with self._lock:
             frames = self._frames.setdefault(variant, {})
-            if frames:
-                newest = max(frames)
-                if newest % self._stride != 0:  # the previous newest was kept only for being newest
-                    self._bytes -= frames.pop(newest).nbytes
+            newest = self._newest.get(variant)
+            if newest is not None and k > newest and newest % self._stride != 0:
+                self._bytes -= frames.pop(newest).nbytes  # it was kept only for being the newest
             old = frames.pop(k, None)
             if old is not None:
                 self._bytes -= old.nbytes
             frames[k] = image
+            self._newest[variant] = max(k, newest) if newest is not None else k
             self._bytes += image.nbytes
             while self._bytes > self.budget_bytes and self._thin():
                 pass
@@ -56,8 +57,8 @@ class IterateHistory:
         """Double the stride and drop what no longer fits it; False if nothing could go."""
         before = self._bytes
         self._stride *= 2
-        for frames in self._frames.values():
-            newest = max(frames) if frames else None
+        for variant, frames in self._frames.items():
+            newest = self._newest.get(variant)
             for k in [k for k in frames if k % self._stride and k != newest]:
                 self._bytes -= frames.pop(k).nbytes
         return self._bytes < before or any(len(f) > 2 for f in self._frames.values())
@@ -87,5 +88,6 @@ class IterateHistory:
         """Forget everything (the stride starts over)."""
         with self._lock:
             self._frames.clear()
+            self._newest.clear()
             self._bytes = 0
             self._stride = 1
