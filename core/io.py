@@ -154,6 +154,11 @@ def save_image(path: str | Path, x: Tensor | np.ndarray, bits: int = 8) -> None:
     import imageio.v3 as iio
 
     clipped = np.nan_to_num(arr, nan=0.0).clip(0, 1)
+    if bits == 16 and suffix == ".png" and clipped.ndim == 3 and clipped.shape[-1] == 3:
+        from .png16 import write_png16  # Pillow has no 16-bit RGB
+
+        write_png16(path, clipped)
+        return
     if bits == 16 and suffix == ".png":
         data = np.round(clipped * 65535).astype(np.uint16)
     else:

@@ -4,7 +4,9 @@ An export writes the files ``fima run --out DIR`` writes (``trace.csv``, ``resul
 ``result.npy``, ``observation.png``, ``ground_truth.png``, ``session.toml``, same names and
 contents) plus the explorer's extras: the result as 16-bit PNG and float TIFF, the error map, the
 trace as JSON, the plots as a PNG of a chosen width, and an iterate movie (GIF; MP4 too when
-imageio-ffmpeg is installed) with the iteration number burnt in. Each file is written atomically
+imageio-ffmpeg is installed) with the iteration number burnt in. For a task whose iterate is not
+the picture (low-light: the illumination t) the result, error map and movie are the rendered
+picture, and ``variable.npy`` holds the iterate itself, as ``fima run`` writes them. Each file is written atomically
 (temporary file + rename, :mod:`core.fileio`): an interrupted export or a full disk leaves complete
 files or none, and earlier files of the same name intact.
 """
@@ -33,7 +35,7 @@ ITEMS: dict[str, tuple[tuple[str, ...], str]] = {
     "result_png": (("result.png",), "Result, 8-bit PNG"),
     "result_png16": (("result_16bit.png",), "Result, 16-bit PNG"),
     "result_tiff": (("result.tif",), "Result, float TIFF"),
-    "result_npy": (("result.npy",), "Result, float NPY"),
+    "result_npy": (("result.npy",), "Result, float NPY (+ variable.npy when rendered)"),
     "observation": (("observation.png",), "Observation"),
     "ground_truth": (("ground_truth.png",), "Ground truth (when known)"),
     "error_map": (("error_map.png", "error_map.npy"), "Error map |x − truth| (PNG + NPY)"),
@@ -70,6 +72,9 @@ class ExportContents:
     iterates: IterateHistory | None = None
     variant: str | None = None
     save_plots: Callable[[Path, int], None] | None = None
+    variable: np.ndarray | None = None  # the iterate ``result`` was rendered from (low-light's t)
+    reference: np.ndarray | None = None  # what the error map compares ``result`` with (None: truth)
+    render: Callable[[np.ndarray], np.ndarray] | None = None  # iterate → picture (movie frames)
 
 
 def make_session(
@@ -102,7 +107,8 @@ def movie_items(
 
 
 def _save_error_map(out: Path, contents: ExportContents, error_max: float) -> list[Path]:
-    err = error_map(contents.result, contents.truth)
+    reference = contents.reference if contents.reference is not None else contents.truth
+    err = error_map(contents.result, reference)
     if err is None:
         return []
     png, npy = out / "error_map.png", out / "error_map.npy"
@@ -117,6 +123,8 @@ def _save_movie(out: Path, contents: ExportContents, options: ExportOptions) -> 
     items = movie_items(contents.iterates, contents.variant, options.movie_frames)
     if not items:
         return []
+    if contents.render is not None:
+        items = [(k, contents.render(x)) for k, x in items]
     written = [out / "iterates.gif"]
     write_movie(written[0], items, options.movie_fps)
     if mp4_available():
@@ -152,6 +160,7 @@ def export_files(
         written.append(out / "trace.csv")
     image("result_png", "result.png", contents.result)
     image("result_npy", "result.npy", contents.result)
+    image("result_npy", "variable.npy", contents.variable)
     image("observation", "observation.png", contents.observation)
     image("ground_truth", "ground_truth.png", contents.truth)
     if "session" in chosen:

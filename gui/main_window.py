@@ -55,6 +55,7 @@ from .export import (
 from .export_dialog import ExportDialog
 from .file_dialogs import FileDialogs
 from .help_dialogs import HelpDialog, HelpWindows
+from .module_choices import MODULE_SUFFIXES
 from .preferences import PreferencesDialog
 from .problem_spec import ProblemSpec
 from .refresh_budget import RefreshBudget
@@ -63,6 +64,7 @@ from .scrubber import Scrubber
 from .solver_run import STOP_TIMEOUT_S, SolverRun, detached_runs
 from .solver_worker import one_line, to_display_array
 from .status import StatusPanel
+from .task_view import task_view
 from .views.certificate_panel import CertificatePanel
 from .views.history_bar import HistoryBar
 from .views.images import ImagePanel
@@ -73,7 +75,6 @@ from .views.solver_panel import SolverPanel
 from .views.style import variant_label
 
 APP_TITLE = "FIMA Explorer"
-MODULE_SUFFIXES = (".pt", ".pth", ".ts")
 RESET_WAIT_S = 0.25  # reset / rebuild wait at most this long for the iteration in progress
 CERTIFICATE_CATCH_UP_MS = 1100
 
@@ -258,11 +259,13 @@ class MainWindow(QMainWindow):
         problem = setup.problem
         self.parameter_panel.set_lipschitz(problem.lipschitz)
         observation = problem.observation_image
-        self.images.set_problem(
-            to_display_array(observation if observation is not None else problem.x0),
-            to_display_array(problem.x0),
-            to_display_array(problem.ground_truth),
-        )
+        with wait_cursor():  # a low-light picture is rendered from x⁰ (its denoise, once)
+            self.images.set_problem(
+                to_display_array(observation if observation is not None else problem.x0),
+                to_display_array(problem.x0),
+                to_display_array(problem.ground_truth),
+                task_view(setup),
+            )
         self.plots.set_has_truth(problem.ground_truth is not None)
         self.plots.set_variants(self.solver_panel.variants())
         self.images.set_variants(self.solver_panel.variants())
@@ -285,6 +288,7 @@ class MainWindow(QMainWindow):
         if self.spec is None:
             return
         self.problem_panel.show_spec(self.spec)
+        self.solver_panel.show_task_modules(self.spec.task)
         module = self.setup.settings.get("module") if self.setup else self.spec.value("module")
         if module:
             self.solver_panel.show_module(str(module))
@@ -339,6 +343,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return False
         spec = ProblemSpec(session.task["task"], session.task.get("image"), session.build_options())
+        spec = spec.without_default_module()  # the session names it even when it was the default
         if task:
             spec = spec.with_task(task)
         if image:
@@ -395,7 +400,7 @@ class MainWindow(QMainWindow):
                 return variant
         return variants[0] if variants else None
 
-    def result_image(self) -> np.ndarray | None:
+    def result_iterate(self) -> np.ndarray | None:
         """FIMA's latest iterate if it ran, else the first variant's, else x⁰."""
         if self.setup is None:
             return None
@@ -403,6 +408,13 @@ class MainWindow(QMainWindow):
         if variant in self._latest_x:
             return self._latest_x[variant]
         return to_display_array(self.setup.problem.x0)
+
+    def result_image(self) -> np.ndarray | None:
+        """The result picture: :meth:`result_iterate`, rendered when the task renders its
+        iterate (low-light: the enhanced picture from the illumination t)."""
+        x = self.result_iterate()
+        render = self.images.task_view().render
+        return render(x) if render is not None and x is not None else x
 
     def export_to(self, out_dir: str | Path, options: ExportOptions | None = None) -> bool:
         """Write the export items into ``out_dir`` (default: all of them, as ``--export`` does)."""
@@ -415,6 +427,8 @@ class MainWindow(QMainWindow):
         problem = self.setup.problem
         observation = problem.observation_image
         order = self.run.variants if self.run is not None else ()
+        view = self.images.task_view()
+        rendered = view.render is not None
         contents = ExportContents(
             rows=self.history.all_rows(order),
             result=self.result_image(),
@@ -424,6 +438,9 @@ class MainWindow(QMainWindow):
             iterates=self.scrubber.iterates,
             variant=self.result_variant(),
             save_plots=self.plots.save_image,
+            variable=self.result_iterate() if rendered else None,
+            reference=view.picture_truth if rendered else None,
+            render=view.render,
         )
         options = options or ExportOptions(error_max=self.images.error_max.value())
         try:

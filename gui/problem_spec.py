@@ -9,9 +9,12 @@ from functools import cache
 
 from core import TaskSetup, build_task
 
+from .module_choices import accepts_module, default_module
+
 # options the explorer has controls for; a task uses those its builder accepts
 KNOWN_OPTIONS = ("kernel", "mask", "noise", "seed", "module", "prior", "device")
-CARRIED_OVER = ("kernel", "mask", "seed", "module", "prior", "device")  # kept across task switches
+# kept across task switches ("module" only when the new task accepts it: see ProblemSpec.with_task)
+CARRIED_OVER = ("kernel", "mask", "seed", "module", "prior", "device")
 
 
 def _task_module(task: str):
@@ -81,10 +84,25 @@ class ProblemSpec:
         return replace(self, image=image)
 
     def with_task(self, task: str) -> ProblemSpec:
-        """A copy for another task: shared settings carried over, the rest back to defaults."""
+        """A copy for another task: shared settings carried over, the rest back to defaults.
+
+        A module is in ``options`` only when it was chosen (the task's default is never stored);
+        it is kept when the new task takes it (a registry module or a TorchScript file), and
+        dropped when it belongs to the old task only (smooth's ``l0``): the new task's default.
+        """
         accepted = task_options(task)
         options = {k: v for k, v in self.options.items() if k in CARRIED_OVER and k in accepted}
+        module = options.get("module")
+        if module is not None and not accepts_module(task, str(module)):
+            del options["module"]
         return ProblemSpec(task, self.image, options)
+
+    def without_default_module(self) -> ProblemSpec:
+        """A copy that leaves the module to the task when it names the task's default (a session
+        file records the module used, chosen or not)."""
+        if self.options.get("module") == default_module(self.task):
+            return self.with_option("module", None)
+        return self
 
     def value(self, name: str) -> object:
         """An option's value, or the task's default for it."""

@@ -8,6 +8,10 @@ The panel either follows the newest iterate of the chosen variant, or is pinned 
 iteration k (the history scrubber): then x^k comes from a frame source (the run's iterate
 history, which may hold the nearest earlier iterate once it has thinned), and the proposal panel is
 empty (proposals are kept for the newest iterate only).
+
+A task's :class:`gui.task_view.TaskView` adds to this: MRI's k-space mask beside the observation,
+and for a task whose iterate is not the picture (low-light: the illumination t) the picture it
+renders — for the displayed iterate only, cached per iterate — with a choice to see t itself.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..task_view import RenderCache, TaskView
+from .mask_view import MaskView
 from .style import COLORMAPS, variant_label
 
 pg.setConfigOptions(imageAxisOrder="row-major")
@@ -41,6 +47,7 @@ TITLES = {
     "error": "error |x<sup>k</sup> − truth|",
 }
 PROPOSALS = {"u": "learned u<sup>k</sup>", "u_tilde": "proximal ũ<sup>k</sup>"}
+PICTURE, VARIABLE = "picture", "variable"  # what the x panel shows when the task renders
 FrameSource = Callable[[str, int], "tuple[int, np.ndarray] | None"]
 
 
@@ -83,6 +90,11 @@ class PanelTitle(pg.LabelItem):
             self.updateGeometry()
 
 
+def _plain(html: str) -> str:
+    """A title's text without its markup (for combo boxes): ``t<sup>γ</sup>`` → ``t^γ``."""
+    return html.replace("<sup>", "^").replace("</sup>", "")
+
+
 def make_colormap(name: str) -> pg.ColorMap:
     """A pyqtgraph colormap by name; ``gray`` is plain black → white."""
     if name == "gray":
@@ -111,18 +123,25 @@ class ImagePanel(QWidget):
         self.error_max.setToolTip("Error map levels: 0 … this value")
         self.readout = QLabel(" ")
         self.readout.setMinimumWidth(260)
+        self.render_combo = QComboBox()
+        self.render_combo.setToolTip(
+            "The iterate is not the picture here: show the picture it gives, or the iterate itself"
+        )
+        self.render_label = QLabel("x panel")
 
         bar = QHBoxLayout()
         for label, widget in (
-            ("Show", self.variant_combo),
-            ("Proposal", self.proposal_combo),
-            ("Colormap", self.colormap_combo),
-            ("Error max", self.error_max),
+            (QLabel("Show"), self.variant_combo),
+            (self.render_label, self.render_combo),
+            (QLabel("Proposal"), self.proposal_combo),
+            (QLabel("Colormap"), self.colormap_combo),
+            (QLabel("Error max"), self.error_max),
         ):
-            bar.addWidget(QLabel(label))
+            bar.addWidget(label)
             bar.addWidget(widget)
         bar.addStretch(1)
         bar.addWidget(self.readout)
+        self.mask_view = MaskView()
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.views: dict[str, pg.ViewBox] = {}
@@ -144,10 +163,14 @@ class ImagePanel(QWidget):
             self.views[name] = view
             self.items[name] = item
 
+        views = QHBoxLayout()
+        views.setContentsMargins(0, 0, 0, 0)
+        views.addWidget(self.mask_view)
+        views.addWidget(self.graphics, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.graphics, 1)
+        layout.addLayout(views, 1)
 
         self._arrays: dict[str, np.ndarray | None] = dict.fromkeys(PANELS)
         self._latest: dict[str, dict[str, np.ndarray | None]] = {}
@@ -158,7 +181,12 @@ class ImagePanel(QWidget):
         self._pinned: int | None = None  # iteration asked for while scrubbing
         self._shown_k: int | None = None  # iteration of the x actually shown (pinned)
         self._colormap = make_colormap("gray")
+        self._view = TaskView()
+        self._pictures: RenderCache | None = None
+        self._shown_key: tuple[str | None, int] = (None, 0)  # (variant, k) of the x shown
+        self._set_render_choices()
         self.variant_combo.currentIndexChanged.connect(self._rerender)
+        self.render_combo.currentIndexChanged.connect(self._rerender)
         self.proposal_combo.currentIndexChanged.connect(self._rerender)
         self.colormap_combo.currentTextChanged.connect(self.set_colormap)
         self.error_max.valueChanged.connect(self._rerender)
@@ -183,17 +211,41 @@ class ImagePanel(QWidget):
         return self.variant_combo.currentData()
 
     def set_problem(
-        self, observation: np.ndarray | None, start: np.ndarray | None, truth: np.ndarray | None
+        self,
+        observation: np.ndarray | None,
+        start: np.ndarray | None,
+        truth: np.ndarray | None,
+        view: TaskView | None = None,
     ) -> None:
-        """Show a new problem: its observation, start x⁰ and ground truth; forget old iterates."""
+        """Show a new problem: its observation, start x⁰, ground truth and the task's view
+        (mask, titles, rendering; default: none of them); forget old iterates."""
         self._start = displayable(start)
         self._truth = displayable(truth)
         self._latest.clear()
         self._iteration.clear()
+        self._view = view or TaskView()
+        self._pictures = RenderCache(self._view.render) if self._view.render else None
+        self.mask_view.show_mask(self._view.mask, self._view.mask_title)
+        self._set_render_choices()
+        self._title("observation", self._view.observation_title)
         self._set("observation", displayable(observation))
         self._set("truth", self._truth)
         self._rerender()
         self.fit_views()
+
+    def task_view(self) -> TaskView:
+        """The task view in use."""
+        return self._view
+
+    def shows_picture(self) -> bool:
+        """True when the x panel shows the picture rendered from the iterate (not the iterate)."""
+        return self._pictures is not None and self.render_combo.currentData() == PICTURE
+
+    def show_picture(self, on: bool) -> None:
+        """Show the rendered picture (True) or the iterate itself (False) in the x panel."""
+        index = self.render_combo.findData(PICTURE if on else VARIABLE)
+        if index >= 0:
+            self.render_combo.setCurrentIndex(index)
 
     def fit_views(self) -> None:
         """Zoom all (linked) views to show the whole image, and keep fitting on resize."""
@@ -209,6 +261,8 @@ class ImagePanel(QWidget):
         self._latest.clear()
         self._iteration.clear()
         self._pinned = self._shown_k = None
+        if self._pictures is not None:
+            self._pictures.clear()
         self._rerender()
 
     def update_images(self, images: dict[str, dict[str, np.ndarray | None]], k: int) -> None:
@@ -256,20 +310,46 @@ class ImagePanel(QWidget):
         """The array shown in ``panel`` (for tests and exports)."""
         return self._arrays.get(panel)
 
+    def shown_key(self) -> tuple[str | None, int]:
+        """(variant, k) of the iterate in the x panel (variant None: the start x⁰)."""
+        return self._shown_key
+
     # ---- rendering ------------------------------------------------------------------------
     def _rerender(self, *_args) -> None:
         variant = self.current_variant()
         latest = self._latest.get(variant or "", {})
         x = displayable(latest.get("x")) if latest else self._start
+        k = self._iteration.get(variant or "", 0) if latest else 0
         proposal = displayable(latest.get(self.proposal_combo.currentData())) if latest else None
         if self._pinned is not None:
             frame = self._past_frame(variant, self._pinned)
             self._shown_k, x = frame if frame is not None else (0, self._start)
+            k = self._shown_k
             proposal = None
+        self._shown_key = (variant if k else None, k)
+        truth = self._truth
+        if self.shows_picture() and x is not None:
+            x = displayable(self._pictures.get(self._shown_key, x))
+            truth = displayable(self._view.picture_truth)
         self._set("x", x)
         self._set("proposal", proposal)
-        self._set("error", error_map(x, self._truth), (0.0, self.error_max.value()))
+        if truth is not self._arrays.get("truth"):
+            self._set("truth", truth)
+        self._set("error", error_map(x, truth), (0.0, self.error_max.value()))
         self._update_titles()
+
+    def _set_render_choices(self) -> None:
+        view = self._view
+        current = self.render_combo.currentData() or PICTURE
+        self.render_combo.blockSignals(True)
+        self.render_combo.clear()
+        if view.render is not None:
+            self.render_combo.addItem(_plain(view.picture_title), PICTURE)
+            self.render_combo.addItem(f"{view.variable_title} {view.variable}".strip(), VARIABLE)
+            self.render_combo.setCurrentIndex(max(self.render_combo.findData(current), 0))
+        self.render_combo.blockSignals(False)
+        self.render_combo.setVisible(view.render is not None)
+        self.render_label.setVisible(view.render is not None)
 
     def _past_frame(self, variant: str | None, k: int) -> tuple[int, np.ndarray] | None:
         if k == 0 or self._frame_source is None or variant is None:
@@ -298,18 +378,41 @@ class ImagePanel(QWidget):
 
     def _update_titles(self) -> None:
         variant = self.current_variant()
+        view = self._view
         proposal = PROPOSALS[self.proposal_combo.currentData()]
+        if view.variable_title:  # the proposal is an iterate, not a picture
+            proposal = f"{view.variable_title}: {proposal}"
+        picture = self.shows_picture()
+        self._title("x", self._x_title(variant, picture))
         if self._pinned is not None:
-            k = self._shown_k or 0
-            name = f" — {variant_label(variant)}" if variant else ""
-            self._title("x", f"x<sup>{k}</sup>{name} (history)")
             self._title("proposal", f"{proposal}: newest iterate only")
         else:
             k = self._iteration.get(variant or "")
-            suffix = f" — {variant_label(variant)}, k = {k}" if variant and k is not None else ""
-            self._title("x", ("x<sup>k</sup>" if k is not None else "start x⁰") + suffix)
             self._title("proposal", proposal + ("" if k is None else f" (k = {k - 1})"))
-        self._title("truth", TITLES["truth"] if self._truth is not None else "ground truth (none)")
+        truth = view.picture_truth if picture else self._truth
+        title = view.picture_truth_title if picture else view.truth_title
+        self._title("truth", title if truth is not None else f"{title} (none)")
+        v = view.variable
+        self._title(
+            "error", view.picture_error_title if picture else f"error |{v}<sup>k</sup> − truth|"
+        )
+
+    def _x_title(self, variant: str | None, picture: bool) -> str:
+        """x^k's title: which iterate (and variant), and whether it is shown rendered."""
+        view, v = self._view, self._view.variable
+        if picture:  # short: the panel is narrow, and "Show" names the variant
+            if self._pinned is not None:
+                return f"{view.picture_title}, k = {self._shown_k or 0} (history)"
+            k = self._iteration.get(variant or "")
+            return f"{view.picture_title}" + (f" of {v}⁰" if k is None else f", k = {k}")
+        what = f"{view.variable_title} " if view.variable_title else ""
+        if self._pinned is not None:
+            name = f" — {variant_label(variant)}" if variant else ""
+            return f"{what}{v}<sup>{self._shown_k or 0}</sup>{name} (history)"
+        k = self._iteration.get(variant or "")
+        suffix = f" — {variant_label(variant)}, k = {k}" if variant and k is not None else ""
+        start = f"{what}{v}⁰" if what else f"start {v}⁰"
+        return (f"{what}{v}<sup>k</sup>" if k is not None else start) + suffix
 
     def _title(self, panel: str, text: str) -> None:
         label = self.labels[panel]

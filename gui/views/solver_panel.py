@@ -1,4 +1,7 @@
-"""The solver side: module A, prior g, device, which variants run, and the iteration limit."""
+"""The solver side: module A, prior g, device, which variants run, and the iteration limit.
+
+The module list is the task's own modules first (smooth: ``l0``, ``guided``), then the general
+ones, then the TorchScript files the user loaded (any task takes them), then "Your own…"."""
 
 from __future__ import annotations
 
@@ -17,11 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from core import VARIANTS
-from core.tasks import default_module_name
 
+from ..module_choices import is_module_file, module_label, module_tip, offered_modules
 from .style import variant_color
 
-CLASSICAL_MODULES = ("tv", "wavelet", "nlm", "none")
 OWN_FILE = "__torchscript_file__"
 PRIORS = ("wavelet", "tv", "box", "none")
 DEFAULT_VARIANTS = ("fima", "pg")
@@ -47,10 +49,10 @@ class SolverPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Solver", parent)
         self.module_combo = QComboBox()
-        modules = (["cnn"] if default_module_name() == "cnn" else []) + list(CLASSICAL_MODULES)
-        for name in modules:
-            self.module_combo.addItem(name, name)
-        self.module_combo.addItem("Your own TorchScript file…", OWN_FILE)
+        self._task: str | None = None
+        self._files: list[str] = []  # TorchScript files the user loaded, kept across tasks
+        self._module: str | None = None
+        self._fill_modules(None)
         self.module_combo.setToolTip("Module A = A_g ∘ A_f: the denoiser A_g after the data step")
         self.prior_combo = QComboBox()
         self.prior_combo.addItems(PRIORS)
@@ -83,7 +85,6 @@ class SolverPanel(QGroupBox):
         form.addRow("Variants", variants_grid)
         form.addRow("Iterations", self.limit_spin)
 
-        self._module = self.module_combo.currentData()
         self.module_combo.activated.connect(self._on_module)
         self.prior_combo.activated.connect(lambda _i: self.priorChosen.emit(self.prior()))
         self.device_combo.activated.connect(
@@ -100,12 +101,22 @@ class SolverPanel(QGroupBox):
         """Show module ``name`` (a file path gets its own entry); no signal."""
         index = self.module_combo.findData(name)
         if index < 0:
-            label = Path(name).name if Path(name).suffix else name
+            if is_module_file(name):
+                self._files.append(name)
             index = self.module_combo.count() - 1  # before "Your own TorchScript file…"
-            self.module_combo.insertItem(index, label, name)
-            self.module_combo.setItemData(index, name, Qt.ItemDataRole.ToolTipRole)
+            self._add_module(index, name)
         self.module_combo.setCurrentIndex(index)
         self._module = name
+
+    def show_task_modules(self, task: str) -> None:
+        """Offer task ``task``'s modules (its own first, then the general ones); no signal."""
+        if task != self._task:
+            self._fill_modules(task)
+
+    def module_names(self) -> list[str]:
+        """The modules offered, in order (names and file paths; not "Your own…")."""
+        names = [self.module_combo.itemData(i) for i in range(self.module_combo.count())]
+        return [n for n in names if n != OWN_FILE]
 
     def prior(self) -> str:
         """The prior's name."""
@@ -142,6 +153,27 @@ class SolverPanel(QGroupBox):
         self.limit_spin.setValue(int(limit))
 
     # ---- internals ------------------------------------------------------------------------
+    def _fill_modules(self, task: str | None) -> None:
+        self._task = task
+        combo = self.module_combo
+        combo.blockSignals(True)
+        combo.clear()
+        for name in [*offered_modules(task or ""), *self._files]:
+            self._add_module(combo.count(), name)
+        combo.addItem("Your own TorchScript file…", OWN_FILE)
+        combo.blockSignals(False)
+        combo.setCurrentIndex(max(combo.findData(self._module), 0))
+        self._module = combo.currentData()
+
+    def _add_module(self, index: int, name: str) -> None:
+        task = self._task or ""
+        if is_module_file(name):
+            label, tip = Path(name).name, name
+        else:
+            label, tip = module_label(task, name), module_tip(task, name)
+        self.module_combo.insertItem(index, label, name)
+        self.module_combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+
     def _on_module(self, _index: int) -> None:
         data = self.module_combo.currentData()
         if data == OWN_FILE:
