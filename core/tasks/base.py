@@ -29,6 +29,26 @@ class TaskSetup:
     settings: dict = field(default_factory=dict)
 
 
+def task_setup(
+    problem: Problem, module: tuple[object, str], parameters: Parameters, source, **options
+) -> TaskSetup:
+    """The TaskSetup of a built task with its settings for session files, in one fixed layout.
+
+    ``module`` is (module, its name); ``source`` the user's image path (None: the bundled sample);
+    ``options`` the task's own options, ``device`` among them.
+    """
+    device = options.pop("device")
+    settings = {
+        "task": problem.task,
+        "image": None if source is None else str(source),
+        **options,
+        "module": module[1],
+        "prior": problem.prior.describe(),
+        "device": str(device),
+    }
+    return TaskSetup(problem, module[0], parameters, settings)
+
+
 def task_names() -> tuple[str, ...]:
     """Names accepted by :func:`build_task`."""
     return TASKS

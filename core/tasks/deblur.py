@@ -22,6 +22,7 @@ from .base import (
     load_task_image,
     make_task_prior,
     resolve_device,
+    task_setup,
 )
 from .common import refined_module
 
@@ -78,14 +79,14 @@ def build(
         info={"kernel": str(kernel), "noise": noise, "seed": int(seed)},
     )
     mod, module_name = refined_module(module, dev, REFINE_STEPS)
-    settings = {
-        "task": "deblur",
-        "image": str(path) if path and image is not None else None,
-        "kernel": str(kernel),
-        "noise": noise,
-        "seed": int(seed),
-        "module": module_name,
-        "prior": g.describe(),
-        "device": str(dev),
-    }
-    return TaskSetup(problem, mod, params, settings)
+    source = path if path and image is not None else None
+    return task_setup(
+        problem,
+        (mod, module_name),
+        params,
+        source,
+        kernel=str(kernel),
+        noise=noise,
+        seed=int(seed),
+        device=dev,
+    )

@@ -17,6 +17,7 @@ from .base import (
     load_task_image,
     make_task_prior,
     resolve_device,
+    task_setup,
 )
 from .common import refined_module
 
@@ -65,13 +66,7 @@ def build(
         info={"noise": noise, "seed": int(seed)},
     )
     mod, module_name = refined_module(module, dev, REFINE_STEPS)
-    settings = {
-        "task": "denoise",
-        "image": str(path) if path and image is not None else None,
-        "noise": noise,
-        "seed": int(seed),
-        "module": module_name,
-        "prior": g.describe(),
-        "device": str(dev),
-    }
-    return TaskSetup(problem, mod, params, settings)
+    source = path if path and image is not None else None
+    return task_setup(
+        problem, (mod, module_name), params, source, noise=noise, seed=int(seed), device=dev
+    )

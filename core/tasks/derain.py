@@ -46,6 +46,7 @@ from .base import (
     load_task_image,
     make_task_prior,
     resolve_device,
+    task_setup,
 )
 from .common import as_colour, check_fraction, learned_module_name
 
@@ -145,15 +146,15 @@ def build(
         info={"rain": rain, "angle": angle, "noise": noise, "seed": int(seed), "rainy": rainy},
     )
     mod, module_name = make_module(module, dev)
-    settings = {
-        "task": "derain",
-        "image": str(path) if path and image is not None else None,
-        "noise": noise,
-        "rain": rain,
-        "angle": angle,
-        "seed": int(seed),
-        "module": module_name,
-        "prior": g.describe(),
-        "device": str(dev),
-    }
-    return TaskSetup(problem, mod, params, settings)
+    source = path if path and image is not None else None
+    return task_setup(
+        problem,
+        (mod, module_name),
+        params,
+        source,
+        noise=noise,
+        rain=rain,
+        angle=angle,
+        seed=int(seed),
+        device=dev,
+    )

@@ -50,6 +50,7 @@ from .base import (
     make_task_prior,
     module_for,
     resolve_device,
+    task_setup,
 )
 from .common import as_colour, learned_module_name
 
@@ -222,15 +223,15 @@ def build(
         },
     )
     mod, module_name = make_module(module, dev)
-    settings = {
-        "task": "lowlight",
-        "image": str(path) if path and image is not None else None,
-        "noise": noise,
-        "seed": int(seed),
-        "darken": darken,
-        "smoothness": smoothness,
-        "module": module_name,
-        "prior": g.describe(),
-        "device": str(dev),
-    }
-    return TaskSetup(problem, mod, params, settings)
+    source = path if path and image is not None else None
+    return task_setup(
+        problem,
+        (mod, module_name),
+        params,
+        source,
+        noise=noise,
+        seed=int(seed),
+        darken=darken,
+        smoothness=smoothness,
+        device=dev,
+    )

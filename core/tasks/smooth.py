@@ -43,6 +43,7 @@ from .base import (
     make_task_prior,
     module_for,
     resolve_device,
+    task_setup,
 )
 from .common import check_fraction
 
@@ -143,14 +144,14 @@ def build(
         mod, module_name = make_module(module, dev)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    settings = {
-        "task": "smooth",
-        "image": str(path) if path and image is not None else None,
-        "noise": noise,
-        "texture": texture,
-        "seed": int(seed),
-        "module": module_name,
-        "prior": g.describe(),
-        "device": str(dev),
-    }
-    return TaskSetup(problem, mod, params, settings)
+    source = path if path and image is not None else None
+    return task_setup(
+        problem,
+        (mod, module_name),
+        params,
+        source,
+        noise=noise,
+        texture=texture,
+        seed=int(seed),
+        device=dev,
+    )
