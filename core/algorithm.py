@@ -106,7 +106,7 @@ def iterate(
     )
     fidelity, prior = problem.fidelity, problem.prior
     lipschitz = problem.lipschitz
-    truth = problem.ground_truth if compute_metrics else None
+    scoring = compute_metrics and problem.has_reference
 
     params = timeline.at(0)
     _set_weight(prior, params.lam)
@@ -183,9 +183,10 @@ def iterate(
             reject_reason=reason,
             diverged=diverged,
         )
-        if truth is not None and not diverged:
-            record.psnr = psnr(new_x, truth)
-            record.ssim = ssim(new_x, truth)
+        if scoring and not diverged:
+            view, reference = problem.scored(new_x)
+            record.psnr = psnr(view, reference)
+            record.ssim = ssim(view, reference)
         yield record
         if diverged:
             return

@@ -17,7 +17,9 @@ class Problem:
     """f (fidelity), g (prior), the start x⁰, and optionally the ground truth and a display image.
 
     ``observation_image`` is what a user should see as "the input" (the blurred image; for MRI the
-    zero-filled reconstruction). ``info`` holds the task's settings (kernel, noise, seed, …).
+    zero-filled reconstruction). ``info`` holds the task's settings (kernel, noise, seed, …). A task
+    whose variable is not the picture (low-light: the illumination t) puts ``info["render"]`` (x →
+    picture) and ``info["clean"]`` (the clean picture) there; PSNR/SSIM then score the picture.
     """
 
     fidelity: LeastSquares
@@ -27,6 +29,24 @@ class Problem:
     observation_image: Tensor | None = None
     task: str = ""
     info: dict = field(default_factory=dict)
+
+    @property
+    def has_reference(self) -> bool:
+        """True when iterates can be scored (a ground truth, or a clean picture to render against)."""
+        return self.ground_truth is not None or self._picture_reference() is not None
+
+    def scored(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(what PSNR/SSIM score, the reference): render(x) vs the clean picture, else x vs x*."""
+        clean = self._picture_reference()
+        if clean is not None:
+            return self.info["render"](x), clean
+        if self.ground_truth is None:
+            raise ValueError("this problem has no ground truth to score against")
+        return x, self.ground_truth
+
+    def _picture_reference(self) -> Tensor | None:
+        render, clean = self.info.get("render"), self.info.get("clean")
+        return clean if render is not None and clean is not None else None
 
     @property
     def lipschitz(self) -> float:

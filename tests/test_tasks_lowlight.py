@@ -51,3 +51,21 @@ def test_fima_is_monotone_and_improves_the_enhanced_image():
     assert_monotone(run(problem, random_module(), setup.parameters, "fima", iterations=15))
     tv = build_task("lowlight", small("coffee.png"), module="tv")
     assert_monotone(run(tv.problem, tv.module, tv.parameters, "fima", iterations=15))
+
+
+def test_trace_metrics_score_the_enhanced_picture_not_the_illumination():
+    """PSNR/SSIM in the trace (and so in the explorer's plots) compare render(t) with the clean R."""
+    setup = build_task("lowlight", small("coffee.png"), module="none")
+    problem = setup.problem
+    records = run(problem, setup.module, setup.parameters, "fima", iterations=3)
+    last = records[-1]
+    picture = problem.info["render"](last.x)
+    assert last.psnr == pytest.approx(psnr(picture, problem.info["clean"]), abs=1e-6)
+    assert last.psnr != pytest.approx(psnr(last.x, problem.ground_truth), abs=0.5)
+
+
+def test_a_real_dark_photo_has_no_scores():
+    setup = build_task("lowlight", darken="no", module="none")
+    assert not setup.problem.has_reference
+    records = run(setup.problem, setup.module, setup.parameters, "pg", iterations=2)
+    assert all(r.psnr != r.psnr for r in records)  # NaN: nothing to compare with
