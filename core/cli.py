@@ -65,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--noise", type=_finite, help="noise std on the [0, 1] scale (0.01 = 1 %%)")
     run.add_argument("--module", help="cnn, tv, wavelet, nlm, bm3d, none, or FILE.pt (TorchScript)")
     run.add_argument("--prior", help="wavelet[:p=1,levels=4], tv, box or none")
-    run.add_argument("--variant", choices=VARIANTS, help="default: fima")
+    run.add_argument(
+        "--variant",
+        choices=VARIANTS,
+        help="default: fima (with --session: the session's first variant)",
+    )
     run.add_argument("--iters", type=positive_int, help="iterations (default 50)")
     run.add_argument(
         "--preset",
@@ -118,6 +122,12 @@ def _command_run(args: argparse.Namespace) -> int:
         options = {**session.build_options(), **options}
         base_params, changes = session.parameters, session.changes
         variant = args.variant or session.variants[0]
+        if not args.variant and len(session.variants) > 1:
+            others = ", ".join(session.variants[1:])
+            print(
+                f"fima: replaying {variant}; the session also ran {others} (--variant)",
+                file=sys.stderr,
+            )
         iterations = args.iters or session.iterations
     else:
         task, image, variant = args.task or "deblur", args.image, args.variant or "fima"

@@ -129,3 +129,22 @@ def test_a_run_that_does_not_fit_in_memory_is_refused_with_a_downscale_hint(
     assert main([*argv, "--downscale", str(factor)]) == 0
     assert np.load(out / "result.npy").shape == (48 // factor, 48 // factor)
     assert main(["run", "--session", str(out / "session.toml"), "--out", str(tmp_path / "r")]) == 0
+
+
+def test_session_with_several_variants_replays_the_first_or_the_chosen_one(tmp_path, image, capsys):
+    from core.session import load_session, save_session
+
+    first = tmp_path / "a"
+    args = ["run", "--image", str(image), "--module", "tv", "--iters", "3"]
+    assert main([*args, "--out", str(first)]) == 0
+    session = load_session(first / "session.toml")
+    session.variants = ["fima", "pg"]
+    save_session(tmp_path / "two.toml", session)
+    capsys.readouterr()
+    assert main(["run", "--session", str(tmp_path / "two.toml"), "--out", str(tmp_path / "b")]) == 0
+    err = capsys.readouterr().err
+    assert "replaying fima" in err and "pg" in err
+    assert {r["variant"] for r in read_trace_csv(tmp_path / "b" / "trace.csv")} == {"fima"}
+    argv = ["run", "--session", str(tmp_path / "two.toml"), "--variant", "pg"]
+    assert main([*argv, "--out", str(tmp_path / "c")]) == 0
+    assert {r["variant"] for r in read_trace_csv(tmp_path / "c" / "trace.csv")} == {"pg"}
