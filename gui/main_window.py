@@ -55,8 +55,11 @@ from .export import (
 from .export_dialog import ExportDialog
 from .file_dialogs import FileDialogs
 from .help_dialogs import HelpDialog, HelpWindows
+from .memory_check import MemoryShortfall, memory_shortfall, shortfall_text
+from .memory_dialog import ANYWAY, CANCEL, DOWNSCALE, MemoryDialog
 from .module_choices import MODULE_SUFFIXES
 from .preferences import PreferencesDialog
+from .prior_choices import default_prior_key, describe_text, prior_key
 from .problem_spec import ProblemSpec
 from .refresh_budget import RefreshBudget
 from .run_history import RunHistory
@@ -204,7 +207,7 @@ class MainWindow(QMainWindow):
         s = self.solver_panel
         s.moduleChosen.connect(self.set_module)
         s.torchscriptRequested.connect(f.choose_torchscript)
-        s.priorChosen.connect(lambda name: self.set_option("prior", name))
+        s.priorChosen.connect(self.set_prior)
         s.deviceChosen.connect(
             lambda name: self.set_option("device", None if name == "auto" else name)
         )
@@ -230,6 +233,13 @@ class MainWindow(QMainWindow):
         """The modal error box (a separate method so tests can replace it)."""
         QMessageBox.critical(self, APP_TITLE, message)
 
+    def memory_dialog(self, shortfall: MemoryShortfall) -> str:
+        """Ask what to do with a problem too large for memory: ``downscale``, ``anyway`` or
+        ``cancel`` (a separate method so tests can replace it)."""
+        dialog = MemoryDialog(shortfall, self)
+        dialog.exec()
+        return dialog.choice()
+
     # ---- the problem ----------------------------------------------------------------------
     def load_problem(
         self,
@@ -237,7 +247,10 @@ class MainWindow(QMainWindow):
         parameters: Parameters | None = None,
         scheduled: dict[int, dict[str, float]] | None = None,
     ) -> bool:
-        """Build ``spec`` and make it the current problem; on failure keep the old one."""
+        """Build ``spec`` and make it the current problem; on failure keep the old one.
+
+        A problem too large for free memory is offered downscaled (:meth:`memory_dialog`);
+        cancelling keeps the old one."""
         try:
             with wait_cursor():
                 setup = spec.build()
@@ -247,6 +260,19 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # a broken module file can raise anything while loading
             self._refuse(f"Could not set up the problem: {one_line(exc)}")
             return False
+        shortfall = memory_shortfall(
+            setup, len(self.solver_panel.variants()), int(spec.value("downscale") or 1)
+        )
+        if shortfall is not None:
+            choice = self._answer_shortfall(shortfall)
+            if choice == DOWNSCALE:
+                del setup  # the rebuild may need the memory
+                downscaled = spec.with_option("downscale", shortfall.suggested)
+                return self.load_problem(downscaled, parameters, scheduled)
+            if choice != ANYWAY:
+                self.status.message(f"Not loaded: {shortfall_text(shortfall)}", 10000)
+                self._show_spec()
+                return False
         self._stop_run()
         task_changed = self.setup is None or self.setup.settings["task"] != setup.settings["task"]
         self.setup, self.spec = setup, spec
@@ -279,6 +305,14 @@ class MainWindow(QMainWindow):
         self._update_run_actions()
         return True
 
+    def _answer_shortfall(self, shortfall: MemoryShortfall) -> str:
+        """The user's answer to a problem too large for memory (scripted: refused, as the CLI)."""
+        if not self.scripted:
+            return self.memory_dialog(shortfall)
+        advice = f": set Downscale to {shortfall.suggested}" if shortfall.can_downscale() else ""
+        self.show_error(f"{shortfall_text(shortfall)}{advice}")
+        return CANCEL
+
     def _refuse(self, message: str) -> None:
         self.show_error(message)
         self._show_spec()
@@ -292,9 +326,12 @@ class MainWindow(QMainWindow):
         module = self.setup.settings.get("module") if self.setup else self.spec.value("module")
         if module:
             self.solver_panel.show_module(str(module))
-        prior = self.spec.value("prior")
-        prior_name = prior.get("name") if isinstance(prior, dict) else prior
-        self.solver_panel.show_prior(prior_name or "wavelet")
+        self.solver_panel.show_task_priors(self.spec.task)
+        built = self.setup.settings.get("prior") if self.setup else None
+        key = prior_key(built) or prior_key(self.spec.value("prior"))
+        key = key or default_prior_key(self.spec.task)
+        if key:
+            self.solver_panel.show_prior(key, describe_text(built))
         self.solver_panel.show_device(self.spec.value("device"))
 
     def _current_spec(self) -> ProblemSpec:
@@ -317,6 +354,13 @@ class MainWindow(QMainWindow):
     def set_option(self, name: str, value: object) -> bool:
         """Change one task option (kernel, noise, seed, prior, device …) and rebuild."""
         return self.load_problem(self._current_spec().with_option(name, value))
+
+    @Slot(str)
+    def set_prior(self, key: str) -> bool:
+        """Use prior ``key`` (``tv``, ``wavelet:p=0.5``, ``streaks`` …); the task's default is
+        left to the task, not stored as a choice."""
+        spec = self._current_spec()
+        return self.set_option("prior", None if key == default_prior_key(spec.task) else key)
 
     @Slot(str)
     def set_module(self, name: str) -> bool:
@@ -343,7 +387,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return False
         spec = ProblemSpec(session.task["task"], session.task.get("image"), session.build_options())
-        spec = spec.without_default_module()  # the session names it even when it was the default
+        spec = spec.without_defaults()  # the session names module and prior even when defaults
         if task:
             spec = spec.with_task(task)
         if image:

@@ -10,11 +10,14 @@ from functools import cache
 from core import TaskSetup, build_task
 
 from .module_choices import accepts_module, default_module
+from .prior_choices import carried_prior, is_default_prior
 
 # options the explorer has controls for; a task uses those its builder accepts
 KNOWN_OPTIONS = ("kernel", "mask", "noise", "seed", "module", "prior", "device")
-# kept across task switches ("module" only when the new task accepts it: see ProblemSpec.with_task)
-CARRIED_OVER = ("kernel", "mask", "seed", "module", "prior", "device")
+# options core.build_task takes for every task, with their defaults (not in the builders' signatures)
+COMMON_OPTIONS: dict[str, object] = {"downscale": 1}
+# kept across task switches ("module" and "prior" only when the new task accepts them: with_task)
+CARRIED_OVER = ("kernel", "mask", "seed", "module", "prior", "device", "downscale")
 
 
 def _task_module(task: str):
@@ -86,15 +89,20 @@ class ProblemSpec:
     def with_task(self, task: str) -> ProblemSpec:
         """A copy for another task: shared settings carried over, the rest back to defaults.
 
-        A module is in ``options`` only when it was chosen (the task's default is never stored);
-        it is kept when the new task takes it (a registry module or a TorchScript file), and
-        dropped when it belongs to the old task only (smooth's ``l0``): the new task's default.
+        A module or prior is in ``options`` only when it was chosen (the task's default is never
+        stored); it is kept when the new task takes it (a registry module or a TorchScript file; a
+        general prior, as its key), and dropped when it belongs to the old task only (smooth's
+        ``l0``, low-light's ``illumination_box``, derain's ``streaks``): the new task's default.
         """
-        accepted = task_options(task)
+        accepted = {**task_options(task), **COMMON_OPTIONS}
         options = {k: v for k, v in self.options.items() if k in CARRIED_OVER and k in accepted}
         module = options.get("module")
         if module is not None and not accepts_module(task, str(module)):
             del options["module"]
+        if "prior" in options:
+            options["prior"] = carried_prior(task, options["prior"])
+            if options["prior"] is None:
+                del options["prior"]
         return ProblemSpec(task, self.image, options)
 
     def without_default_module(self) -> ProblemSpec:
@@ -104,19 +112,27 @@ class ProblemSpec:
             return self.with_option("module", None)
         return self
 
+    def without_defaults(self) -> ProblemSpec:
+        """A copy that leaves module and prior to the task where they are its defaults (a session
+        file records both, chosen or not)."""
+        spec = self.without_default_module()
+        if is_default_prior(spec.task, spec.options.get("prior")):
+            return spec.with_option("prior", None)
+        return spec
+
     def value(self, name: str) -> object:
         """An option's value, or the task's default for it."""
         if name in self.options:
             return self.options[name]
-        return task_options(self.task).get(name)
+        return task_options(self.task).get(name, COMMON_OPTIONS.get(name))
 
     def accepts(self, name: str) -> bool:
         """True when the task takes option ``name``."""
-        return name in task_options(self.task)
+        return name in task_options(self.task) or name in COMMON_OPTIONS
 
     def build_options(self) -> dict:
         """The options passed to :func:`core.build_task` (only those the task accepts)."""
-        accepted = task_options(self.task)
+        accepted = {**task_options(self.task), **COMMON_OPTIONS}
         return {k: v for k, v in self.options.items() if k in accepted and v is not None}
 
     def build(self) -> TaskSetup:

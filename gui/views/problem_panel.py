@@ -27,6 +27,7 @@ from .task_options import TaskOptionsForm
 
 KERNEL_PRESETS = (*(f"levin:{n}" for n in range(1, 9)), "gauss:1", "gauss:2", "gauss:3")
 MASK_PRESETS = ("radial:20", "radial:30", "lines:25", "gauss2d:20", "poisson:20")
+MAX_DOWNSCALE = 64  # core.build_task takes whole factors 1…64
 
 
 class ProblemPanel(QGroupBox):
@@ -73,12 +74,19 @@ class ProblemPanel(QGroupBox):
         self.seed_spin.setRange(0, 2_147_483_647)
         self.seed_spin.setKeyboardTracking(False)
         self.seed_spin.setToolTip("Seed of the noise (and mask) generator")
+        self.downscale_spin = QSpinBox()
+        self.downscale_spin.setRange(1, MAX_DOWNSCALE)
+        self.downscale_spin.setPrefix("÷ ")
+        self.downscale_spin.setSpecialValueText("off (full size)")
+        self.downscale_spin.setKeyboardTracking(False)
+        self.downscale_spin.setToolTip("area-average the image by this factor before solving")
         self.task_options = TaskOptionsForm()
 
         self._form = QFormLayout(self)
         self._form.addRow("Task", self.task_combo)
         self._form.addRow("Image", self.source_label)
         self._form.addRow("", source_row)
+        self._form.addRow("Downscale", self.downscale_spin)
         self._form.addRow("Kernel", self.kernel_combo)
         self._form.addRow("Mask", self.mask_combo)
         self._form.addRow("Noise σ", self.noise_spin)
@@ -100,12 +108,13 @@ class ProblemPanel(QGroupBox):
             combo.fileRequested.connect(lambda n=name: self.fileOptionRequested.emit(n))
         self.noise_spin.valueChanged.connect(lambda v: self.optionEdited.emit("noise", float(v)))
         self.seed_spin.valueChanged.connect(lambda v: self.optionEdited.emit("seed", int(v)))
+        self.downscale_spin.valueChanged.connect(self._on_downscale)
         self.task_options.optionEdited.connect(self.optionEdited)
         self.task_options.invalidEntry.connect(self.invalidEntry)
 
     def show_spec(self, spec: ProblemSpec) -> None:
         """Display ``spec`` (no signals); options the task does not take are hidden."""
-        for widget in (self.task_combo, self.noise_spin, self.seed_spin):
+        for widget in (self.task_combo, self.noise_spin, self.seed_spin, self.downscale_spin):
             widget.blockSignals(True)
         if self.task_combo.findText(spec.task) < 0:
             self.task_combo.addItem(spec.task)
@@ -116,11 +125,15 @@ class ProblemPanel(QGroupBox):
         self.mask_combo.show_spec(str(spec.value("mask") or ""))
         self.noise_spin.setValue(float(spec.value("noise") or 0.0))
         self.seed_spin.setValue(int(spec.value("seed") or 0))
+        self.downscale_spin.setValue(int(spec.value("downscale") or 1))
         for name, widget in self._option_widgets.items():
             self._form.setRowVisible(widget, spec.accepts(name))
-        for widget in (self.task_combo, self.noise_spin, self.seed_spin):
+        for widget in (self.task_combo, self.noise_spin, self.seed_spin, self.downscale_spin):
             widget.blockSignals(False)
         self.task_options.show_spec(spec)
+
+    def _on_downscale(self, factor: int) -> None:
+        self.optionEdited.emit("downscale", int(factor) if factor > 1 else None)
 
     def _on_task(self, _index: int) -> None:
         self.taskChosen.emit(self.task_combo.currentText())

@@ -1,7 +1,9 @@
 """The solver side: module A, prior g, device, which variants run, and the iteration limit.
 
 The module list is the task's own modules first (smooth: ``l0``, ``guided``), then the general
-ones, then the TorchScript files the user loaded (any task takes them), then "Your own…"."""
+ones, then the TorchScript files the user loaded (any task takes them), then "Your own…". The prior
+list is the task's default first, then its own priors (derain: ``streaks:p=1``), then the general
+ones (:mod:`gui.prior_choices`); the window shows the prior the engine built."""
 
 from __future__ import annotations
 
@@ -22,10 +24,12 @@ from PySide6.QtWidgets import (
 from core import VARIANTS
 
 from ..module_choices import is_module_file, module_label, module_tip, offered_modules
+from ..prior_choices import offered_priors, prior_tip
 from .style import variant_color
 
 OWN_FILE = "__torchscript_file__"
-PRIORS = ("wavelet", "tv", "box", "none")
+TIP_ROLE = Qt.ItemDataRole.ToolTipRole
+PRIOR_TIP = "g, the prior of Ψ = f + g (the task's default is first)"
 DEFAULT_VARIANTS = ("fima", "pg")
 DEFAULT_LIMIT = 100
 VARIANT_TIPS = {
@@ -55,8 +59,10 @@ class SolverPanel(QGroupBox):
         self._fill_modules(None)
         self.module_combo.setToolTip("Module A = A_g ∘ A_f: the denoiser A_g after the data step")
         self.prior_combo = QComboBox()
-        self.prior_combo.addItems(PRIORS)
-        self.prior_combo.setToolTip("g: ℓ1 on Haar wavelets, total variation, box [0, 1], or none")
+        self._prior_task: str | None = None
+        self._prior: str | None = None
+        self._fill_priors(None)
+        self.prior_combo.setToolTip(PRIOR_TIP)
         self.device_combo = QComboBox()
         self.device_combo.addItem("auto", "auto")
         self.device_combo.addItem("cpu", "cpu")
@@ -86,7 +92,7 @@ class SolverPanel(QGroupBox):
         form.addRow("Iterations", self.limit_spin)
 
         self.module_combo.activated.connect(self._on_module)
-        self.prior_combo.activated.connect(lambda _i: self.priorChosen.emit(self.prior()))
+        self.prior_combo.activated.connect(self._on_prior)
         self.device_combo.activated.connect(
             lambda _i: self.deviceChosen.emit(self.device_combo.currentData())
         )
@@ -118,14 +124,31 @@ class SolverPanel(QGroupBox):
         names = [self.module_combo.itemData(i) for i in range(self.module_combo.count())]
         return [n for n in names if n != OWN_FILE]
 
-    def prior(self) -> str:
-        """The prior's name."""
-        return self.prior_combo.currentText()
+    def prior(self) -> str | None:
+        """The key of the prior shown (``wavelet``, ``wavelet:p=0.5``, ``tv``, ``streaks`` …)."""
+        return self._prior
 
-    def show_prior(self, name: str) -> None:
-        """Show prior ``name`` (no signal)."""
-        if self.prior_combo.findText(name) >= 0:
-            self.prior_combo.setCurrentText(name)
+    def prior_names(self) -> list[str]:
+        """The prior keys offered, in order."""
+        return [self.prior_combo.itemData(i) for i in range(self.prior_combo.count())]
+
+    def show_task_priors(self, task: str) -> None:
+        """Offer task ``task``'s priors (its default first); no signal."""
+        if task != self._prior_task:
+            self._fill_priors(task)
+
+    def show_prior(self, key: str, details: str = "") -> None:
+        """Show prior ``key`` (one not on offer gets its own entry), ``details`` in the tooltip;
+        no signal."""
+        combo = self.prior_combo
+        index = combo.findData(key)
+        if index < 0:
+            index = combo.count()
+            combo.addItem(key, key)
+            combo.setItemData(index, prior_tip(self._prior_task or "", key), TIP_ROLE)
+        combo.setCurrentIndex(index)
+        self._prior = key
+        combo.setToolTip(f"{PRIOR_TIP}\nNow: {details}" if details else PRIOR_TIP)
 
     def show_device(self, device: str | None) -> None:
         """Show the device choice (no signal)."""
@@ -165,6 +188,24 @@ class SolverPanel(QGroupBox):
         combo.setCurrentIndex(max(combo.findData(self._module), 0))
         self._module = combo.currentData()
 
+    def _fill_priors(self, task: str | None) -> None:
+        self._prior_task = task
+        combo = self.prior_combo
+        combo.blockSignals(True)
+        combo.clear()
+        for key in offered_priors(task or ""):
+            combo.addItem(key, key)
+            combo.setItemData(combo.count() - 1, prior_tip(task or "", key), TIP_ROLE)
+        combo.blockSignals(False)
+        combo.setCurrentIndex(max(combo.findData(self._prior), 0))
+        self._prior = combo.currentData()
+
+    def _on_prior(self, _index: int) -> None:
+        key = self.prior_combo.currentData()
+        if key != self._prior:
+            self._prior = key
+            self.priorChosen.emit(key)
+
     def _add_module(self, index: int, name: str) -> None:
         task = self._task or ""
         if is_module_file(name):
@@ -172,7 +213,7 @@ class SolverPanel(QGroupBox):
         else:
             label, tip = module_label(task, name), module_tip(task, name)
         self.module_combo.insertItem(index, label, name)
-        self.module_combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+        self.module_combo.setItemData(index, tip, TIP_ROLE)
 
     def _on_module(self, _index: int) -> None:
         data = self.module_combo.currentData()
