@@ -1,9 +1,10 @@
 """`fima run` on each of the four newer tasks, from its bundled sample, and a session replay."""
 
 import pytest
+import torch
 
 from core.cli import main
-from core.tasks import task_names
+from core.tasks import build_task, task_names
 
 
 def test_all_six_tasks_are_registered():
@@ -41,3 +42,15 @@ def test_lowlight_result_is_the_enhanced_colour_picture(tmp_path):
     result = np.load(out / "result.npy")
     assert result.ndim == 3 and result.shape[-1] == 3  # colour, not the illumination map
     assert np.load(out / "variable.npy").ndim == 2
+
+
+def test_a_named_prior_keeps_the_tasks_layout_but_not_its_exponent():
+    """``wavelet`` on deblur uses deblur's 4 levels; ``wavelet`` on smooth is ℓ1, not smooth's ℓ0."""
+    image = torch.rand(1, 1, 64, 64)
+    deblur = build_task("deblur", image, prior="wavelet", module="none").settings["prior"]
+    assert deblur["levels"] == 4 and deblur["p"] == 1.0
+    assert (
+        build_task("deblur", image, prior="wavelet:p=0", module="none").settings["prior"]["p"] == 0
+    )
+    smooth = build_task("smooth", image, prior="wavelet", module="none").settings["prior"]
+    assert smooth["p"] == 1.0

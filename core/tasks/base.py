@@ -115,6 +115,9 @@ def make_task_prior(spec: str | dict | Prior | None, default: dict, lam: float) 
                 raise InputError(f"bad prior option {item!r} (use key=number)") from exc
         spec = parsed
     spec = dict(spec)
+    if spec.get("name") == default.get("name"):  # the task's layout of its prior (levels, …)
+        layout = {k: v for k, v in default.items() if k not in ("p", "weight")}
+        spec = {**layout, **spec}
     if spec.get("name") in ("wavelet", "tv"):
         spec.setdefault("weight", lam)
     if "levels" in spec:
