@@ -305,6 +305,22 @@ class MainWindow(QMainWindow):
         self._update_run_actions()
         return True
 
+    def _run_fits(self, variants: int) -> bool:
+        """Check memory again before a run: more variants may be ticked than when it was loaded.
+
+        Answering "downscale" reloads the problem smaller (the run then starts on it)."""
+        downscale = int(self.spec.value("downscale") or 1)
+        shortfall = memory_shortfall(self.setup, variants, downscale)
+        if shortfall is None:
+            return True
+        choice = self._answer_shortfall(shortfall)
+        if choice == DOWNSCALE:
+            return self.load_problem(self.spec.with_option("downscale", shortfall.suggested))
+        if choice != ANYWAY:
+            self.status.message(f"Not started: {shortfall_text(shortfall)}", 10000)
+            return False
+        return True
+
     def _answer_shortfall(self, shortfall: MemoryShortfall) -> str:
         """The user's answer to a problem too large for memory (scripted: refused, as the CLI)."""
         if not self.scripted:
@@ -565,11 +581,13 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             self.show_error(f"Bad parameters: {exc}")
             return False
+        variants = self.solver_panel.variants()
+        if not self._run_fits(len(variants)):
+            return False
         self._stop_run()
         self._clear_run_views()
         self._run_error = None
         self._budget.reset()
-        variants = self.solver_panel.variants()
         problem = self.setup.problem
         self.scrubber.new_run(variants, to_display_array(problem.x0))
         if self._retired is not None and self._retired.has_ended():

@@ -117,3 +117,13 @@ def test_enter_in_an_untouched_box_changes_nothing(qtbot, loaded):
     assert edits == []
     _type(qtbot, panel.spin("sigma_start"), "0.1")
     assert edits == [{"sigma_start": 0.1}]
+
+
+def test_sigma_boxes_show_the_0_255_scale(loaded):
+    """σ is edited on [0, 1] but read beside it on the 0–255 scale users know (49/255 …)."""
+    panel = loaded.parameter_panel
+    start = loaded.setup.parameters.sigma_start
+    assert panel.sigma_readouts["sigma_start"].text() == f"= {start * 255:.0f}/255"
+    panel.spin("sigma_end").setValue(12.5 / 255)
+    assert panel.sigma_readouts["sigma_end"].text() == "= 12.5/255"
+    assert loaded.parameter_panel.parameters().sigma_end == pytest.approx(12.5 / 255)

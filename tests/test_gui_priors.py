@@ -387,3 +387,21 @@ def test_a_scripted_window_refuses_a_problem_too_large_for_memory(sample_window,
     _choose_task(window, "mri")
     assert window.setup is before
     assert "needs about" in window.last_error and "Downscale" in window.last_error
+
+
+def test_ticking_more_variants_is_checked_again_at_run_start(sample_window, little_memory):
+    """Loaded with two variants it fits; four do not: Run asks again, and cancel starts nothing."""
+    window = sample_window
+    window.solver_panel.set_variants(["fima", "pg"])
+    _choose_task(window, "mri")
+    module = window.setup.settings["module"]
+    four = core.memory.estimate_run_bytes((1, 1, SAMPLE_SIDE, SAMPLE_SIDE), 4, module)
+    little_memory(int((_needed(SAMPLE_SIDE, window) + four) / 2 / 0.9))
+    window.solver_panel.set_variants(["fima", "unchecked", "naive", "pg"])
+    offers = []
+    window.memory_dialog = lambda shortfall: offers.append(shortfall) or "cancel"
+    assert not window.start_run(running=False)
+    assert len(offers) == 1 and window.run is None
+    window.memory_dialog = lambda shortfall: "downscale"
+    assert window.start_run(running=False)
+    assert window.setup.settings["downscale"] >= 2 and window.run is not None

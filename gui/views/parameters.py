@@ -10,7 +10,15 @@ allowed and flagged by the readout.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core import Parameters
 from core.params import MAX_VALUE, PRESETS
@@ -86,14 +94,23 @@ class ParameterPanel(QGroupBox):
             form.addRow(label, slider)
             self.sliders[name] = slider
         self.sigma_spins: dict[str, GuardedSpinBox] = {}
+        self.sigma_readouts: dict[str, QLabel] = {}
         for name, (label, tip) in SIGMA_FIELDS.items():
             spin = GuardedSpinBox(lambda v, n=name: self.problem(n, v), 0.0, 1.0, label=label)
             spin.setSingleStep(1 / 255)
             spin.setToolTip(tip)
             spin.valueChanged.connect(lambda value, n=name: self._edited(n, value))
             spin.refused.connect(self.refused)
-            form.addRow(label, spin)
+            readout = QLabel()
+            readout.setToolTip("The same σ on the 0–255 scale of the denoising literature")
+            row = QWidget()
+            row_layout = QHBoxLayout(row)
+            row_layout.setContentsMargins(0, 0, 0, 0)
+            row_layout.addWidget(spin, 1)
+            row_layout.addWidget(readout)
+            form.addRow(label, row)
             self.sigma_spins[name] = spin
+            self.sigma_readouts[name] = readout
         self.sigma_steps = GuardedSpinBox(
             lambda v: self.problem("sigma_steps", v),
             0,
@@ -146,7 +163,12 @@ class ParameterPanel(QGroupBox):
         self.sigma_steps.blockSignals(True)
         self.sigma_steps.setValue(int(self._values["sigma_steps"]))
         self.sigma_steps.blockSignals(False)
+        self._update_sigma_readouts()
         self._update_conditions()
+
+    def _update_sigma_readouts(self) -> None:
+        for name, readout in self.sigma_readouts.items():
+            readout.setText(sigma_255_text(self.sigma_spins[name].value()))
 
     def set_defaults(self, defaults: Parameters) -> None:
         """The task's default parameters, which the presets start from."""
@@ -204,6 +226,7 @@ class ParameterPanel(QGroupBox):
         if self._values.get(name) == value:
             return
         self._values[name] = value
+        self._update_sigma_readouts()
         self._update_conditions()
         self.changed.emit({name: value})
 
@@ -232,3 +255,9 @@ class ParameterPanel(QGroupBox):
         self.mu_condition.setProperty("violated", not ok_mu)
         self.gamma_condition.setProperty("violated", not ok_gamma)
         self._show_preset()
+
+
+def sigma_255_text(sigma: float) -> str:
+    """σ on the 0–255 scale, e.g. ``= 30/255`` (one decimal when it is not whole)."""
+    scaled = sigma * 255
+    return f"= {scaled:.0f}/255" if abs(scaled - round(scaled)) < 0.05 else f"= {scaled:.1f}/255"
