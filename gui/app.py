@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("image", nargs="?", help="image to open (default: the bundled sample)")
     parser.add_argument("--task", choices=task_names(), help="application (default: deblur)")
     parser.add_argument("--session", help="replay a session.toml")
+    parser.add_argument(
+        "--downscale", type=positive_int, metavar="F", help="area-average the image by F first"
+    )
     parser.add_argument("--run", action="store_true", help="start running at once")
     parser.add_argument(
         "--quit-after", type=positive_int, metavar="N", help="run N iterations, then quit"
@@ -73,10 +76,11 @@ def settle_garbage_collector() -> None:
 
 def _initial_load(window, args: argparse.Namespace) -> bool:
     """Load what the command line asks for; interactively fall back to the sample on failure."""
+    options = {"downscale": args.downscale} if args.downscale else {}
     if args.session:
         ok = window.load_session_file(args.session, image=args.image, task=args.task)
     else:
-        ok = window.load_problem(ProblemSpec(args.task or "deblur", args.image))
+        ok = window.load_problem(ProblemSpec(args.task or "deblur", args.image, options))
     if not ok and not window.scripted:
         window.load_problem(ProblemSpec(args.task or "deblur"))
     return ok
@@ -101,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already printed in one line
         return int(exc.code or 0)
+    if args.session and args.downscale:
+        print(
+            "fima-explorer: --downscale applies to an image; a session keeps its own",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     leave_a_core_for_the_window()
     app = application()
     from .main_window import MainWindow

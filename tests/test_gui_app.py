@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from core import build_task
 from core.movie import mp4_available
@@ -126,3 +127,23 @@ def test_interactive_bad_image_shows_a_dialog_and_falls_back(qapp, tmp_path, dia
     assert main([str(bad)]) == 0
     assert len(dialogs) == 1 and "bad.png" in dialogs[0]
     assert built == [(str(bad), False), (None, True)]  # then the bundled sample
+
+
+def test_downscale_flag_shrinks_the_image(tmp_path, _gui_guard):
+    from core.io import save_image
+
+    image = tmp_path / "big.png"
+    save_image(image, torch.rand(1, 1, 64, 48))
+    out = tmp_path / "out"
+    argv = [str(image), "--task", "denoise", "--downscale", "4", "--run", "--quit-after", "1"]
+    assert main([*argv, "--export", str(out)]) == 0
+    import numpy as np
+
+    assert np.load(out / "result.npy").shape == (16, 12)
+    assert "downscale = 4" in (out / "session.toml").read_text()
+
+
+def test_downscale_with_a_session_is_refused(session_file, capsys):
+    assert main(["--session", str(session_file), "--downscale", "2", "--screenshot", "x.png"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "downscale" in err[0]
