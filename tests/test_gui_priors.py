@@ -24,6 +24,7 @@ from core.tasks.base import TASKS
 from gui.memory_dialog import MemoryDialog
 from gui.problem_spec import ProblemSpec
 from tests.conftest import synthetic_image
+from tests.gui_actions import choose_prior, choose_task
 
 OWN_PRIORS = {"illumination_box", "streaks", "streaks:p=1"}  # a task's own: never carried
 GENERAL = ("wavelet", "wavelet:p=0.5", "wavelet:p=0", "tv", "box", "none")
@@ -38,22 +39,6 @@ def _key(describe: dict) -> str:
     if name in usual and p is not None and p != usual[name]:
         return f"{name}:p={p:g}"
     return name
-
-
-def _choose_task(window, task: str) -> None:
-    """Pick ``task`` in the task selector, as a user does."""
-    combo = window.problem_panel.task_combo
-    combo.setCurrentIndex(combo.findText(task))
-    combo.activated.emit(combo.currentIndex())
-
-
-def _choose_prior(window, key: str) -> None:
-    """Pick prior ``key`` in the prior list, as a user does."""
-    combo = window.solver_panel.prior_combo
-    index = combo.findData(key)
-    assert index >= 0, f"{key} is not offered for {window.spec.task}"
-    combo.setCurrentIndex(index)
-    combo.activated.emit(index)
 
 
 def _assert_shown_is_built(window, where: str) -> str:
@@ -112,7 +97,7 @@ def test_each_task_opens_with_the_prior_its_engine_builds(sample_window, dialogs
         "derain": StreakPrior.name,
     }
     for task in TASKS:
-        _choose_task(window, task)
+        choose_task(window, task)
         assert dialogs == [], f"{task}: {dialogs}"
         shown = _assert_shown_is_built(window, task)
         assert shown == _key(build_task(task).settings["prior"]), task
@@ -121,7 +106,7 @@ def test_each_task_opens_with_the_prior_its_engine_builds(sample_window, dialogs
         if task in expected:
             assert shown == expected[task], task
             assert shown != "wavelet", task
-    _choose_task(window, "smooth")  # its default is ℓ0 on wavelets, shown as such
+    choose_task(window, "smooth")  # its default is ℓ0 on wavelets, shown as such
     assert window.solver_panel.prior() == "wavelet:p=0"
     assert window.setup.settings["prior"]["p"] == 0.0
 
@@ -130,7 +115,7 @@ def test_each_task_offers_its_own_priors_and_the_general_ones(sample_window):
     window = sample_window
     panel = window.solver_panel
     for task in TASKS:
-        _choose_task(window, task)
+        choose_task(window, task)
         offered = panel.prior_names()
         assert set(GENERAL) <= set(offered), task
         own = set(offered) & OWN_PRIORS
@@ -146,9 +131,9 @@ def test_each_task_offers_its_own_priors_and_the_general_ones(sample_window):
 def test_every_offered_prior_builds_and_is_shown(small_window, dialogs):
     window = small_window
     for task in TASKS:
-        _choose_task(window, task)
+        choose_task(window, task)
         for key in window.solver_panel.prior_names():
-            _choose_prior(window, key)
+            choose_prior(window, key)
             assert dialogs == [], f"{task}/{key}: {dialogs}"
             assert _assert_shown_is_built(window, f"{task}/{key}") == key
 
@@ -159,7 +144,7 @@ def test_the_shown_prior_is_the_built_one_after_every_switch_order(small_window,
     walk = _every_ordered_pair(TASKS)
     assert len(walk) == len(TASKS) * (len(TASKS) - 1) + 1
     for task in walk:
-        _choose_task(window, task)
+        choose_task(window, task)
         assert _assert_shown_is_built(window, f"→ {task}") == defaults[task]
         assert "prior" not in window.spec.options
 
@@ -171,14 +156,14 @@ def test_chosen_priors_follow_the_carry_over_rule_in_every_switch_order(small_wi
     window = small_window
     chosen: str | None = None  # what the user chose and is still in force
     for step, task in enumerate(_every_ordered_pair(TASKS)):
-        _choose_task(window, task)
+        choose_task(window, task)
         if chosen in OWN_PRIORS:
             chosen = None
         expected = chosen or defaults[task]
         assert _assert_shown_is_built(window, f"step {step} → {task}") == expected
         offered = window.solver_panel.prior_names()
         pick = offered[step % len(offered)]
-        _choose_prior(window, pick)
+        choose_prior(window, pick)
         if pick != expected:  # picking the entry already shown changes nothing
             chosen = None if pick == defaults[task] else pick
         assert _assert_shown_is_built(window, f"step {step} {task}: {pick}") == pick
@@ -188,35 +173,35 @@ def test_chosen_priors_follow_the_carry_over_rule_in_every_switch_order(small_wi
 
 def test_a_tasks_own_prior_is_not_carried_to_another_task(small_window, defaults):
     window = small_window
-    _choose_task(window, "derain")
-    _choose_prior(window, "streaks:p=1")
+    choose_task(window, "derain")
+    choose_prior(window, "streaks:p=1")
     assert window.setup.settings["prior"]["p"] == 1.0
-    _choose_task(window, "deblur")
+    choose_task(window, "deblur")
     assert _assert_shown_is_built(window, "deblur") == defaults["deblur"]
     assert not OWN_PRIORS & set(window.solver_panel.prior_names())
-    _choose_task(window, "derain")  # not remembered either: derain's default again
+    choose_task(window, "derain")  # not remembered either: derain's default again
     assert _assert_shown_is_built(window, "derain") == "streaks"
-    _choose_task(window, "lowlight")
+    choose_task(window, "lowlight")
     assert _assert_shown_is_built(window, "lowlight") == "illumination_box"
-    _choose_task(window, "mri")
+    choose_task(window, "mri")
     assert _assert_shown_is_built(window, "mri") == "tv"
 
 
 def test_a_chosen_general_prior_is_carried_everywhere(small_window):
     window = small_window
-    _choose_prior(window, "tv")
+    choose_prior(window, "tv")
     for task in ("lowlight", "derain", "smooth", "mri", "denoise", "deblur"):
-        _choose_task(window, task)
+        choose_task(window, task)
         assert _assert_shown_is_built(window, task) == "tv", task
 
 
 def test_choosing_a_tasks_default_is_not_a_choice(small_window, defaults):
     window = small_window
-    _choose_task(window, "mri")
-    _choose_prior(window, "wavelet")
-    _choose_prior(window, "tv")  # mri's default: back to "the task decides"
+    choose_task(window, "mri")
+    choose_prior(window, "wavelet")
+    choose_prior(window, "tv")  # mri's default: back to "the task decides"
     assert "prior" not in window.spec.options
-    _choose_task(window, "deblur")
+    choose_task(window, "deblur")
     assert _assert_shown_is_built(window, "deblur") == defaults["deblur"]
 
 
@@ -227,7 +212,7 @@ def test_a_sessions_default_prior_is_not_a_choice(small_window, image_file, tmp_
     save_session(path, Session(setup.settings, setup.parameters, {}, ["fima"], 5))
     assert window.load_session_file(path), window.last_error
     assert _assert_shown_is_built(window, "session") == "illumination_box"
-    _choose_task(window, "mri")
+    choose_task(window, "mri")
     assert _assert_shown_is_built(window, "mri") == "tv"
 
     chosen = build_task("deblur", str(image_file), module="none", prior="tv")
@@ -235,7 +220,7 @@ def test_a_sessions_default_prior_is_not_a_choice(small_window, image_file, tmp_
     save_session(path, Session(chosen.settings, chosen.parameters, {}, ["fima"], 5))
     assert window.load_session_file(path), window.last_error
     assert _assert_shown_is_built(window, "session") == "tv"
-    _choose_task(window, "smooth")  # a prior the session chose is a choice
+    choose_task(window, "smooth")  # a prior the session chose is a choice
     assert _assert_shown_is_built(window, "smooth") == "tv"
 
 
@@ -255,7 +240,7 @@ def test_the_downscale_box_shrinks_the_image_and_survives_task_switches(sample_w
     assert tuple(window.setup.problem.x0.shape[-2:]) == (SAMPLE_SIDE // 2,) * 2
     assert window.images.image("x").shape[:2] == (SAMPLE_SIDE // 2,) * 2
     for task in ("mri", "lowlight", "derain"):
-        _choose_task(window, task)
+        choose_task(window, task)
         assert spin.value() == 2, task
         assert window.setup.settings["downscale"] == 2, task
         assert tuple(window.setup.problem.x0.shape[-2:]) == (SAMPLE_SIDE // 2,) * 2, task
@@ -280,13 +265,13 @@ def test_a_downscale_leaving_too_few_pixels_is_refused(small_window, dialogs):
 
 def test_the_downscale_is_saved_and_restored_with_the_session(sample_window, tmp_path):
     window = sample_window
-    _choose_task(window, "mri")
+    choose_task(window, "mri")
     _downscale(window, 4)
     path = tmp_path / "small.toml"
     assert window.save_session_file(path)
     assert tomllib.loads(path.read_text())["task"]["downscale"] == 4
     _downscale(window, 1)
-    _choose_task(window, "deblur")
+    choose_task(window, "deblur")
     assert window.load_session_file(path), window.last_error
     assert window.spec.task == "mri"
     assert window.problem_panel.downscale_spin.value() == 4
@@ -322,7 +307,7 @@ def test_a_problem_too_large_for_memory_is_offered_downscaled(sample_window, lit
         return "downscale"
 
     window.memory_dialog = answer
-    _choose_task(window, "mri")
+    choose_task(window, "mri")
     assert len(offers) == 1
     assert offers[0].needed == _needed(SAMPLE_SIDE, window) and offers[0].free == free
     assert offers[0].suggested == 2
@@ -338,7 +323,7 @@ def test_cancelling_the_memory_dialog_keeps_the_previous_problem(sample_window, 
     little_memory(MIB)
     offers = []
     window.memory_dialog = lambda shortfall: offers.append(shortfall) or "cancel"
-    _choose_task(window, "derain")
+    choose_task(window, "derain")
     assert len(offers) == 1
     assert window.setup is before_setup and window.spec is before_spec
     assert window.problem_panel.task_combo.currentText() == "deblur"
@@ -350,7 +335,7 @@ def test_load_anyway_loads_the_full_size_problem(sample_window, little_memory):
     window = sample_window
     little_memory(MIB)
     window.memory_dialog = lambda _shortfall: "anyway"
-    _choose_task(window, "denoise")
+    choose_task(window, "denoise")
     assert window.spec.task == "denoise"
     assert tuple(window.setup.problem.x0.shape[-2:]) == (SAMPLE_SIDE,) * 2
 
@@ -372,7 +357,7 @@ def test_the_memory_dialog_says_what_is_needed_and_offers_the_factor(
         dialog.downscale_button.click()
 
     QTimer.singleShot(0, click_downscale)
-    _choose_task(window, "smooth")
+    choose_task(window, "smooth")
     assert "needs about" in seen["text"] and "only" in seen["text"] and "free" in seen["text"]
     assert f"{needed / MIB:.0f} MiB" in seen["text"]
     assert seen["button"] == "Use downscale ÷ 2"
@@ -384,7 +369,7 @@ def test_a_scripted_window_refuses_a_problem_too_large_for_memory(sample_window,
     window.scripted = True
     before = window.setup
     little_memory(MIB)
-    _choose_task(window, "mri")
+    choose_task(window, "mri")
     assert window.setup is before
     assert "needs about" in window.last_error and "Downscale" in window.last_error
 
@@ -393,7 +378,7 @@ def test_ticking_more_variants_is_checked_again_at_run_start(sample_window, litt
     """Loaded with two variants it fits; four do not: Run asks again, and cancel starts nothing."""
     window = sample_window
     window.solver_panel.set_variants(["fima", "pg"])
-    _choose_task(window, "mri")
+    choose_task(window, "mri")
     module = window.setup.settings["module"]
     four = core.memory.estimate_run_bytes((1, 1, SAMPLE_SIDE, SAMPLE_SIDE), 4, module)
     little_memory(int((_needed(SAMPLE_SIDE, window) + four) / 2 / 0.9))

@@ -23,24 +23,9 @@ from core.tasks import default_module_name
 from core.tasks.base import TASKS
 from gui.solver_worker import to_display_array
 from tests.conftest import run_to_limit
+from tests.gui_actions import choose_module, choose_task
 
 COLOUR_TASKS = ("lowlight", "derain")  # the picture a user sees is colour
-
-
-def _choose_task(window, task: str) -> None:
-    """Pick ``task`` in the task selector, as a user does."""
-    combo = window.problem_panel.task_combo
-    combo.setCurrentIndex(combo.findText(task))
-    combo.activated.emit(combo.currentIndex())
-
-
-def _choose_module(window, name: str) -> None:
-    """Pick module ``name`` in the module list, as a user does."""
-    combo = window.solver_panel.module_combo
-    index = combo.findData(name)
-    assert index >= 0, f"{name} is not offered"
-    combo.setCurrentIndex(index)
-    combo.activated.emit(index)
 
 
 def _channels(arr: np.ndarray) -> int:
@@ -84,7 +69,7 @@ def test_every_task_opens_from_the_selector_on_its_sample(qtbot, sample_window, 
     window = sample_window
     window.solver_panel.set_variants(["fima"])
     for task in TASKS:
-        _choose_task(window, task)
+        choose_task(window, task)
         assert dialogs == [], f"{task}: {dialogs}"
         assert window.setup.settings["task"] == task
         assert window.spec.image is None and "sample" in window.windowTitle()
@@ -105,7 +90,7 @@ def test_every_task_opens_from_the_selector_on_its_sample(qtbot, sample_window, 
 # ---- MRI: the mask and the zero-filled image --------------------------------------------------
 def test_mri_shows_its_mask_and_the_zero_filled_image(sample_window):
     window = sample_window
-    _choose_task(window, "mri")
+    choose_task(window, "mri")
     info = window.setup.problem.info
     mask_view = window.images.mask_view
     assert mask_view.isVisibleTo(window)
@@ -125,14 +110,14 @@ def test_mri_shows_its_mask_and_the_zero_filled_image(sample_window):
     np.testing.assert_array_equal(mask_view.mask(), np.asarray(new["mask"], dtype=np.float32))
     assert not np.array_equal(np.asarray(new["mask"]), np.asarray(info["mask"]))
 
-    _choose_task(window, "deblur")
+    choose_task(window, "deblur")
     assert not mask_view.isVisibleTo(window)
     assert window.images.labels["observation"].text == "observation y"
 
 
 def test_a_mask_file_is_named_in_the_title(sample_window, tmp_path):
     window = sample_window
-    _choose_task(window, "mri")
+    choose_task(window, "mri")
     mask = np.zeros((256, 256), dtype=np.float32)
     mask[96:160, 96:160] = 1.0
     path = tmp_path / "centre.npy"
@@ -159,7 +144,7 @@ def lowlight(qtbot, sample_window, monkeypatch):
 
     monkeypatch.setattr(gui.task_view, "display_renderer", recording)
     window = sample_window
-    _choose_task(window, "lowlight")
+    choose_task(window, "lowlight")
     window.render_threads = threads
     return window
 
@@ -242,33 +227,33 @@ def test_lowlight_export_writes_what_fima_run_writes(qtbot, lowlight, tmp_path):
 def test_the_module_list_is_the_tasks_own(sample_window):
     window = sample_window
     panel = window.solver_panel
-    _choose_task(window, "smooth")
+    choose_task(window, "smooth")
     assert panel.module_names()[:2] == ["l0", "guided"]
     assert panel.module() == "l0" and panel.module_combo.currentData() == "l0"
     assert {"tv", "none"} <= set(panel.module_names())
-    _choose_task(window, "deblur")
+    choose_task(window, "deblur")
     assert not {"l0", "guided"} & set(panel.module_names())
     assert panel.module_combo.currentData() == default_module_name()
-    _choose_task(window, "lowlight")
+    choose_task(window, "lowlight")
     assert panel.module_combo.currentData() == "none"
     assert panel.module_combo.currentText() == "none (closed-form step)"
     assert "l0" not in panel.module_names()
-    _choose_module(window, "tv")  # a denoiser on t: the list offers what the task takes
+    choose_module(window, "tv")  # a denoiser on t: the list offers what the task takes
     assert window.setup.settings["module"] == "tv" and window.last_error is None
 
 
 # ---- the module on a task switch --------------------------------------------------------------
 def test_a_task_switch_gives_each_task_its_default_module(sample_window):
     window = sample_window
-    _choose_task(window, "smooth")
+    choose_task(window, "smooth")
     assert window.setup.settings["module"] == "l0"
-    _choose_task(window, "deblur")  # l0 is smooth's own: not carried
+    choose_task(window, "deblur")  # l0 is smooth's own: not carried
     assert window.setup.settings["module"] == default_module_name()
-    _choose_task(window, "smooth")  # deblur's default is not a choice: smooth keeps its own
+    choose_task(window, "smooth")  # deblur's default is not a choice: smooth keeps its own
     assert window.setup.settings["module"] == "l0"
-    _choose_module(window, "guided")
+    choose_module(window, "guided")
     assert window.setup.settings["module"] == "guided"
-    _choose_task(window, "derain")  # chosen, but smooth's own
+    choose_task(window, "derain")  # chosen, but smooth's own
     assert window.setup.settings["module"] == default_module_name()
     assert window.solver_panel.module_combo.currentData() == default_module_name()
     assert window.last_error is None
@@ -276,11 +261,11 @@ def test_a_task_switch_gives_each_task_its_default_module(sample_window):
 
 def test_a_chosen_module_that_the_new_task_takes_is_kept(sample_window):
     window = sample_window
-    _choose_module(window, "tv")
-    _choose_task(window, "smooth")
+    choose_module(window, "tv")
+    choose_task(window, "smooth")
     assert window.setup.settings["module"] == "tv"
     assert window.solver_panel.module_combo.currentData() == "tv"
-    _choose_task(window, "lowlight")
+    choose_task(window, "lowlight")
     assert window.setup.settings["module"] == "tv"
 
 
@@ -294,11 +279,11 @@ def test_a_torchscript_module_is_kept_across_tasks(sample_window, tmp_path):
     window = sample_window
     assert window.set_module(path), window.last_error
     for task in ("smooth", "derain", "denoise"):
-        _choose_task(window, task)
+        choose_task(window, task)
         assert window.setup.settings["module"] == path, task
         assert window.solver_panel.module_combo.currentData() == path, task
     assert window.solver_panel.module_names().count(path) == 1
-    _choose_module(window, "tv")  # the file stays on offer after another choice
+    choose_module(window, "tv")  # the file stays on offer after another choice
     assert path in window.solver_panel.module_names()
 
 
@@ -309,5 +294,5 @@ def test_a_sessions_default_module_is_not_a_choice(sample_window, tmp_path):
     window = sample_window
     assert window.load_session_file(path)
     assert window.setup.settings["module"] == default_module_name()
-    _choose_task(window, "smooth")
+    choose_task(window, "smooth")
     assert window.setup.settings["module"] == "l0"

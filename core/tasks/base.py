@@ -30,23 +30,24 @@ class TaskSetup:
 
 
 def task_setup(
-    problem: Problem, module: tuple[object, str], parameters: Parameters, source, **options
+    problem: Problem, module, name: str, parameters: Parameters, image, path, options: dict
 ) -> TaskSetup:
-    """The TaskSetup of a built task with its settings for session files, in one fixed layout.
+    """The TaskSetup of a built task, with its settings for session files in one fixed layout.
 
-    ``module`` is (module, its name); ``source`` the user's image path (None: the bundled sample);
+    ``image`` is what the caller passed (None: the bundled sample, whose ``path`` is not recorded);
     ``options`` the task's own options, ``device`` among them.
     """
+    options = dict(options)
     device = options.pop("device")
     settings = {
         "task": problem.task,
-        "image": None if source is None else str(source),
+        "image": str(path) if path and image is not None else None,
         **options,
-        "module": module[1],
+        "module": name,
         "prior": problem.prior.describe(),
         "device": str(device),
     }
-    return TaskSetup(problem, module[0], parameters, settings)
+    return TaskSetup(problem, module, parameters, settings)
 
 
 def task_names() -> tuple[str, ...]:

@@ -66,7 +66,5 @@ def build(
         info={"noise": noise, "seed": int(seed)},
     )
     mod, module_name = refined_module(module, dev, REFINE_STEPS)
-    source = path if path and image is not None else None
-    return task_setup(
-        problem, (mod, module_name), params, source, noise=noise, seed=int(seed), device=dev
-    )
+    options = dict(noise=noise, seed=int(seed), device=dev)
+    return task_setup(problem, mod, module_name, params, image, path, options)

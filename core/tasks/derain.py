@@ -146,15 +146,5 @@ def build(
         info={"rain": rain, "angle": angle, "noise": noise, "seed": int(seed), "rainy": rainy},
     )
     mod, module_name = make_module(module, dev)
-    source = path if path and image is not None else None
-    return task_setup(
-        problem,
-        (mod, module_name),
-        params,
-        source,
-        noise=noise,
-        rain=rain,
-        angle=angle,
-        seed=int(seed),
-        device=dev,
-    )
+    options = dict(noise=noise, rain=rain, angle=angle, seed=int(seed), device=dev)
+    return task_setup(problem, mod, module_name, params, image, path, options)

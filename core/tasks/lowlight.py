@@ -223,15 +223,5 @@ def build(
         },
     )
     mod, module_name = make_module(module, dev)
-    source = path if path and image is not None else None
-    return task_setup(
-        problem,
-        (mod, module_name),
-        params,
-        source,
-        noise=noise,
-        seed=int(seed),
-        darken=darken,
-        smoothness=smoothness,
-        device=dev,
-    )
+    options = dict(noise=noise, seed=int(seed), darken=darken, smoothness=smoothness, device=dev)
+    return task_setup(problem, mod, module_name, params, image, path, options)

@@ -131,15 +131,5 @@ def build(
         },
     )
     mod, module_name = refined_module(module, dev, REFINE_STEPS)
-    source = path if path and image is not None else None
-    return task_setup(
-        problem,
-        (mod, module_name),
-        params,
-        source,
-        mask=str(mask),
-        noise=noise,
-        noise_model=noise_model,
-        seed=int(seed),
-        device=dev,
-    )
+    options = dict(mask=str(mask), noise=noise, noise_model=noise_model, seed=int(seed), device=dev)
+    return task_setup(problem, mod, module_name, params, image, path, options)

@@ -144,14 +144,5 @@ def build(
         mod, module_name = make_module(module, dev)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    source = path if path and image is not None else None
-    return task_setup(
-        problem,
-        (mod, module_name),
-        params,
-        source,
-        noise=noise,
-        texture=texture,
-        seed=int(seed),
-        device=dev,
-    )
+    options = dict(noise=noise, texture=texture, seed=int(seed), device=dev)
+    return task_setup(problem, mod, module_name, params, image, path, options)
