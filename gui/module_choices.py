@@ -17,6 +17,8 @@ import torch
 from core.modules.registry import available_modules
 from core.tasks import default_module_name
 
+from .task_catalog import task_module
+
 MODULE_SUFFIXES = (".pt", ".pth", ".ts")
 OPTIONAL_PACKAGES = {"bm3d": "bm3d"}  # module name → the package it needs
 MODULE_TIPS = {
@@ -36,16 +38,9 @@ TASK_MODULE_TIPS = {
 TASK_MODULE_LABELS = {("lowlight", "none"): "none (closed-form step)"}
 
 
-def _task_module(task: str):
-    try:
-        return importlib.import_module(f"core.tasks.{task}")
-    except Exception:  # a task still being written must not take the window down
-        return None
-
-
 def task_modules(task: str) -> tuple[str, ...]:
     """The module names only task ``task`` takes (its ``MODULES``), in its order."""
-    names = getattr(_task_module(task), "MODULES", ())
+    names = getattr(task_module(task), "MODULES", ())
     return tuple(str(n) for n in names) if isinstance(names, (tuple, list)) else ()
 
 
@@ -91,7 +86,7 @@ def accepts_module(task: str, name: str) -> bool:
 @cache
 def default_module(task: str) -> str:
     """The module task ``task`` picks when none is chosen (what its ``make_module(None)`` names)."""
-    maker = getattr(_task_module(task), "make_module", None)
+    maker = getattr(task_module(task), "make_module", None)
     if maker is None:
         return default_module_name()
     try:

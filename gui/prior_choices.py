@@ -9,14 +9,16 @@ prior is given (read from a small build, so it follows the engine); it is never 
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from functools import cache
 
 import torch
 
 from core import build_task
+from core.io import InputError
 from core.tasks import task_names
+from core.tasks.base import parse_prior_spec
+
+from .task_catalog import task_options
 
 # the names core.priors.make_prior builds, i.e. what every task takes through make_task_prior
 GENERAL_NAMES = ("wavelet", "tv", "box", "none")
@@ -37,24 +39,16 @@ PRIOR_TIPS = {
 PROBE_SIZE = 64  # side of the image a task is built on to read its default prior
 
 
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
 def prior_key(prior: str | dict | None) -> str | None:
     """The key of a prior given as a key/``--prior`` text or a ``describe()`` dict (None: none)."""
     if prior is None:
         return None
-    if isinstance(prior, dict):
-        name, p = str(prior.get("name", "")), prior.get("p")
-    else:
-        name, _, rest = str(prior).partition(":")
-        options = dict(item.partition("=")[::2] for item in filter(None, rest.split(",")))
-        p = _number(options.get("p", "").strip()) if "p" in options else None
-    name = name.strip()
+    if not isinstance(prior, dict):
+        try:
+            prior = parse_prior_spec(str(prior))
+        except InputError:  # a malformed option: the prior's name still says what it is
+            prior = {"name": str(prior).partition(":")[0]}
+    name, p = str(prior.get("name", "")).strip(), prior.get("p")
     if not name:
         return None
     if name in DEFAULT_P and p is not None and float(p) != DEFAULT_P[name]:
@@ -80,7 +74,7 @@ def default_prior(task: str) -> dict:
     probe = torch.full((1, 3, PROBE_SIZE, PROBE_SIZE), 0.5)
     options = {"module": "none", "device": "cpu"}
     try:
-        accepted = inspect.signature(importlib.import_module(f"core.tasks.{task}").build).parameters
+        accepted = task_options(task)
         setup = build_task(task, probe, **{k: v for k, v in options.items() if k in accepted})
         return dict(setup.settings.get("prior") or {})
     except Exception:  # a task still being written must not take the window down

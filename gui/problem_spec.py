@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from dataclasses import dataclass, field, replace
 from functools import cache
 
@@ -11,6 +9,7 @@ from core import TaskSetup, build_task
 
 from .module_choices import accepts_module, default_module
 from .prior_choices import carried_prior, is_default_prior
+from .task_catalog import task_module, task_options
 
 # options the explorer has controls for; a task uses those its builder accepts
 KNOWN_OPTIONS = ("kernel", "mask", "noise", "seed", "module", "prior", "device")
@@ -18,26 +17,6 @@ KNOWN_OPTIONS = ("kernel", "mask", "noise", "seed", "module", "prior", "device")
 COMMON_OPTIONS: dict[str, object] = {"downscale": 1}
 # kept across task switches ("module" and "prior" only when the new task accepts them: with_task)
 CARRIED_OVER = ("kernel", "mask", "seed", "module", "prior", "device", "downscale")
-
-
-def _task_module(task: str):
-    try:
-        return importlib.import_module(f"core.tasks.{task}")
-    except Exception:  # a task still being written must not take the window down
-        return None
-
-
-@cache
-def task_options(task: str) -> dict[str, object]:
-    """The options task ``task``'s builder accepts, with their defaults (image excluded)."""
-    builder = getattr(_task_module(task), "build", None)
-    if builder is None:
-        return {}
-    return {
-        name: (None if p.default is inspect.Parameter.empty else p.default)
-        for name, p in inspect.signature(builder).parameters.items()
-        if name != "image"
-    }
 
 
 def extra_options(task: str) -> dict[str, object]:
@@ -52,7 +31,7 @@ def option_choices(task: str, name: str) -> tuple[str, ...] | None:
     default = task_options(task).get(name)
     if not isinstance(default, str):
         return None
-    module = _task_module(task)
+    module = task_module(task)
     for constant, value in (vars(module) if module is not None else {}).items():
         if (
             constant.isupper()

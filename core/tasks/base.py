@@ -99,6 +99,19 @@ def check_noise(noise: float) -> float:
     return noise
 
 
+def parse_prior_spec(text: str) -> dict:
+    """``name:key=number,…`` (the ``--prior`` text) as a dict, e.g. ``{"name": "wavelet", "p": 0.5}``."""
+    name, _, rest = text.partition(":")
+    parsed: dict = {"name": name.strip()}
+    for item in filter(None, rest.split(",")):
+        key, _, value = item.partition("=")
+        try:
+            parsed[key.strip()] = float(value)
+        except ValueError as exc:
+            raise InputError(f"bad prior option {item!r} (use key=number)") from exc
+    return parsed
+
+
 def make_task_prior(spec: str | dict | Prior | None, default: dict, lam: float) -> Prior:
     """A prior from a name (``wavelet``, ``wavelet:p=0.5``, ``tv``, ``box``, ``none``) or a dict."""
     if isinstance(spec, Prior):
@@ -106,15 +119,7 @@ def make_task_prior(spec: str | dict | Prior | None, default: dict, lam: float) 
     if spec is None:
         spec = dict(default)
     elif isinstance(spec, str):
-        name, _, rest = spec.partition(":")
-        parsed: dict = {"name": name}
-        for item in filter(None, rest.split(",")):
-            key, _, value = item.partition("=")
-            try:
-                parsed[key.strip()] = float(value)
-            except ValueError as exc:
-                raise InputError(f"bad prior option {item!r} (use key=number)") from exc
-        spec = parsed
+        spec = parse_prior_spec(spec)
     spec = dict(spec)
     if spec.get("name") == default.get("name"):  # the task's layout of its prior (levels, …)
         layout = {k: v for k, v in default.items() if k not in ("p", "weight")}
