@@ -32,4 +32,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-wheeltest .venv-wheeltest.lock .pytest_cache .ruff_cache

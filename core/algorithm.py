@@ -1,35 +1,40 @@
 """Algorithm 1 of Liu et al. (TPAMI 2019), "FIMA", and its comparison variants, as ONE generator.
 
-For min Ψ(x) = f(x) + g(x), with a user module A, parameters 0 < 2C^k < μ^k and 0 < γ^k < 1/L::
+For min Ψ(x) = s(x) + h(x) — s smooth (L-Lipschitz gradient), h proximal (see core/splitting.py: s = f
+and h = g for hand-made priors; s = λ g_σ and h = f for the learned prior) — with a user module A and
+parameters 0 < 2C^k < μ^k, 0 < γ^k < 1/L::
 
     2: u   = A(x^k)                                        the learned proposal
-    3: ũ   = prox_{γg}(u − γ(∇f(u) + μ(u − x^k)))           proximal step on Ψ + μ/2‖· − x^k‖²
-    4: d   = (1/γ − μ)(u − ũ) + ∇f(ũ) − ∇f(u)              optimality error (a subgradient at ũ)
+    3: ũ   = prox_{γh}(u − γ(∇s(u) + μ(u − x^k)))           proximal step on Ψ^k = Ψ + μ/2‖· − x^k‖²
+    4: d   = (1/γ − μ)(u − ũ) + ∇s(ũ) − ∇s(u)              optimality error (d ∈ ∂Ψ^k(ũ))
        v   = ũ if ‖d‖ ≤ C^k‖ũ − x^k‖ else x^k               the check: accept or reject
-    9: x^{k+1} = prox_{γg}(v − γ∇f(v))                      proximal-gradient step
+    9: x^{k+1} = prox_{γh}(v − γ∇s(v))                      proximal-gradient step
 
-Variants through the same code: ``unchecked`` (v = ũ always), ``naive`` (x^{k+1} = A(x^k)) and ``pg``
-(v = x^k always: plain proximal gradient).
+One small step function per variant (:data:`STEPS`): ``fima`` (the above), ``unchecked`` (v = ũ
+always), ``naive`` (x^{k+1} = A(x^k)) and ``pg`` (v = x^k always: plain proximal gradient). The record
+of an iteration is built in one place (:func:`_record`).
 
 Beyond the paper, a proposal is also rejected when it is not finite, when the module raises, or when
 Ψ(ũ) > Ψ(x^k) (``monotone_guard``; it costs nothing extra and keeps Ψ non-increasing even for
-nonconvex g where the check alone proves less). ``reject_reason`` records which rule fired.
+nonconvex h where the check alone proves less). ``reject_reason`` records which rule fired.
 
-Cost of one ``fima`` iteration: one module call, three ∇f evaluations (at u, ũ, x^{k+1}; the one at
-v is reused from ũ or from the previous iteration), two proxes. Nothing is computed twice.
+Cost of one ``fima`` iteration: one module call, ∇s at u and ũ (and at x^k only after a rejection;
+otherwise it is reused), s at x^{k+1}, two proxes. Nothing is computed twice.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import torch
 
 from .metrics import psnr, ssim
 from .params import Parameters, ParameterTimeline
 from .problem import Problem
+from .splitting import Splitting
 from .trace import Iteration
 
 Tensor = torch.Tensor
@@ -46,30 +51,42 @@ def _finite(t: Tensor) -> bool:
 
 
 class _Point:
-    """An iterate with f, g, the residual r = Tx − y and the gradient ∇f = Tᵀr computed on demand."""
+    """An iterate x with s(x), h(x) and ∇s(x) on demand (s, h: the splitting's two terms)."""
 
-    __slots__ = ("x", "f", "g", "r", "_grad", "_fidelity")
+    __slots__ = ("x", "s", "h", "_eval")
 
-    def __init__(self, x: Tensor, fidelity, g: float | None = None, prior=None):
+    def __init__(self, x: Tensor, split: Splitting, h: float | None = None):
         self.x = x
-        self._fidelity = fidelity
-        self.f, self.r = fidelity.residual(x)
-        self.g = prior.value(x) if g is None else g
-        self._grad: Tensor | None = None
+        self._eval = split.smooth.evaluate(x)
+        self.s = self._eval.value
+        self.h = split.proximal.value(x) if h is None else h
 
     @property
     def grad(self) -> Tensor:
-        if self._grad is None:
-            self._grad = self._fidelity.gradient_from_residual(self.r)
-        return self._grad
+        """∇s(x)."""
+        return self._eval.gradient
 
     @property
     def objective(self) -> float:
-        return self.f + self.g
+        """Ψ(x) = s(x) + h(x)."""
+        return self.s + self.h
+
+
+@dataclass
+class _Step:
+    """What one step produced: x^{k+1} (None: nothing usable) and the check's numbers."""
+
+    new: _Point | None
+    accepted: bool
+    reason: str = ""
+    u: Tensor | None = None
+    u_tilde: Tensor | None = None
+    residual: float = math.nan
+    tolerance: float = math.nan
 
 
 def _propose(module, x: Tensor, k: int, params: Parameters, problem: Problem):
-    """u = A(x^k), or (None, reason) when the module raises or returns something unusable."""
+    """Step 2, u = A(x^k), or (None, reason) when the module raises or returns something unusable."""
     try:
         u = module(x, k, params, problem)
     except Exception as exc:  # a user module may fail in any way; FIMA rejects, others stop
@@ -82,6 +99,76 @@ def _propose(module, x: Tensor, k: int, params: Parameters, problem: Problem):
     if not _finite(u):
         return None, "non-finite proposal"
     return u, ""
+
+
+def _proximal_gradient(v: _Point, gamma: float, split: Splitting) -> _Point:
+    """Step 9: x^{k+1} = prox_{γh}(v − γ∇s(v))."""
+    x_next, h_next = split.proximal.prox_with_value(torch.add(v.x, v.grad, alpha=-gamma), gamma)
+    return _Point(x_next, split, h=h_next)
+
+
+def _checked_step(ctx: _Context, current: _Point, k: int, params: Parameters, check: bool):
+    """Steps 2–4 and 9 of Algorithm 1; ``check`` False is the ``unchecked`` variant (v = ũ)."""
+    split, x, gamma, mu, C = ctx.split, current.x, params.gamma, params.mu, params.C
+    u, reason = _propose(ctx.module, x, k, params, ctx.problem)
+    if u is None:
+        if not check:  # without the check nothing stands between a broken module and x
+            return _Step(None, False, reason)
+        return _Step(_proximal_gradient(current, gamma, split), False, reason)
+    at_u = _Point(u, split, h=0.0)  # h(u) is never needed
+    # step 3: ũ = prox_{γh}(z), z = u − γ(∇s(u) + μ(u − x^k)), fused into three passes
+    z = torch.add(u, x, alpha=-1.0).mul_(-gamma * mu).add_(u).add_(at_u.grad, alpha=-gamma)
+    u_tilde, h_tilde = split.proximal.prox_with_value(z, gamma)
+    at_tilde = _Point(u_tilde, split, h=h_tilde)
+    # step 4: d = (1/γ − μ)(u − ũ) + ∇s(ũ) − ∇s(u), and the check ‖d‖ ≤ C‖ũ − x^k‖
+    d = torch.sub(u, u_tilde).mul_(1.0 / gamma - mu).add_(at_tilde.grad).sub_(at_u.grad)
+    residual, tolerance = _norm(d), C * _norm(u_tilde - x)
+    accepted, reason = True, ""
+    if check:
+        accepted, reason = _check(residual, tolerance, at_tilde, current, ctx.monotone_guard)
+    v = at_tilde if accepted else current
+    new = _proximal_gradient(v, gamma, split)  # step 9
+    return _Step(new, accepted, reason, u, u_tilde, residual, tolerance)
+
+
+def _fima_step(ctx: _Context, current: _Point, k: int, params: Parameters) -> _Step:
+    """Algorithm 1: the learned proposal is kept only when it passes the check."""
+    return _checked_step(ctx, current, k, params, check=True)
+
+
+def _unchecked_step(ctx: _Context, current: _Point, k: int, params: Parameters) -> _Step:
+    """Algorithm 1 without step 4's check: v = ũ always."""
+    return _checked_step(ctx, current, k, params, check=False)
+
+
+def _naive_step(ctx: _Context, current: _Point, k: int, params: Parameters) -> _Step:
+    """Plug-and-play with no safeguard: x^{k+1} = A(x^k)."""
+    u, reason = _propose(ctx.module, current.x, k, params, ctx.problem)
+    new = _Point(u, ctx.split) if u is not None else None
+    return _Step(new, u is not None, reason, u=u)
+
+
+def _pg_step(ctx: _Context, current: _Point, k: int, params: Parameters) -> _Step:
+    """Plain proximal gradient (knowledge only): v = x^k."""
+    return _Step(_proximal_gradient(current, params.gamma, ctx.split), False)
+
+
+STEPS: dict[str, Callable[..., _Step]] = {
+    "fima": _fima_step,
+    "unchecked": _unchecked_step,
+    "naive": _naive_step,
+    "pg": _pg_step,
+}
+
+
+@dataclass
+class _Context:
+    """What every step of one run shares."""
+
+    problem: Problem
+    module: object
+    split: Splitting
+    monotone_guard: bool
 
 
 def iterate(
@@ -101,97 +188,78 @@ def iterate(
     """
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}: choose {', '.join(VARIANTS)}")
+    step_function = STEPS[variant]
     timeline = (
         parameters if isinstance(parameters, ParameterTimeline) else ParameterTimeline(parameters)
     )
-    fidelity, prior = problem.fidelity, problem.prior
-    lipschitz = problem.lipschitz
+    split = problem.splitting
+    ctx = _Context(problem, module, split, monotone_guard)
     scoring = compute_metrics and problem.has_reference
 
-    params = timeline.at(0)
-    _set_weight(prior, params.lam)
-    current = _Point(problem.x0.clone(), fidelity, prior=prior)
+    _set_objective(problem.prior, timeline.at(0))
+    current = _Point(problem.x0.clone(), split)
     limit = DIVERGENCE_FACTOR * max(abs(current.objective), 1.0)
     k = 0
     while max_iter is None or k < max_iter:
         params = timeline.at(k)
-        if _set_weight(prior, params.lam):  # λ changed: Ψ itself changed, re-evaluate g(x^k)
-            current.g = prior.value(current.x)
+        if _set_objective(problem.prior, params):  # λ or σ changed: Ψ itself changed
+            current = _Point(current.x, split)
         start = time.perf_counter()
-        x, gamma, mu, C = current.x, params.gamma, params.mu, params.C
-        u = u_tilde = None
-        residual = tolerance = math.nan
-        accepted, reason = variant in ("unchecked", "naive"), ""
-
-        if variant == "naive":
-            u, reason = _propose(module, x, k, params, problem)
-            new = _Point(u, fidelity, prior=prior) if u is not None else None
-        else:
-            v = current
-            if variant in ("fima", "unchecked"):
-                u, reason = _propose(module, x, k, params, problem)
-                if u is not None:
-                    at_u = _Point(u, fidelity, g=0.0)  # g(u) is never needed
-                    # z = u − γ(∇f(u) + μ(u − x^k)), fused into three passes
-                    z = torch.add(u, x, alpha=-1.0).mul_(-gamma * mu).add_(u)
-                    z.add_(at_u.grad, alpha=-gamma)
-                    u_tilde, g_tilde = prior.prox_with_value(z, gamma)
-                    at_tilde = _Point(u_tilde, fidelity, g=g_tilde)
-                    # d = (1/γ − μ)(u − ũ) + ∇f(ũ) − ∇f(u)
-                    d = torch.sub(u, u_tilde).mul_(1.0 / gamma - mu)
-                    d.add_(at_tilde.grad).sub_(at_u.grad)
-                    residual, tolerance = _norm(d), C * _norm(u_tilde - x)
-                    if variant == "fima":
-                        accepted, reason = _check(
-                            residual, tolerance, at_tilde, current, monotone_guard
-                        )
-                    if accepted:
-                        v = at_tilde
-            if variant == "unchecked" and u is None:
-                new = None  # without the check nothing stands between a broken module and x
-            else:
-                step_from = torch.add(v.x, v.grad, alpha=-gamma)
-                x_next, g_next = prior.prox_with_value(step_from, gamma)
-                new = _Point(x_next, fidelity, g=g_next)
-
-        diverged = new is None or not _finite(new.x) or not abs(new.objective) <= limit
-        if diverged and new is None:
-            new_x, f_new, g_new = x, math.nan, math.nan
-        else:
-            new_x, f_new, g_new = new.x, new.f, new.g
+        step = step_function(ctx, current, k, params)
         seconds = time.perf_counter() - start
-        record = Iteration(
-            k=k,
-            variant=variant,
-            x=new_x,
-            objective=f_new + g_new,
-            f=f_new,
-            g=g_new,
-            accepted=bool(accepted) and not (variant == "naive" and u is None),
-            step=_norm(new_x - x) / max(_norm(x), 1e-12) if not diverged else math.inf,
-            C=C,
-            mu=mu,
-            gamma=gamma,
-            lam=params.lam,
-            sigma=params.sigma_at(k),
-            conditions_hold=params.conditions_hold(lipschitz),
-            seconds=seconds,
-            u=u,
-            u_tilde=u_tilde,
-            residual=residual,
-            tolerance=tolerance,
-            reject_reason=reason,
-            diverged=diverged,
-        )
-        if scoring and not diverged:
-            view, reference = problem.scored(new_x)
+        record = _record(ctx, k, variant, current, step, params, limit, seconds)
+        if scoring and not record.diverged:
+            view, reference = problem.scored(record.x)
             record.psnr = psnr(view, reference)
             record.ssim = ssim(view, reference)
         yield record
-        if diverged:
+        if record.diverged:
             return
-        current = new
+        current = step.new
         k += 1
+
+
+def _record(
+    ctx: _Context,
+    k: int,
+    variant: str,
+    current: _Point,
+    step: _Step,
+    params: Parameters,
+    limit: float,
+    seconds: float,
+) -> Iteration:
+    """The one place an :class:`Iteration` is built from a step's outcome."""
+    new, x = step.new, current.x
+    diverged = new is None or not _finite(new.x) or not abs(new.objective) <= limit
+    if new is None:
+        new_x, f_new, g_new = x, math.nan, math.nan
+    else:
+        new_x = new.x
+        f_new, g_new = ctx.split.f_and_g(new.s, new.h)
+    return Iteration(
+        k=k,
+        variant=variant,
+        x=new_x,
+        objective=f_new + g_new,
+        f=f_new,
+        g=g_new,
+        accepted=step.accepted,
+        step=_norm(new_x - x) / max(_norm(x), 1e-12) if not diverged else math.inf,
+        C=params.C,
+        mu=params.mu,
+        gamma=params.gamma,
+        lam=params.lam,
+        sigma=params.sigma_at(k),
+        conditions_hold=params.conditions_hold(ctx.split.lipschitz()),
+        seconds=seconds,
+        u=step.u,
+        u_tilde=step.u_tilde,
+        residual=step.residual,
+        tolerance=step.tolerance,
+        reject_reason=step.reason,
+        diverged=diverged,
+    )
 
 
 def _check(residual: float, tolerance: float, candidate: _Point, current: _Point, guard: bool):
@@ -203,14 +271,17 @@ def _check(residual: float, tolerance: float, candidate: _Point, current: _Point
     return True, ""
 
 
-def _set_weight(prior, lam: float) -> bool:
-    """Give the prior its weight λ from the parameters; True if it changed."""
-    if not hasattr(prior, "weight") or getattr(prior, "fixed_weight", False):
-        return False
-    if prior.weight == lam:
-        return False
-    prior.weight = float(lam)
-    return True
+def _set_objective(prior, params: Parameters) -> bool:
+    """Give the prior its weight λ (and a learned prior its σ) from the parameters; True if Ψ changed."""
+    changed = False
+    if hasattr(prior, "weight") and not getattr(prior, "fixed_weight", False):
+        if prior.weight != params.lam:
+            prior.weight = float(params.lam)
+            changed = True
+    if getattr(prior, "smooth", False) and params.sigma_g > 0 and prior.sigma != params.sigma_g:
+        prior.sigma = float(params.sigma_g)
+        changed = True
+    return changed
 
 
 def run(

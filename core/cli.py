@@ -1,4 +1,5 @@
-"""The ``fima`` command line: ``fima run`` (one variant on one task) and ``fima denoise``.
+"""The ``fima`` command line: ``fima run`` (a task, one variant or a session's), ``fima tasks``
+(what each task takes) and ``fima denoise``.
 
 Bad input gives exit status 2 and ONE line on stderr; never a traceback (set FIMA_DEBUG=1 for one).
 """
@@ -46,8 +47,9 @@ def _finite(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``fima`` argument parser."""
+def build_parser(task: str | None = None) -> argparse.ArgumentParser:
+    """The ``fima`` argument parser; with ``task``, ``fima run --help`` is that task's."""
+    from . import cli_help
     from .algorithm import VARIANTS
     from .params import PRESETS
     from .tasks import task_names
@@ -57,42 +59,97 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
-    run = sub.add_parser("run", help="run one variant on a task and write trace + images")
-    run.add_argument("--task", choices=task_names(), help="application (default: deblur)")
-    run.add_argument("--image", help="input image (default: the task's bundled sample)")
-    run.add_argument("--kernel", help="blur kernel: FILE, gauss:SIGMA or levin:1..8")
-    run.add_argument("--mask", help="k-space mask: FILE or radial:PCT, ... (MRI)")
-    run.add_argument("--noise", type=_finite, help="noise std on the [0, 1] scale (0.01 = 1 %%)")
-    run.add_argument("--module", help="cnn, tv, wavelet, nlm, bm3d, none, or FILE.pt (TorchScript)")
-    run.add_argument("--prior", help="wavelet[:p=1,levels=4], tv, box or none")
+    run = sub.add_parser(
+        "run",
+        help="run FIMA (or a variant) on a task and write trace + images",
+        description=cli_help.run_description(task),
+        epilog=cli_help.tasks_text(task, options=False),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument(
+        "--task",
+        choices=task_names(),
+        help=f"the application (default {cli_help.DEFAULT_TASK})",
+    )
+    run.add_argument(
+        "--image",
+        help="input image: PNG, JPEG, TIFF, NPY or MAT (default: the task's bundled sample)",
+    )
+    cli_help.add_task_options(run, task, _finite)
+    run.add_argument("--module", help=cli_help.module_help(task))
+    run.add_argument("--prior", help=cli_help.prior_help(task))
     run.add_argument(
         "--variant",
         choices=VARIANTS,
-        help="default: fima (with --session: the session's first variant)",
+        help=f"which iteration: {cli_help.VARIANT_HELP}; default fima (with --session: every "
+        "variant of the session)",
     )
-    run.add_argument("--iters", type=positive_int, help="iterations (default 50)")
+    run.add_argument(
+        "--iters",
+        type=positive_int,
+        help=f"iterations per variant (default {cli_help.DEFAULT_ITERATIONS}; with --session: "
+        "the session's)",
+    )
     run.add_argument(
         "--preset",
         choices=tuple(PRESETS),
-        help="guaranteed (default: 2C < μ) or paper (C=0.08, μ=1e-3, outside the guarantee)",
+        help="starting parameters: guaranteed (the task's defaults, inside 2C < μ and γ < 1/L) or "
+        "paper (C=0.08, μ=1e-3 as in the authors' code, outside the guarantee); default "
+        "guaranteed",
     )
-    for name in ("C", "mu", "gamma", "lam", "rho"):
-        run.add_argument(f"--{name}", type=_finite, help=f"parameter {name}")
-    run.add_argument("--seed", type=int, help="noise / mask seed (default 0)")
-    run.add_argument("--downscale", type=positive_int, help="shrink the image by this factor first")
+    for name in cli_help.PARAMETER_HELP:
+        run.add_argument(
+            f"--{name}", type=_finite, metavar="X", help=cli_help.parameter_help(name, task)
+        )
+    run.add_argument(
+        "--downscale",
+        type=positive_int,
+        metavar="F",
+        help="area-average the image by this whole factor first (default 1: full size)",
+    )
     run.add_argument(
         "--force", action="store_true", help="run even if the memory estimate exceeds free memory"
     )
-    run.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
-    run.add_argument("--session", help="replay a session.toml (options given here override it)")
-    run.add_argument("--out", required=True, help="output folder")
+    run.add_argument(
+        "--device", choices=("cpu", "cuda"), help="where to compute (default: cuda when available)"
+    )
+    run.add_argument(
+        "--session",
+        metavar="FILE.toml",
+        help="replay a session: its task, image, options, parameters, live changes and every "
+        "variant (options given here override it)",
+    )
+    run.add_argument(
+        "--quiet", action="store_true", help="no summary line on stdout (errors still on stderr)"
+    )
+    run.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+
+    tasks = sub.add_parser("tasks", help="list the tasks, or one task's options and defaults")
+    tasks.add_argument("name", nargs="?", choices=task_names(), help="the task to describe")
 
     den = sub.add_parser("denoise", help="denoise one image with a module")
     den.add_argument("--image", required=True, help="noisy image (.png, .npy, .tif, ...)")
-    den.add_argument("--sigma", required=True, type=_finite, help="noise std on the 0-255 scale")
+    den.add_argument(
+        "--sigma",
+        required=True,
+        type=_finite,
+        help="noise standard deviation on the 0-255 scale of the denoising literature (25 = "
+        "25/255 ≈ 0.098 on the [0, 1] scale); below 1 gives a warning",
+    )
     den.add_argument("--out", required=True, help="output file (.png, .npy, .tif)")
-    den.add_argument("--module", default="cnn", help="cnn, tv, wavelet, nlm, bm3d or FILE.pt")
-    den.add_argument("--device", choices=("cpu", "cuda"))
+    den.add_argument(
+        "--module",
+        default="cnn",
+        help="the denoiser: cnn (trained CNN), tv, wavelet, nlm, bm3d or FILE.pt (TorchScript); "
+        "default cnn",
+    )
+    den.add_argument(
+        "--device", choices=("cpu", "cuda"), help="where to compute (default: cuda when available)"
+    )
+
+    from .study.cli import add_study_parser
+
+    add_study_parser(sub)
     return parser
 
 
@@ -100,17 +157,15 @@ def _command_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .algorithm import iterate
+    from .cli_help import DEFAULT_ITERATIONS, DEFAULT_TASK, task_option_names
     from .outputs import write_run_outputs
+    from .params import PRESETS
     from .session import Session, load_session
+    from .summary import run_summary
     from .tasks import build_task
 
-    options = {
-        name: getattr(args, name)
-        for name in ("kernel", "mask", "noise", "seed", "module", "prior", "device", "downscale")
-        if getattr(args, name) is not None
-    }
-    from .params import PRESETS
-
+    names = (*task_option_names(), "module", "prior", "device", "downscale")
+    options = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     overrides = dict(PRESETS[args.preset]) if args.preset else {}
     for name in ("C", "mu", "gamma", "lam", "rho"):
         if getattr(args, name) is not None:
@@ -121,39 +176,44 @@ def _command_run(args: argparse.Namespace) -> int:
         image = args.image or session.task.get("image")
         options = {**session.build_options(), **options}
         base_params, changes = session.parameters, session.changes
-        variant = args.variant or session.variants[0]
-        if not args.variant and len(session.variants) > 1:
-            others = ", ".join(session.variants[1:])
-            print(
-                f"fima: replaying {variant}; the session also ran {others} (--variant)",
-                file=sys.stderr,
-            )
+        variants = [args.variant] if args.variant else list(dict.fromkeys(session.variants))
         iterations = args.iters or session.iterations
     else:
-        task, image, variant = args.task or "deblur", args.image, args.variant or "fima"
-        iterations, base_params, changes = args.iters or 50, None, {}
+        task, image = args.task or DEFAULT_TASK, args.image
+        variants = [args.variant or "fima"]
+        iterations, base_params, changes = args.iters or DEFAULT_ITERATIONS, None, {}
     setup = build_task(task, image, **options)
     if not args.force:
-        _check_memory(setup, 1)
+        _check_memory(setup, len(variants))
     try:
         params = (base_params or setup.parameters).with_changes(**overrides)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    session = Session(setup.settings, params, changes, [variant], iterations)
-    timeline = session.timeline()
-    rows, last = [], None
-    records = iterate(setup.problem, setup.module, timeline, variant, max_iter=iterations)
-    with tqdm(total=iterations, desc=f"{task}/{variant}", unit="it", disable=None) as bar:
-        for record in records:
-            rows.append(record.row())
-            last = record
-            bar.set_postfix(psi=f"{record.objective:.4g}", psnr=f"{record.psnr:.2f}")
-            bar.update(1)
-    result = last.x if last is not None else setup.problem.x0
+    session = Session(setup.settings, params, changes, variants, iterations)
+    rows, records, results = [], {}, {}
+    for variant in variants:  # one after another, each from x⁰ with the same timeline
+        timeline = session.timeline()
+        records[variant] = []
+        steps = iterate(setup.problem, setup.module, timeline, variant, max_iter=iterations)
+        with tqdm(total=iterations, desc=f"{task}/{variant}", unit="it", disable=None) as bar:
+            for record in steps:
+                if records[variant]:  # keep the tensors of the newest record only (memory)
+                    previous = records[variant][-1]
+                    previous.x = previous.u = previous.u_tilde = None
+                rows.append(record.row())
+                records[variant].append(record)
+                bar.set_postfix(psi=f"{record.objective:.4g}", psnr=f"{record.psnr:.2f}")
+                bar.update(1)
+        last = records[variant][-1] if records[variant] else None
+        results[variant] = last.x if last is not None else setup.problem.x0
+        if last is not None and last.diverged:
+            print(f"fima: warning: {variant} diverged at iteration {last.k}", file=sys.stderr)
     session.changes = timeline.changes
+    result = results if len(variants) > 1 else results[variants[0]]
     write_run_outputs(args.out, setup.problem, rows, result, session)
-    if last is not None and last.diverged:
-        print(f"fima: warning: {variant} diverged at iteration {last.k}", file=sys.stderr)
+    if not args.quiet:
+        lipschitz = setup.problem.lipschitz
+        print(run_summary(task, records, session.timeline(), lipschitz, args.out))
     return 0
 
 
@@ -179,6 +239,13 @@ def _command_denoise(args: argparse.Namespace) -> int:
 
     if not 0 <= args.sigma <= 255:
         raise InputError(f"--sigma is on the 0-255 scale, got {args.sigma}")
+    if args.sigma < 1:
+        hint = f" (for {args.sigma:g} on the [0, 1] scale give --sigma {255 * args.sigma:.3g})"
+        print(
+            f"fima: warning: --sigma {args.sigma:g} is taken on the 0-255 scale, i.e. almost no "
+            f"noise{hint if args.sigma > 0 else ''}",
+            file=sys.stderr,
+        )
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npy", ".tif", ".tiff"):
         raise InputError(f"--out must end in .png, .npy or .tif, got {out.name}")
@@ -194,11 +261,23 @@ def _command_denoise(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``fima``; returns the exit status."""
-    parser = build_parser()
+    from .cli_help import task_in
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(task_in(argv))
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
             return _command_run(args)
+        if args.command == "tasks":
+            from .cli_help import tasks_text
+
+            print(tasks_text(args.name))
+            return 0
+        if args.command == "study":
+            from .study.cli import study_command
+
+            return study_command(args)
         return _command_denoise(args)
     except (InputError, WriteError) as exc:
         print(f"fima: error: {exc}".splitlines()[0], file=sys.stderr)

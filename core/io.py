@@ -1,4 +1,5 @@
-"""Images, kernels and masks in and out: PNG/JPEG/BMP/GIF (imageio), TIFF (tifffile), .npy, .mat.
+"""Images, kernels and masks in and out: PNG/JPEG/BMP/GIF (imageio with Pillow; 16-bit PNG through
+imagecodecs, grey or colour), TIFF (tifffile, compressed ones through imagecodecs), .npy, .mat.
 
 Images come in as float32 tensors of shape (1, C, H, W) with values in [0, 1]: 8-bit and 16-bit
 integers are scaled by their maximum, floats are kept as they are (and must be finite), alpha
@@ -14,20 +15,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .fileio import atomic_write
+from .fileio import atomic_write, atomic_write_bytes
+from .resources import resources_dir
 
 Tensor = torch.Tensor
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".npy", ".mat")
 MAX_PIXELS = 400_000_000  # refuse more than 400 Mpx outright (20000 × 20000); runs check memory
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+DAMAGED_KINDS = {".npy": "a NumPy array (.npy)", ".mat": "a MATLAB .mat file"}  # else "an image"
 
 
 class InputError(ValueError):
     """A user-supplied file or value is unusable; the message says why in one line."""
-
-
-def resources_dir() -> Path:
-    """The bundled resources/ folder (sample images, kernels, weights)."""
-    return Path(__file__).resolve().parents[1] / "resources"
 
 
 def _read_array(path: Path) -> np.ndarray:
@@ -46,12 +45,36 @@ def _read_array(path: Path) -> np.ndarray:
             raise InputError(f"{path.name}: no 2-D array found in the .mat file")
         return max(arrays, key=lambda a: a.size)
     if suffix in (".tif", ".tiff"):
-        import tifffile
+        import tifffile  # compressed TIFFs (LZW, JPEG, …) decode through imagecodecs
 
         return tifffile.imread(path)
+    if suffix == ".png" and _png_bit_depth(path) == 16:
+        import imagecodecs  # Pillow reads 16-bit colour PNGs as 8-bit
+
+        return imagecodecs.png_decode(path.read_bytes())
     import imageio.v3 as iio
 
     return iio.imread(path, plugin="pillow")
+
+
+def _png_bit_depth(path: Path) -> int | None:
+    """The bit depth a PNG file's header declares (None if the header is not a PNG's)."""
+    with open(path, "rb") as handle:
+        head = handle.read(26)  # signature (8), IHDR length and type (8), width, height, depth
+    return head[24] if len(head) == 26 and head[:8] == PNG_SIGNATURE else None
+
+
+def _unreadable(path: Path, exc: Exception) -> str:
+    """The one-line message for a file its reader could not decode."""
+    if isinstance(exc, PermissionError):
+        return f"cannot read {path.name}: permission denied"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "requires" in text:  # a codec the reader lacks: say which
+        return f"cannot read {path.name}: {text[:160]}"
+    if isinstance(exc, NotImplementedError) and path.suffix.lower() == ".mat":  # scipy: v7.3
+        return f"cannot read {path.name}: MATLAB v7.3 (HDF5) files are not supported; save with -v7"
+    kind = DAMAGED_KINDS.get(path.suffix.lower(), "an image")
+    return f"cannot read {path.name}: the file is not {kind} or is damaged"
 
 
 def read_array(path: str | Path) -> np.ndarray:
@@ -64,14 +87,16 @@ def read_array(path: str | Path) -> np.ndarray:
     if path.stat().st_size == 0:
         raise InputError(f"{path.name} is empty")
     try:
-        return np.asarray(_read_array(path))
+        arr = np.asarray(_read_array(path))
+        if arr.size == 0:  # e.g. a TIFF whose page table points nowhere
+            raise InputError(f"cannot read {path.name}: the file is not an image or is damaged")
+        return arr
     except InputError:
         raise
     except MemoryError as exc:
         raise InputError(f"{path.name} is too large to load into memory") from exc
-    except Exception as exc:  # each reader has its own exception zoo
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot read {path.name}: {text[:160]}") from exc
+    except Exception as exc:  # each reader has its own exception zoo: say it in our words
+        raise InputError(_unreadable(path, exc)) from exc
 
 
 def to_unit_range(arr: np.ndarray, name: str = "image") -> np.ndarray:
@@ -139,7 +164,7 @@ def tensor_to_array(x: Tensor) -> np.ndarray:
 
 
 def save_image(path: str | Path, x: Tensor | np.ndarray, bits: int = 8) -> None:
-    """Write an image atomically: PNG/JPEG (8 or 16 bit, clipped to [0, 1]), TIFF/NPY as float32."""
+    """Write an image atomically: PNG (8 or 16 bit) / JPEG (8 bit), clipped to [0, 1]; TIFF/NPY float32."""
     path = Path(path)
     arr = tensor_to_array(x) if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float32)
     suffix = path.suffix.lower()
@@ -151,18 +176,16 @@ def save_image(path: str | Path, x: Tensor | np.ndarray, bits: int = 8) -> None:
 
         atomic_write(path, lambda tmp: tifffile.imwrite(tmp, arr.astype(np.float32)))
         return
+    clipped = np.nan_to_num(arr, nan=0.0).clip(0, 1)
+    if bits == 16 and suffix == ".png":  # grey or colour, 16 bits a channel (Pillow has no RGB48)
+        import imagecodecs
+
+        data16 = np.ascontiguousarray(np.round(clipped * 65535).astype(np.uint16))
+        atomic_write_bytes(path, imagecodecs.png_encode(data16))
+        return
     import imageio.v3 as iio
 
-    clipped = np.nan_to_num(arr, nan=0.0).clip(0, 1)
-    if bits == 16 and suffix == ".png" and clipped.ndim == 3 and clipped.shape[-1] == 3:
-        from .png16 import write_png16  # Pillow has no 16-bit RGB
-
-        write_png16(path, clipped)
-        return
-    if bits == 16 and suffix == ".png":
-        data = np.round(clipped * 65535).astype(np.uint16)
-    else:
-        data = np.round(clipped * 255).astype(np.uint8)
+    data = np.round(clipped * 255).astype(np.uint8)
     atomic_write(path, lambda tmp: iio.imwrite(tmp, data, extension=suffix))
 
 

@@ -1,38 +1,137 @@
-"""What a finished run leaves on disk (the ``fima run`` contract, also used by the explorer):
-trace.csv, result.png + result.npy, observation.png, ground_truth.png (when known), session.toml.
+"""What a finished run leaves on disk (the ``fima run`` contract; the explorer's export writes its
+run files through these functions too).
+
+One variant (``fima run``): ``trace.csv``, ``result.png`` + ``result.npy``, ``observation.png``,
+``ground_truth.png`` (when known), ``session.toml``.
+
+Several variants (``fima run --session`` of a session that ran several): one ``trace.csv`` with the
+rows of every variant, in the session's order; ``result.png``/``.npy`` hold the result of ``fima``
+when it ran (else of the first variant), and ``result_<variant>.png``/``.npy`` that of each variant.
 
 Tasks whose variable is not the picture a user wants (low-light: the illumination t) put a
 ``render`` callable in ``problem.info``; result.png/.npy then hold the rendered picture and
-``variable.npy`` the iterate itself."""
+``variable.npy`` (``variable_<variant>.npy``) the iterate itself. ``ground_truth.png`` is always
+what the result is scored against — for such a task the clean picture ``problem.info["clean"]`` —
+and the true variable goes beside it as ``true_<name>.png`` (low-light: ``true_illumination.png``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+import numpy as np
+import torch
 
 from .io import save_image
 from .session import Session, save_session
 from .trace import write_trace_csv
 
+Image = torch.Tensor | np.ndarray
+RUN_FILES = ("trace.csv", "result.png", "result.npy", "observation.png", "ground_truth.png")
+RESULT_KINDS = ("png", "npy")
+
+
+def main_variant(variants: Sequence[str]) -> str | None:
+    """The variant whose result is ``result.png``: ``fima`` when it ran, else the first one."""
+    return "fima" if "fima" in variants else (variants[0] if variants else None)
+
+
+def true_variable_name(task: str | None) -> str:
+    """The file name of the true variable of a task whose iterate is not the picture."""
+    from .tasks import describe_task
+
+    try:
+        name = describe_task(str(task)).views.variable_name
+    except ValueError:  # not a known task
+        name = ""
+    return f"true_{name or 'variable'}.png"
+
+
+def references(problem) -> tuple[Image | None, Image | None]:
+    """(what the result is scored against, the true variable when it is not that picture)."""
+    clean = problem.info.get("clean")
+    if problem.info.get("render") is not None and clean is not None:
+        return clean, problem.ground_truth
+    return problem.ground_truth, None
+
+
+def write_trace(out: Path, rows: list[dict]) -> Path:
+    """``trace.csv``."""
+    write_trace_csv(out / "trace.csv", rows)
+    return out / "trace.csv"
+
+
+def write_result(
+    out: Path,
+    picture: Image,
+    variable: Image | None = None,
+    variant: str | None = None,
+    kinds: Sequence[str] = RESULT_KINDS,
+) -> list[Path]:
+    """``result.png``/``result.npy`` (+ ``variable.npy``); with ``variant``: ``result_<variant>.*``."""
+    suffix = f"_{variant}" if variant else ""
+    written = [out / f"result{suffix}.{kind}" for kind in RESULT_KINDS if kind in kinds]
+    for path in written:
+        save_image(path, picture)
+    if variable is not None and "npy" in kinds:
+        written.append(out / f"variable{suffix}.npy")
+        save_image(written[-1], variable)
+    return written
+
+
+def write_observation(out: Path, observation: Image) -> Path:
+    """``observation.png`` (for MRI the zero-filled image)."""
+    save_image(out / "observation.png", observation)
+    return out / "observation.png"
+
+
+def write_references(
+    out: Path, task: str | None, truth: Image | None, true_variable: Image | None = None
+) -> list[Path]:
+    """``ground_truth.png`` (what the result is scored against) and the true variable beside it."""
+    written = []
+    if truth is not None:
+        written.append(out / "ground_truth.png")
+        save_image(written[-1], truth)
+    if true_variable is not None:
+        written.append(out / true_variable_name(task))
+        save_image(written[-1], true_variable)
+    return written
+
+
+def write_session_file(out: Path, session: Session) -> Path:
+    """``session.toml``."""
+    save_session(out / "session.toml", session)
+    return out / "session.toml"
+
 
 def write_run_outputs(
-    out_dir: str | Path, problem, rows: list[dict], result, session: Session
+    out_dir: str | Path,
+    problem,
+    rows: list[dict],
+    result: torch.Tensor | Mapping[str, torch.Tensor],
+    session: Session,
 ) -> list[Path]:
-    """Write the run files into ``out_dir`` (created if needed); return the paths written."""
+    """Write the run files into ``out_dir`` (created if needed); return the paths written.
+
+    ``result`` is the last iterate, or a mapping variant → last iterate when several ran.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = [out / "trace.csv", out / "result.png", out / "result.npy", out / "observation.png"]
-    write_trace_csv(written[0], rows)
+    results = dict(result) if isinstance(result, Mapping) else {None: result}
     render = problem.info.get("render")
-    if render is not None:
-        written.append(out / "variable.npy")
-        save_image(written[-1], result)
-        result = render(result)
-    save_image(written[1], result)
-    save_image(written[2], result)
-    save_image(written[3], problem.observation_image)
-    if problem.ground_truth is not None:
-        written.append(out / "ground_truth.png")
-        save_image(written[-1], problem.ground_truth)
-    written.append(out / "session.toml")
-    save_session(written[-1], session)
+
+    def picture_and_variable(x: torch.Tensor) -> tuple[Image, Image | None]:
+        return (render(x), x) if render is not None else (x, None)
+
+    written = [write_trace(out, rows)]
+    main = main_variant([v for v in results if v is not None]) if None not in results else None
+    written += write_result(out, *picture_and_variable(results[main]))
+    if len(results) > 1:
+        for variant, x in results.items():
+            written += write_result(out, *picture_and_variable(x), variant=variant)
+    written.append(write_observation(out, problem.observation_image))
+    written += write_references(out, problem.task, *references(problem))
+    written.append(write_session_file(out, session))
     return written

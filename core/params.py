@@ -19,7 +19,17 @@ from dataclasses import asdict, dataclass, replace
 # much more often, and only the engine's objective guard keeps Ψ monotone there.
 PRESETS: dict[str, dict[str, float]] = {"guaranteed": {}, "paper": {"C": 0.08, "mu": 1e-3}}
 
-EDITABLE = ("C", "mu", "gamma", "lam", "rho", "sigma_start", "sigma_end", "sigma_steps")
+EDITABLE = (
+    "C",
+    "mu",
+    "gamma",
+    "lam",
+    "rho",
+    "sigma_start",
+    "sigma_end",
+    "sigma_steps",
+    "sigma_g",
+)
 MAX_VALUE = 1e6
 
 
@@ -29,7 +39,9 @@ class Parameters:
 
     ``lam`` is the prior weight λ in g, ``rho`` the weight of the fidelity step A_f, and the denoiser
     noise level follows ``sigma_start`` → ``sigma_end`` geometrically over ``sigma_steps`` iterations
-    (σ on the [0, 1] intensity scale; ``sigma_steps`` = 0 keeps σ = ``sigma_end``).
+    (σ on the [0, 1] intensity scale; ``sigma_steps`` = 0 keeps σ = ``sigma_end``). That schedule is the
+    MODULE's. ``sigma_g`` is the σ of the learned prior g_σ, part of Ψ itself (0: the prior keeps its
+    own σ; unused by hand-made priors); it never follows a schedule.
     """
 
     C: float = 0.4
@@ -40,6 +52,7 @@ class Parameters:
     sigma_start: float = 0.05
     sigma_end: float = 0.01
     sigma_steps: int = 30
+    sigma_g: float = 0.0
 
     def __post_init__(self) -> None:
         for name in EDITABLE:
@@ -55,7 +68,7 @@ class Parameters:
         for name in ("C", "mu", "gamma"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"parameter {name} must be positive, got {getattr(self, name)}")
-        for name in ("lam", "rho", "sigma_start", "sigma_end", "sigma_steps"):
+        for name in ("lam", "rho", "sigma_start", "sigma_end", "sigma_steps", "sigma_g"):
             if getattr(self, name) < 0:
                 raise ValueError(f"parameter {name} must be ≥ 0, got {getattr(self, name)}")
         if self.rho == 0:

@@ -1,9 +1,10 @@
 """Priors g(x) with value and proximal map prox_{γg}(z) = argmin_x γ g(x) + ½‖x − z‖².
 
-* :class:`WaveletSparsity` — λ Σ φ_p((W x)_i) on orthonormal Haar detail coefficients, with
-  φ_1 = |·| (soft threshold), φ_p = |·|^p for 0 < p < 1 (generalized shrinkage, Zuo et al. 2013,
-  exact global minimiser per coefficient), φ_0 = [· ≠ 0] (hard threshold). Exact prox because W is
-  orthonormal.
+* :class:`WaveletSparsity` — λ Σ φ_p((W x)_i) on the detail coefficients of an orthonormal wavelet
+  transform W (Haar by default; any orthogonal PyWavelets family — dbN, symN, coifN — through ptwt,
+  periodized, see :mod:`core.wavelets`), with φ_1 = |·| (soft threshold), φ_p = |·|^p for 0 < p < 1
+  (generalized shrinkage, Zuo et al. 2013, exact global minimiser per coefficient), φ_0 = [· ≠ 0]
+  (hard threshold). Exact prox because W is orthonormal.
 * :class:`TotalVariation` — λ TV(x), isotropic or anisotropic, Neumann boundary. Its prox has no
   closed form: it is computed INEXACTLY by a fixed number of FGP iterations on the dual
   (Beck & Teboulle 2009), documented in the record as ``prior.exact = False``.
@@ -17,7 +18,7 @@ import math
 
 import torch
 
-from .wavelets import detail_mask, haar_forward, haar_inverse, usable_levels
+from . import wavelets
 
 Tensor = torch.Tensor
 
@@ -86,37 +87,78 @@ def generalized_shrinkage(c: Tensor, t: float, p: float, iterations: int = 10) -
     return torch.where(a > tau, torch.sign(c) * x, torch.zeros_like(c))
 
 
-def penalty(c: Tensor, p: float) -> Tensor:
-    """Σ φ_p(c): ℓ1 for p = 1, Σ|c|^p for 0 < p < 1, number of non-zeros for p = 0 (|c| > 1e-6 max|c|)."""
+NAMED_OPTIONS = frozenset({"wavelet"})  # prior options whose value is a name, not a number
+# |c| ≤ max(64 ε, 1e-10)·max|c| is round-off of a transform round trip, not a coefficient (1e-10:
+# PyWavelets' tabulated symlet filters are orthonormal to ~1e-11 only)
+ROUNDOFF_ULPS, ROUNDOFF_FLOOR = 64, 1e-10
+
+
+def penalty(c: Tensor, p: float, scale: float | None = None) -> Tensor:
+    """Σ φ_p(c): ℓ1 for p = 1, Σ|c|^p for 0 < p < 1, number of non-zeros for p = 0 (|c| > 1e-6 scale).
+
+    For p < 1, φ_p is steep at 0: the round-off a zeroed coefficient picks up on its way through
+    Wᵀ and W again (~ε max|c|) would add ~(ε max|c|)^p each, so |c| ≤ max(64 ε, 1e-10) max|c|
+    counts as 0. ``scale`` is the size those tolerances are relative to (default max|c|; the
+    wavelet prior passes the largest coefficient, coarse band included).
+    """
     if p == 1:
         return c.abs().sum()
+    a = c.abs()
+    top = scale if scale is not None else (float(a.max()) if c.numel() else 0.0)
     if p == 0:  # count non-zeros above round-off of the transform
-        tol = 1e-6 * float(c.abs().max()) if c.numel() else 0.0
-        return (c.abs() > tol).sum().to(c.dtype)
-    return (c.abs() ** p).sum()
+        return (a > 1e-6 * top).sum().to(c.dtype)
+    eps = torch.finfo(c.dtype).eps if c.is_floating_point() else 0.0
+    tol = max(ROUNDOFF_ULPS * eps, ROUNDOFF_FLOOR) * top
+    return (torch.where(a > tol, a, torch.zeros_like(a)) ** p).sum()
+
+
+def _number(value, what: str) -> float:
+    """``value`` as a float, or ValueError naming the option (prior options come from user text)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"wavelet prior: {what} must be a number, got {value!r}") from None
 
 
 class WaveletSparsity(Prior):
-    """g(x) = λ Σ φ_p((W x)_i) over Haar detail coefficients (the coarse band is not penalised)."""
+    """g(x) = λ Σ φ_p((W x)_i) over wavelet detail coefficients (the coarse band is not penalised).
+
+    ``wavelet`` names the orthonormal W (``haar``, ``db4``, ``sym8``, ``coif2`` …); ``levels`` is
+    an upper bound, lowered to what the image size allows (:func:`core.wavelets.usable_levels`).
+    """
 
     name = "wavelet"
 
-    def __init__(self, weight: float, p: float = 1.0, levels: int = 3):
+    def __init__(self, weight: float, p: float = 1.0, levels: int = 3, wavelet: str = "haar"):
+        weight, p, levels = _number(weight, "weight"), _number(p, "p"), _number(levels, "levels")
         if not (0.0 <= p <= 1.0):
-            raise ValueError(f"wavelet prior: p must be in [0, 1], got {p}")
+            raise ValueError(f"wavelet prior: p must be in [0, 1], got {p:g}")
         if not (math.isfinite(weight) and weight >= 0):
             raise ValueError(f"wavelet prior: weight must be finite and ≥ 0, got {weight}")
+        if not (math.isfinite(levels) and levels == int(levels) and 0 <= levels <= 16):
+            raise ValueError(f"wavelet prior: levels must be a whole number 0…16, got {levels:g}")
         self.weight = float(weight)
         self.p = float(p)
         self.levels = int(levels)
+        self.wavelet = wavelets.check_wavelet(str(wavelet))
         self._masks: dict = {}
 
     def _levels_and_mask(self, x: Tensor) -> tuple[int, Tensor]:
         key = (tuple(x.shape), x.device)
         if key not in self._masks:
-            levels = usable_levels(x.shape, self.levels)
-            self._masks[key] = (levels, detail_mask(x.shape, levels, device=x.device).bool())
+            levels = wavelets.usable_levels(x.shape, self.levels, self.wavelet)
+            mask = wavelets.detail_mask(x.shape, levels, device=x.device).bool()
+            self._masks[key] = (levels, mask)
         return self._masks[key]
+
+    def transform(self, x: Tensor) -> tuple[Tensor, int]:
+        """(W x, levels used) with this prior's wavelet and the levels x's size allows."""
+        levels, _ = self._levels_and_mask(x)
+        return wavelets.forward(x, levels, self.wavelet), levels
+
+    def inverse(self, c: Tensor, levels: int) -> Tensor:
+        """Wᵀ c for coefficients from :meth:`transform`."""
+        return wavelets.inverse(c, levels, self.wavelet)
 
     def _shrink(self, c: Tensor, t: float) -> Tensor:
         if self.p == 1:
@@ -126,19 +168,21 @@ class WaveletSparsity(Prior):
         return generalized_shrinkage(c, t, self.p)
 
     def _value_of_coefficients(self, c: Tensor, mask: Tensor) -> float:
-        return self.weight * float(penalty(c[..., mask], self.p))
+        scale = float(c.abs().max()) if self.p < 1 and c.numel() else None
+        return self.weight * float(penalty(c[..., mask], self.p, scale))
 
     def value(self, x: Tensor) -> float:
         """λ Σ φ_p(W x) on detail coefficients."""
         levels, mask = self._levels_and_mask(x)
-        return self._value_of_coefficients(haar_forward(x, levels), mask)
+        return self._value_of_coefficients(wavelets.forward(x, levels, self.wavelet), mask)
 
     def prox_with_value(self, z: Tensor, gamma: float) -> tuple[Tensor, float]:
         """Wᵀ shrink(W z, γλ) and its g-value, from the same coefficients."""
         levels, mask = self._levels_and_mask(z)
-        c = haar_forward(z, levels)
+        c = wavelets.forward(z, levels, self.wavelet)
         shrunk = torch.where(mask, self._shrink(c, gamma * self.weight), c)
-        return haar_inverse(shrunk, levels), self._value_of_coefficients(shrunk, mask)
+        x = wavelets.inverse(shrunk, levels, self.wavelet)
+        return x, self._value_of_coefficients(shrunk, mask)
 
     def prox(self, z: Tensor, gamma: float) -> Tensor:
         """Wᵀ shrink(W z, γλ)."""
@@ -146,7 +190,13 @@ class WaveletSparsity(Prior):
 
     def describe(self) -> dict:
         """Settings that rebuild this prior."""
-        return {"name": self.name, "weight": self.weight, "p": self.p, "levels": self.levels}
+        return {
+            "name": self.name,
+            "weight": self.weight,
+            "p": self.p,
+            "levels": self.levels,
+            "wavelet": self.wavelet,
+        }
 
 
 def forward_differences(x: Tensor) -> tuple[Tensor, Tensor]:
@@ -264,4 +314,8 @@ def make_prior(spec: dict) -> Prior:
         return Box(**spec)
     if name == "none":
         return NoPrior()
-    raise ValueError(f"unknown prior {name!r} (choose wavelet, tv, box or none)")
+    if name == "gs":  # the learned gradient-step prior λ g_σ (smooth; core/learned_prior.py)
+        from .learned_prior import GradientStepPrior
+
+        return GradientStepPrior(**spec)
+    raise ValueError(f"unknown prior {name!r} (choose wavelet, tv, box, gs or none)")

@@ -8,6 +8,7 @@ import torch
 
 from .fidelity import LeastSquares
 from .priors import Prior
+from .splitting import Splitting, splitting_of
 
 Tensor = torch.Tensor
 
@@ -23,7 +24,7 @@ class Problem:
     """
 
     fidelity: LeastSquares
-    prior: Prior
+    prior: Prior  # or the learned GradientStepPrior (smooth: enters Ψ through its gradient)
     x0: Tensor
     ground_truth: Tensor | None = None
     observation_image: Tensor | None = None
@@ -49,9 +50,19 @@ class Problem:
         return clean if render is not None and clean is not None else None
 
     @property
+    def splitting(self) -> Splitting:
+        """Which term Algorithm 1 differentiates (s) and which it proxes (h): Ψ = s + h."""
+        return splitting_of(self.fidelity, self.prior)
+
+    @property
+    def learned(self) -> bool:
+        """True when Ψ holds a learned term (the gradient-step prior λ g_σ)."""
+        return bool(getattr(self.prior, "smooth", False))
+
+    @property
     def lipschitz(self) -> float:
-        """L, the Lipschitz constant of ∇f."""
-        return self.fidelity.lipschitz
+        """L, the Lipschitz constant of ∇s: ‖T‖² for a hand-made prior, λ L_g for the learned one."""
+        return self.splitting.lipschitz()
 
     @property
     def device(self) -> torch.device:

@@ -3,6 +3,10 @@ module (+ file hash), variants, initial parameters and the timeline of live chan
 
 ``load_session`` refuses malformed files, files from a newer format version, and images that moved
 or changed since the session was saved (their SHA-256 differs).
+
+Format 2 records every option of the task (its description's), ``grayscale`` among them. A format-1
+file of deblur or denoise, written when those tasks turned colour images grey without saying so,
+reads as ``grayscale = true``, so it still replays to the same trace.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from .fileio import atomic_write_text
 from .io import InputError
 from .params import EDITABLE, Parameters, ParameterTimeline
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+GREY_BEFORE_FORMAT_2 = ("deblur", "denoise")  # tasks that turned colour grey in format 1
 
 
 def sha256_file(path: str | Path) -> str:
@@ -113,6 +118,8 @@ def parse_session(text: str, source: str = "session") -> Session:
     task = data.get("task")
     if not isinstance(task, dict) or not isinstance(task.get("task"), str):
         raise InputError(f"{source}: missing [task] table with a task name")
+    if version < 2 and task["task"] in GREY_BEFORE_FORMAT_2:
+        task.setdefault("grayscale", True)
     raw = data.get("parameters", {})
     if not isinstance(raw, dict):
         raise InputError(f"{source}: [parameters] must be a table")

@@ -1,12 +1,14 @@
 """Writing what the explorer shows: every export item, session files, screenshots.
 
 An export writes the files ``fima run --out DIR`` writes (``trace.csv``, ``result.png``,
-``result.npy``, ``observation.png``, ``ground_truth.png``, ``session.toml``, same names and
-contents) plus the explorer's extras: the result as 16-bit PNG and float TIFF, the error map, the
+``result.npy``, ``observation.png``, ``ground_truth.png``, ``session.toml``: written by
+:mod:`core.outputs`, so same names and contents) plus the explorer's extras: the result as 16-bit PNG and float TIFF, the error map, the
 trace as JSON, the plots as a PNG of a chosen width, and an iterate movie (GIF; MP4 too when
 imageio-ffmpeg is installed) with the iteration number burnt in. For a task whose iterate is not
 the picture (low-light: the illumination t) the result, error map and movie are the rendered
-picture, and ``variable.npy`` holds the iterate itself, as ``fima run`` writes them. Each file is written atomically
+picture, ``variable.npy`` holds the iterate itself, ``ground_truth.png`` the clean picture the
+result is scored against and ``true_illumination.png`` the true iterate, as ``fima run`` writes
+them. Each file is written atomically
 (temporary file + rename, :mod:`core.fileio`): an interrupted export or a full disk leaves complete
 files or none, and earlier files of the same name intact.
 """
@@ -25,8 +27,15 @@ from core.fileio import WriteError, atomic_path
 from core.history import IterateHistory
 from core.io import save_image
 from core.movie import mp4_available, write_movie
+from core.outputs import (
+    write_observation,
+    write_references,
+    write_result,
+    write_session_file,
+    write_trace,
+)
 from core.session import Session, save_session
-from core.trace import write_trace_csv, write_trace_json
+from core.trace import write_trace_json
 
 from .views.images import error_map
 
@@ -37,7 +46,10 @@ ITEMS: dict[str, tuple[tuple[str, ...], str]] = {
     "result_tiff": (("result.tif",), "Result, float TIFF"),
     "result_npy": (("result.npy",), "Result, float NPY (+ variable.npy when rendered)"),
     "observation": (("observation.png",), "Observation"),
-    "ground_truth": (("ground_truth.png",), "Ground truth (when known)"),
+    "ground_truth": (
+        ("ground_truth.png",),
+        "Ground truth (when known; + the true iterate when it is not the picture)",
+    ),
     "error_map": (("error_map.png", "error_map.npy"), "Error map |x − truth| (PNG + NPY)"),
     "trace_csv": (("trace.csv",), "Trace, CSV"),
     "trace_json": (("trace.json",), "Trace, JSON"),
@@ -155,17 +167,22 @@ def export_files(
             save_image(out / name, array, bits=bits)
             written.append(out / name)
 
-    if "trace_csv" in chosen:
-        write_trace_csv(out / "trace.csv", contents.rows)
-        written.append(out / "trace.csv")
-    image("result_png", "result.png", contents.result)
-    image("result_npy", "result.npy", contents.result)
-    image("result_npy", "variable.npy", contents.variable)
-    image("observation", "observation.png", contents.observation)
-    image("ground_truth", "ground_truth.png", contents.truth)
+    if "trace_csv" in chosen:  # the fima run files, through core.outputs
+        written.append(write_trace(out, contents.rows))
+    kinds = [kind for kind in ("png", "npy") if f"result_{kind}" in chosen]
+    if kinds and contents.result is not None:
+        written += write_result(out, contents.result, contents.variable, kinds=kinds)
+    if "observation" in chosen and contents.observation is not None:
+        written.append(write_observation(out, contents.observation))
+    if "ground_truth" in chosen:
+        rendered = contents.reference is not None  # the truth is the iterate's, not the picture's
+        truth, true_variable = (
+            (contents.reference, contents.truth) if rendered else (contents.truth, None)
+        )
+        task = contents.session.task.get("task")
+        written += write_references(out, task, truth, true_variable)
     if "session" in chosen:
-        save_session(out / "session.toml", contents.session)
-        written.append(out / "session.toml")
+        written.append(write_session_file(out, contents.session))
     image("result_png16", "result_16bit.png", contents.result, bits=16)
     image("result_tiff", "result.tif", contents.result)
     if "error_map" in chosen:

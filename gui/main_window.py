@@ -71,7 +71,7 @@ from .task_view import task_view
 from .views.certificate_panel import CertificatePanel
 from .views.history_bar import HistoryBar
 from .views.images import ImagePanel
-from .views.parameters import ParameterPanel
+from .views.parameters import ParameterPanel, learned_lipschitz, objective_note
 from .views.plots import PlotPanel
 from .views.problem_panel import ProblemPanel
 from .views.solver_panel import SolverPanel
@@ -283,7 +283,8 @@ class MainWindow(QMainWindow):
         elif task_changed:
             self.parameter_panel.set_parameters(setup.parameters)
         problem = setup.problem
-        self.parameter_panel.set_lipschitz(problem.lipschitz)
+        self.parameter_panel.set_lipschitz(problem.lipschitz, learned_lipschitz(problem))
+        self.certificate_panel.set_objective_note(objective_note(problem))
         observation = problem.observation_image
         with wait_cursor():  # a low-light picture is rendered from x⁰ (its denoise, once)
             self.images.set_problem(

@@ -1,23 +1,20 @@
 """Which modules A each task offers, which it accepts, and which one a task switch keeps.
 
-A task module may list its own module names in ``MODULES`` (``core.tasks.smooth``: ``l0``,
-``guided``); those are valid for that task only. Every task also takes the registry's modules
-(:func:`core.modules.registry.available_modules`) and a TorchScript file as its denoiser.
+A task's description may list its own modules (``core.tasks.smooth``: ``l0``, ``guided``); those are
+valid for that task only. Every task also takes the registry's modules
+(:func:`core.modules.registry.available_modules`) and a TorchScript file as its denoiser. What a
+module means for a task, and its default module, are the description's too.
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
-from functools import cache
 from pathlib import Path
-
-import torch
 
 from core.modules.registry import available_modules
 from core.tasks import default_module_name
 
-from .task_catalog import task_module
+from .task_catalog import task_description
 
 MODULE_SUFFIXES = (".pt", ".pth", ".ts")
 OPTIONAL_PACKAGES = {"bm3d": "bm3d"}  # module name → the package it needs
@@ -29,19 +26,12 @@ MODULE_TIPS = {
     "bm3d": "BM3D denoiser (optional package bm3d)",
     "none": "A_f only: the data step, no denoiser",
 }
-TASK_MODULE_TIPS = {
-    ("smooth", "l0"): "ℓ0-gradient smoothing (Xu et al. 2011), with refinement",
-    ("smooth", "guided"): "Self-guided filter, with refinement",
-    ("lowlight", "none"): "The closed-form step: the minimiser of Ψᵏ by ADMM (the task's default)",
-    ("derain", "none"): "A_f and refinement only, no streak detector",
-}
-TASK_MODULE_LABELS = {("lowlight", "none"): "none (closed-form step)"}
 
 
 def task_modules(task: str) -> tuple[str, ...]:
-    """The module names only task ``task`` takes (its ``MODULES``), in its order."""
-    names = getattr(task_module(task), "MODULES", ())
-    return tuple(str(n) for n in names) if isinstance(names, (tuple, list)) else ()
+    """The module names only task ``task`` takes (its description's own modules), in its order."""
+    description = task_description(task)
+    return description.module_names() if description is not None else ()
 
 
 def general_modules() -> list[str]:
@@ -65,12 +55,16 @@ def offered_modules(task: str) -> list[str]:
 
 def module_label(task: str, name: str) -> str:
     """The text shown for module ``name`` of ``task``."""
-    return TASK_MODULE_LABELS.get((task, name), name)
+    description = task_description(task)
+    choice = description.module_choice(name) if description is not None else None
+    return choice.shown if choice is not None else name
 
 
 def module_tip(task: str, name: str) -> str:
     """A one-line description of module ``name`` of ``task``."""
-    return TASK_MODULE_TIPS.get((task, name)) or MODULE_TIPS.get(name, name)
+    description = task_description(task)
+    choice = description.module_choice(name) if description is not None else None
+    return choice.help if choice is not None else MODULE_TIPS.get(name, name)
 
 
 def is_module_file(name: str) -> bool:
@@ -83,13 +77,7 @@ def accepts_module(task: str, name: str) -> bool:
     return name in task_modules(task) or name in available_modules() or is_module_file(name)
 
 
-@cache
 def default_module(task: str) -> str:
-    """The module task ``task`` picks when none is chosen (what its ``make_module(None)`` names)."""
-    maker = getattr(task_module(task), "make_module", None)
-    if maker is None:
-        return default_module_name()
-    try:
-        return str(maker(None, torch.device("cpu"))[1])
-    except Exception:  # a task still being written: the engine's general default
-        return default_module_name()
+    """The module task ``task`` picks when none is chosen (its description's default)."""
+    description = task_description(task)
+    return description.default_module_name() if description is not None else default_module_name()

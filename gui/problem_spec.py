@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cache
 
 from core import TaskSetup, build_task
+from core.tasks import TaskOption
 
 from .module_choices import accepts_module, default_module
 from .prior_choices import carried_prior, is_default_prior
-from .task_catalog import task_module, task_options
+from .task_catalog import task_description, task_options
 
-# options the explorer has controls for; a task uses those its builder accepts
+# options the explorer has controls for; a task uses those its description declares
 KNOWN_OPTIONS = ("kernel", "mask", "noise", "seed", "module", "prior", "device")
-# options core.build_task takes for every task, with their defaults (not in the builders' signatures)
+# options core.build_task takes for every task besides those of the task's description
 COMMON_OPTIONS: dict[str, object] = {"downscale": 1}
 # kept across task switches ("module" and "prior" only when the new task accepts them: with_task)
 CARRIED_OVER = ("kernel", "mask", "seed", "module", "prior", "device", "downscale")
@@ -24,24 +24,16 @@ def extra_options(task: str) -> dict[str, object]:
     return {k: v for k, v in task_options(task).items() if k not in KNOWN_OPTIONS}
 
 
-@cache
 def option_choices(task: str, name: str) -> tuple[str, ...] | None:
-    """The allowed values of a text option, when the task module lists them in an upper-case
-    tuple constant holding the default (``DARKEN = ("auto", "yes", "no")``); else None."""
-    default = task_options(task).get(name)
-    if not isinstance(default, str):
-        return None
-    module = task_module(task)
-    for constant, value in (vars(module) if module is not None else {}).items():
-        if (
-            constant.isupper()
-            and isinstance(value, tuple)
-            and value
-            and all(isinstance(v, str) for v in value)
-            and default in value
-        ):
-            return value
-    return None
+    """The allowed values of option ``name`` as the task's description lists them (else None)."""
+    option = task_option(task, name)
+    return option.choices if option is not None and option.choices else None
+
+
+def task_option(task: str, name: str) -> TaskOption | None:
+    """The description of option ``name`` of ``task`` (None when the task does not declare it)."""
+    description = task_description(task)
+    return description.option(name) if description is not None else None
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,28 @@
-"""What the explorer reads from a task's module: the module itself and its builder's options."""
+"""What the explorer reads about a task: its :class:`core.tasks.TaskDescription`, and the options
+(with defaults) that description declares — nothing is read from a builder's signature."""
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from functools import cache
 
+from core.tasks import TaskDescription, describe_task
+from core.tasks.description import COMMON_OPTIONS
 
-def task_module(task: str):
-    """``core.tasks.<task>``, or None when it cannot be imported (the window stays up)."""
+
+@cache
+def task_description(task: str) -> TaskDescription | None:
+    """Task ``task``'s description, or None when it cannot be read (the window stays up)."""
     try:
-        return importlib.import_module(f"core.tasks.{task}")
+        return describe_task(task)
     except Exception:  # a task still being written must not take the window down
         return None
 
 
 @cache
 def task_options(task: str) -> dict[str, object]:
-    """The options task ``task``'s builder accepts, with their defaults (image excluded)."""
-    builder = getattr(task_module(task), "build", None)
-    if builder is None:
+    """The options task ``task`` takes, with their defaults: its own, then module, prior and
+    device (None: the task decides)."""
+    description = task_description(task)
+    if description is None:
         return {}
-    return {
-        name: (None if p.default is inspect.Parameter.empty else p.default)
-        for name, p in inspect.signature(builder).parameters.items()
-        if name != "image"
-    }
+    return {**description.defaults(), **dict.fromkeys(COMMON_OPTIONS)}

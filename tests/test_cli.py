@@ -131,20 +131,41 @@ def test_a_run_that_does_not_fit_in_memory_is_refused_with_a_downscale_hint(
     assert main(["run", "--session", str(out / "session.toml"), "--out", str(tmp_path / "r")]) == 0
 
 
-def test_session_with_several_variants_replays_the_first_or_the_chosen_one(tmp_path, image, capsys):
+def test_session_with_several_variants_replays_every_one_to_the_same_trace(tmp_path, image):
+    """B2: one trace.csv with every variant of the session, one result per variant; each
+    variant's rows are those of a run of that variant alone; --variant picks one."""
     from core.session import load_session, save_session
 
     first = tmp_path / "a"
-    args = ["run", "--image", str(image), "--module", "tv", "--iters", "3"]
+    args = ["run", "--image", str(image), "--module", "none", "--iters", "3"]
     assert main([*args, "--out", str(first)]) == 0
     session = load_session(first / "session.toml")
-    session.variants = ["fima", "pg"]
+    session.variants, session.changes = ["fima", "pg"], {1: {"C": 0.2}}
     save_session(tmp_path / "two.toml", session)
-    capsys.readouterr()
-    assert main(["run", "--session", str(tmp_path / "two.toml"), "--out", str(tmp_path / "b")]) == 0
-    err = capsys.readouterr().err
-    assert "replaying fima" in err and "pg" in err
-    assert {r["variant"] for r in read_trace_csv(tmp_path / "b" / "trace.csv")} == {"fima"}
+    out = tmp_path / "b"
+    assert main(["run", "--session", str(tmp_path / "two.toml"), "--out", str(out)]) == 0
+    rows = read_trace_csv(out / "trace.csv")
+    assert [(r["variant"], r["k"]) for r in rows] == [("fima", k) for k in range(3)] + [
+        ("pg", k) for k in range(3)
+    ]
+    c0 = session.parameters.C
+    assert [r["C"] for r in rows] == [c0, 0.2, 0.2] * 2  # the live change, in both
+    for variant in ("fima", "pg"):
+        assert (out / f"result_{variant}.png").is_file()
+        assert np.load(out / f"result_{variant}.npy").shape == (48, 48)
+    np.testing.assert_array_equal(np.load(out / "result.npy"), np.load(out / "result_fima.npy"))
+    assert load_session(out / "session.toml").variants == ["fima", "pg"]
+
+    again = tmp_path / "c"  # the replay's own session replays to the same trace
+    assert main(["run", "--session", str(out / "session.toml"), "--out", str(again)]) == 0
+    assert _without_time(read_trace_csv(again / "trace.csv")) == _without_time(rows)
+    only = tmp_path / "d"
     argv = ["run", "--session", str(tmp_path / "two.toml"), "--variant", "pg"]
-    assert main([*argv, "--out", str(tmp_path / "c")]) == 0
-    assert {r["variant"] for r in read_trace_csv(tmp_path / "c" / "trace.csv")} == {"pg"}
+    assert main([*argv, "--out", str(only)]) == 0
+    alone = read_trace_csv(only / "trace.csv")
+    assert _without_time(alone) == _without_time([r for r in rows if r["variant"] == "pg"])
+    assert not (only / "result_pg.png").exists()  # one variant: the files of DESIGN.md §4
+
+
+def _without_time(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]

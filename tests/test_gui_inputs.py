@@ -98,9 +98,10 @@ def test_values_outside_the_guarantee_are_accepted_and_flagged(qtbot, loaded, di
     assert panel.parameters().C == 50.0
     assert panel.sliders["C"].slider.value() == panel.sliders["C"].slider.maximum()
     assert panel.mu_condition.property("violated")
-    _type(qtbot, panel.spin("gamma"), "1.000001")  # γ ≥ 1/L = 1
+    typed = f"{1.000001 / panel.lipschitz():.7g}"  # γ ≥ 1/L
+    _type(qtbot, panel.spin("gamma"), typed)
     assert panel.gamma_condition.property("violated")
-    assert panel.parameters().gamma == 1.000001  # exactly as typed
+    assert panel.parameters().gamma == float(typed)  # exactly as typed
     assert panel.preset() == "custom"
     qtbot.wait(10)
     assert dialogs == []

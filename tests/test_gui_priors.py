@@ -92,7 +92,7 @@ def small_window(window, image_file):
 def test_each_task_opens_with_the_prior_its_engine_builds(sample_window, dialogs):
     window = sample_window
     expected = {
-        "mri": mri.DEFAULT_PRIOR["name"],
+        "mri": mri.DESCRIPTION.default_prior["name"],
         "lowlight": IlluminationBox.name,
         "derain": StreakPrior.name,
     }
@@ -184,7 +184,7 @@ def test_a_tasks_own_prior_is_not_carried_to_another_task(small_window, defaults
     choose_task(window, "lowlight")
     assert _assert_shown_is_built(window, "lowlight") == "illumination_box"
     choose_task(window, "mri")
-    assert _assert_shown_is_built(window, "mri") == "tv"
+    assert _assert_shown_is_built(window, "mri") == defaults["mri"]
 
 
 def test_a_chosen_general_prior_is_carried_everywhere(small_window):
@@ -199,7 +199,7 @@ def test_choosing_a_tasks_default_is_not_a_choice(small_window, defaults):
     window = small_window
     choose_task(window, "mri")
     choose_prior(window, "wavelet")
-    choose_prior(window, "tv")  # mri's default: back to "the task decides"
+    choose_prior(window, defaults["mri"])  # mri's default: back to "the task decides"
     assert "prior" not in window.spec.options
     choose_task(window, "deblur")
     assert _assert_shown_is_built(window, "deblur") == defaults["deblur"]
@@ -213,7 +213,7 @@ def test_a_sessions_default_prior_is_not_a_choice(small_window, image_file, tmp_
     assert window.load_session_file(path), window.last_error
     assert _assert_shown_is_built(window, "session") == "illumination_box"
     choose_task(window, "mri")
-    assert _assert_shown_is_built(window, "mri") == "tv"
+    assert _assert_shown_is_built(window, "mri") == defaults["mri"]
 
     chosen = build_task("deblur", str(image_file), module="none", prior="tv")
     path = tmp_path / "tv.toml"

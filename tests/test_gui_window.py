@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -129,13 +130,29 @@ def test_degradation_edits_rebuild_the_observation(loaded):
 def test_conditions_readout_turns_red(loaded):
     panel = loaded.parameter_panel
     assert not panel.mu_condition.property("violated")
-    panel.spin("C").setValue(0.8)  # 2C = 1.6 ≥ μ = 1
+    panel.spin("C").setValue(0.8 * panel.parameters().mu)  # 2C ≥ μ
     assert panel.mu_condition.property("violated")
     assert "c62828" in panel.mu_condition.styleSheet()
-    panel.spin("gamma").setValue(1.5)  # γ L ≥ 1
+    panel.spin("gamma").setValue(1.5 / panel.lipschitz())  # γ L ≥ 1
     assert panel.gamma_condition.property("violated")
-    panel.spin("C").setValue(0.1)
+    panel.spin("C").setValue(0.4 * panel.parameters().mu)
     assert not panel.mu_condition.property("violated")
+
+
+def test_learned_objective_readout_follows_lambda_and_says_estimated(loaded):
+    """Deblur's Ψ holds λ g_σ: L = λ L_g moves with λ, the readout and certificate say 'estimated'."""
+    panel = loaded.parameter_panel
+    assert loaded.setup.problem.learned
+    L = panel.lipschitz()
+    assert L == pytest.approx(loaded.setup.problem.lipschitz, rel=1e-6)
+    assert "L_g estimated" in panel.gamma_condition.text()
+    assert not panel.gamma_condition.property("violated")
+    gamma, lam = panel.parameters().gamma, panel.parameters().lam
+    panel.spin("lam").setValue(lam * 1.5 / (gamma * L))  # now γ λ' L_g ≥ 1
+    assert panel.lipschitz() == pytest.approx(1.5 / gamma, rel=1e-3)
+    assert panel.gamma_condition.property("violated")
+    assert "learned term" in loaded.certificate_panel.text()
+    assert "ESTIMATED" in loaded.certificate_panel.text()
 
 
 def test_slider_and_spin_box_stay_in_sync(loaded):
@@ -197,10 +214,11 @@ def test_task_specific_options_get_editors(loaded):
 
     window = loaded
     form = window.problem_panel.task_options
-    grayscale = form.editor("grayscale")  # deblur's own option, from its builder's signature
-    assert isinstance(grayscale, QCheckBox) and grayscale.isChecked()
-    grayscale.setChecked(False)
-    assert window.spec.options["grayscale"] is False
+    grayscale = form.editor("grayscale")  # deblur's own option, from its description
+    assert isinstance(grayscale, QCheckBox) and not grayscale.isChecked()  # colour stays colour
+    assert "colour" in grayscale.toolTip() and "default no" in grayscale.toolTip()
+    grayscale.setChecked(True)
+    assert window.spec.options["grayscale"] is True
     assert window.setup is not None and window.last_error is None
 
 

@@ -47,11 +47,12 @@ def _load_unet_module():
 
 _unet = _load_unet_module()
 LiteUNet = _unet.LiteUNet
-build_model, model_arch, save_weights, count_macs = (
+build_model, model_arch, save_weights, count_macs, potential_and_gradient = (
     _unet.build_model,
     _unet.model_arch,
     _unet.save_weights,
     _unet.count_macs,
+    _unet.potential_and_gradient,
 )
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
@@ -104,8 +105,19 @@ def noisy_copy(clean: torch.Tensor, sigma: float, seed: int) -> torch.Tensor:
     return clean + sigma * torch.randn(clean.shape, generator=g)
 
 
-@torch.inference_mode()
-def validate(model: LiteUNet, images: list[torch.Tensor], sigma: float) -> float:
+def denoise(
+    model: LiteUNet, noisy: torch.Tensor, sigma: torch.Tensor, gradient_step: bool, train: bool
+) -> torch.Tensor:
+    """N_σ(y), or the gradient-step denoiser D_σ(y) = y − ∇g_σ(y) with g_σ = ½‖y − N_σ(y)‖²."""
+    if not gradient_step:
+        return model(noisy, sigma)
+    _, grad = potential_and_gradient(model, noisy, sigma, create_graph=train)
+    return noisy - grad
+
+
+def validate(
+    model: LiteUNet, images: list[torch.Tensor], sigma: float, gradient_step: bool = False
+) -> float:
     """Average PSNR of the model on images (H, W) at noise level sigma (seed = image index)."""
     model.eval()
     vals = []
@@ -115,8 +127,9 @@ def validate(model: LiteUNet, images: list[torch.Tensor], sigma: float) -> float
         y = noisy_copy(x, sigma, seed=i)
         h, w = x.shape[-2:]
         yp = F.pad(y, (0, (-w) % m, 0, (-h) % m), mode="reflect")
-        d = model(yp, torch.tensor([sigma]))[..., :h, :w]
-        vals.append(psnr(d, x))
+        with torch.no_grad() if not gradient_step else torch.enable_grad():
+            d = denoise(model, yp, torch.tensor([sigma]), gradient_step, train=False)
+        vals.append(psnr(d.detach()[..., :h, :w], x))
     model.train()
     return float(np.mean(vals))
 
@@ -131,6 +144,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--resume", action="store_true", help="resume from --checkpoint")
     ap.add_argument("--export", type=Path, help="inference weight file written at checkpoints")
     ap.add_argument("--export-only", action="store_true", help="export --checkpoint and exit")
+    ap.add_argument(
+        "--gradient-step",
+        action="store_true",
+        help="train the gradient-step denoiser D = Id − ∇g, g = ½‖x − N(x)‖² (Hurault 2022)",
+    )
+    ap.add_argument("--activation", default="relu", help="relu, silu, elu or softplus")
+    ap.add_argument("--init", type=Path, help="start from this inference weight file (e.g. cnn.pt)")
     ap.add_argument("--channels", type=int, nargs="+", default=[32, 64, 128])
     ap.add_argument("--blocks", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--patch", type=int, default=80)
@@ -166,6 +186,8 @@ def export(model: LiteUNet, path: Path, state: dict, val_psnr: float | None) -> 
         "batch": int(state["args"]["batch"]),
         "sigma_train_max_255": float(state["args"]["sigma_max"]),
         "loss": "L1, then L2 from fraction " + str(state["args"]["l2_from"]),
+        "objective": "gradient-step" if state["args"].get("gradient_step") else "denoiser",
+        "init": str(state["args"].get("init") or ""),
         "optimizer": f"Adam lr {state['args']['lr']} warm-up + cosine",
         "seed": int(state["args"]["seed"]),
         "val_set12_sigma25_psnr": float(val_psnr) if val_psnr is not None else -1.0,
@@ -211,7 +233,15 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
-    model = LiteUNet(channels=tuple(args.channels), blocks=tuple(args.blocks))
+    model = LiteUNet(
+        channels=tuple(args.channels), blocks=tuple(args.blocks), activation=args.activation
+    )
+    if args.init is not None:
+        blob = torch.load(args.init, map_location="cpu", weights_only=True)
+        arch = {**blob["meta"]["arch"], "activation": args.activation}
+        model = build_model(arch)
+        model.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
+        print(f"initialised from {args.init} ({args.activation} activations)", flush=True)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     step, history, last_val, progress = 0, [], None, 0.0
     total = args.steps
@@ -258,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     def save(step_now: int) -> None:
         nonlocal last_val
         if val_images:
-            last_val = validate(model, val_images, 25.0 / 255.0)
+            last_val = validate(model, val_images, 25.0 / 255.0, hp.get("gradient_step", False))
         state = {
             "arch": model_arch(model),
             "model": model.state_dict(),
@@ -319,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         clean = sample_batch(images, hp["batch"], hp["patch"], gen)
         sig = torch.rand(hp["batch"], generator=gen) * sigma_max
         noisy = clean + sig.view(-1, 1, 1, 1) * torch.randn(clean.shape, generator=gen)
-        out = model(noisy, sig)
+        out = denoise(model, noisy, sig, hp.get("gradient_step", False), train=True)
         if progress >= hp["l2_from"]:
             loss = F.mse_loss(out, clean)
         else:

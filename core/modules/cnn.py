@@ -15,36 +15,20 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from core.modules.unet import FORMAT, SIGMA_MAX, LiteUNet, build_model
+from core.modules.unet import SIGMA_MAX, LiteUNet, load_network
+from core.resources import resources_dir
 
 WEIGHTS_NAME = "cnn.pt"
 
 
 def default_weights_path() -> Path:
     """Path of the shipped default weights (resources/weights/cnn.pt)."""
-    return Path(__file__).resolve().parents[2] / "resources" / "weights" / WEIGHTS_NAME
+    return resources_dir() / "weights" / WEIGHTS_NAME
 
 
 def load_weights(path: str | Path) -> tuple[LiteUNet, dict[str, Any]]:
     """Load a weight file into a LiteUNet (eval mode, float32); ValueError if missing/corrupt."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"CNN denoiser weight file not found: {path}")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        meta = blob["meta"]
-        if meta.get("format") != FORMAT:
-            raise KeyError("format")
-        model = build_model(meta["arch"])
-        state = {k: v.float() for k, v in blob["state_dict"].items()}
-        model.load_state_dict(state)
-    except Exception as exc:  # any failure means an unusable file
-        msg = f"CNN denoiser weight file is corrupt or unreadable: {path} ({type(exc).__name__})"
-        raise ValueError(msg) from None
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model, meta
+    return load_network(path, "CNN denoiser")
 
 
 class CNNDenoiser:

@@ -117,11 +117,12 @@ class GuidedSmoothing(Module):
 
 
 class SmoothingSupport(Module):
-    """A = the Haar coefficients of z = A_f(x^k) where an edge-preserving smoother S(z) has any.
+    """A = the wavelet coefficients of z = A_f(x^k) where an edge-preserving smoother S(z) has any.
 
     u = Wᵀ(W z ⊙ 1[|W S(z)| > t]) with t = ``threshold``·σ^k: S (ℓ0-gradient smoothing by default)
-    decides which coefficients carry the cartoon, the data keep their values. This is the smoother
-    speaking the language of a Haar-sparsity prior g, so FIMA's check can accept it as it is.
+    decides which coefficients carry the cartoon, the data keep their values. W is the prior's own
+    (Haar unless the prior names another wavelet): the smoother speaks the language of the
+    wavelet-sparsity prior g, so FIMA's check can accept it as it is.
     """
 
     def __init__(self, smoother: Module | None = None, threshold: float = 0.25, levels: int = 4):
@@ -132,14 +133,15 @@ class SmoothingSupport(Module):
 
     def __call__(self, x: Tensor, k: int, params: Parameters, problem) -> Tensor:
         """u = Wᵀ(W z ⊙ 1[|W S(z)| > t]), z = A_f(x^k)."""
-        from ..wavelets import detail_mask, haar_forward, haar_inverse, usable_levels
+        from ..wavelets import detail_mask, forward, inverse, usable_levels
 
         z = problem.fidelity.prox(x, params.rho)
         smooth = self.smoother(z, k, params, problem)
-        levels = usable_levels(z.shape, getattr(problem.prior, "levels", self.levels))
+        wavelet = getattr(problem.prior, "wavelet", "haar")  # the prior's own W
+        levels = usable_levels(z.shape, getattr(problem.prior, "levels", self.levels), wavelet)
         detail = detail_mask(z.shape, levels, device=z.device).bool()
-        keep = (haar_forward(smooth, levels).abs() > self.threshold * params.sigma_at(k)) | ~detail
-        return haar_inverse(haar_forward(z, levels) * keep, levels)
+        keep = forward(smooth, levels, wavelet).abs() > self.threshold * params.sigma_at(k)
+        return inverse(forward(z, levels, wavelet) * (keep | ~detail), levels, wavelet)
 
     def describe(self) -> dict:
         """Settings."""

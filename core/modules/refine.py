@@ -6,7 +6,9 @@ if u only changes what the data do not see (the null space of T), then d ≈ μ(
 fails by the factor μ/C > 2 whatever the quality of u. :class:`ProximalRefinement` therefore follows
 the learned step with ``steps`` proximal-gradient iterations on Ψ^k started AT the learned proposal,
 
-    u_{j+1} = prox_{sg}(u_j − s(∇f(u_j) + μ(u_j − x^k))),   s = min(γ, 0.99/(L + μ)),
+    u_{j+1} = prox_{th}(u_j − t(∇s(u_j) + μ(u_j − x^k))),   t = min(γ, 0.99/(L + μ)),
+
+(s the smooth and h the proximal part of Ψ, see core/splitting.py),
 
 which keep the basin the network chose (for a nonconvex g such as ℓ0 / ℓp wavelets, a different and
 better critical point than plain proximal gradient reaches) while driving u towards the
@@ -46,11 +48,11 @@ class ProximalRefinement(Module):
 
 
 def refine(u: Tensor, x: Tensor, params: Parameters, problem, steps: int) -> Tensor:
-    """``steps`` proximal-gradient steps on Ψ^k = f + g + μ/2‖· − x^k‖² from u (step 3's map)."""
-    fidelity, prior = problem.fidelity, problem.prior
+    """``steps`` proximal-gradient steps on Ψ^k = s + h + μ/2‖· − x^k‖² from u (step 3's map)."""
+    split = problem.splitting
     mu = params.mu
-    step = min(params.gamma, 0.99 / (problem.lipschitz + mu))
+    step = min(params.gamma, 0.99 / (split.lipschitz() + mu))
     for _ in range(steps):
-        grad = fidelity.gradient(u) + mu * (u - x)
-        u = prior.prox(u - step * grad, step)
+        grad = split.smooth.evaluate(u).gradient + mu * (u - x)
+        u = split.proximal.prox_with_value(u - step * grad, step)[0]
     return u

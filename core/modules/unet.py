@@ -20,21 +20,38 @@ SIGMA_MAX = 60.0 / 255.0
 FORMAT = "fima-cnn-denoiser/1"
 
 
-class ResBlock(nn.Module):
-    """Residual block: x + conv(relu(conv(x)))."""
+ACTIVATIONS = ("relu", "silu", "elu", "softplus")
 
-    def __init__(self, channels: int) -> None:
+
+def _activation(name: str) -> nn.Module:
+    """The block non-linearity; smooth ones (silu, elu, softplus) make ∇g_σ Lipschitz."""
+    if name == "relu":
+        return nn.ReLU(inplace=True)
+    if name == "silu":
+        return nn.SiLU()
+    if name == "elu":
+        return nn.ELU()
+    if name == "softplus":
+        return nn.Softplus(beta=4.0)
+    raise ValueError(f"unknown activation {name!r}: choose {', '.join(ACTIVATIONS)}")
+
+
+class ResBlock(nn.Module):
+    """Residual block: x + conv(act(conv(x)))."""
+
+    def __init__(self, channels: int, activation: str = "relu") -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.act = _activation(activation)
         self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the block."""
-        return x + self.conv2(F.relu(self.conv1(x), inplace=True))
+        return x + self.conv2(self.act(self.conv1(x)))
 
 
-def _stage(channels: int, blocks: int) -> nn.Sequential:
-    return nn.Sequential(*[ResBlock(channels) for _ in range(blocks)])
+def _stage(channels: int, blocks: int, activation: str = "relu") -> nn.Sequential:
+    return nn.Sequential(*[ResBlock(channels, activation) for _ in range(blocks)])
 
 
 class LiteUNet(nn.Module):
@@ -46,6 +63,7 @@ class LiteUNet(nn.Module):
         channels: tuple[int, ...] = (32, 64, 128),
         blocks: tuple[int, ...] = (2, 2, 2),
         unshuffle: int = 2,
+        activation: str = "relu",
     ) -> None:
         super().__init__()
         if len(channels) != len(blocks) or len(channels) < 1:
@@ -54,19 +72,20 @@ class LiteUNet(nn.Module):
         self.unshuffle = unshuffle
         self.channels = tuple(channels)
         self.blocks = tuple(blocks)
+        self.activation = activation
         folded = in_channels * unshuffle * unshuffle
         self.head = nn.Conv2d(folded + 1, channels[0], 3, padding=1)
         self.encoders = nn.ModuleList()
         self.downs = nn.ModuleList()
         for i in range(len(channels) - 1):
-            self.encoders.append(_stage(channels[i], blocks[i]))
+            self.encoders.append(_stage(channels[i], blocks[i], activation))
             self.downs.append(nn.Conv2d(channels[i], channels[i + 1], 2, stride=2))
-        self.body = _stage(channels[-1], blocks[-1])
+        self.body = _stage(channels[-1], blocks[-1], activation)
         self.ups = nn.ModuleList()
         self.decoders = nn.ModuleList()
         for i in reversed(range(len(channels) - 1)):
             self.ups.append(nn.ConvTranspose2d(channels[i + 1], channels[i], 2, stride=2))
-            self.decoders.append(_stage(channels[i], blocks[i]))
+            self.decoders.append(_stage(channels[i], blocks[i], activation))
         self.tail = nn.Conv2d(channels[0], folded, 3, padding=1)
 
     @property
@@ -76,6 +95,10 @@ class LiteUNet(nn.Module):
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         """Denoise x (N, C, H, W), H and W multiples of ``multiple``; sigma has shape (N,)."""
+        return x - self.predict_noise(x, sigma)
+
+    def predict_noise(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        """The predicted noise x − N_σ(x) (the network's raw output, no cancellation)."""
         r = self.unshuffle
         z = F.pixel_unshuffle(x, r) if r > 1 else x
         n, _, h, w = z.shape
@@ -93,7 +116,25 @@ class LiteUNet(nn.Module):
         noise = self.tail(f)
         if r > 1:
             noise = F.pixel_shuffle(noise, r)
-        return x - noise
+        return noise
+
+
+def potential_and_gradient(
+    model: LiteUNet, x: torch.Tensor, sigma: torch.Tensor, create_graph: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(g_σ(x) per sample, ∇g_σ(x)) for g_σ(x) = ½‖x − N_σ(x)‖² (Hurault et al., ICLR 2022).
+
+    ∇g_σ(x) = (I − J_N(x))ᵀ(x − N_σ(x)) is one vector-Jacobian product through the network; the
+    gradient-step denoiser is D_σ = Id − ∇g_σ. ``create_graph`` keeps the graph for training.
+    """
+    with torch.enable_grad():
+        z = x if (x.requires_grad and create_graph) else x.detach().requires_grad_(True)
+        residual = model.predict_noise(z, sigma)
+        g = 0.5 * residual.flatten(1).pow(2).sum(1)
+        (grad,) = torch.autograd.grad(g.sum(), z, create_graph=create_graph)
+    if not create_graph:
+        g, grad = g.detach(), grad.detach()
+    return g, grad
 
 
 def count_macs(model: LiteUNet, height: int = 256, width: int = 256) -> int:
@@ -124,6 +165,27 @@ def count_macs(model: LiteUNet, height: int = 256, width: int = 256) -> int:
     return total
 
 
+def load_network(path: str | Path, what: str) -> tuple[LiteUNet, dict[str, Any]]:
+    """A weight file as a frozen LiteUNet (eval, float32) and its meta; ValueError naming ``what``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{what} weight file not found: {path}")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        meta = blob["meta"]
+        if meta.get("format") != FORMAT:
+            raise KeyError("format")
+        model = build_model(meta["arch"])
+        model.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
+    except Exception as exc:  # any failure means an unusable file
+        msg = f"{what} weight file is corrupt or unreadable: {path} ({type(exc).__name__})"
+        raise ValueError(msg) from None
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model, meta
+
+
 def build_model(arch: dict[str, Any]) -> LiteUNet:
     """Build an untrained LiteUNet from an architecture dict (as stored in the weight file)."""
     return LiteUNet(
@@ -131,6 +193,7 @@ def build_model(arch: dict[str, Any]) -> LiteUNet:
         channels=tuple(int(c) for c in arch["channels"]),
         blocks=tuple(int(b) for b in arch["blocks"]),
         unshuffle=int(arch.get("unshuffle", 2)),
+        activation=str(arch.get("activation", "relu")),
     )
 
 
@@ -142,6 +205,7 @@ def model_arch(model: LiteUNet) -> dict[str, Any]:
         "channels": list(model.channels),
         "blocks": list(model.blocks),
         "unshuffle": model.unshuffle,
+        "activation": model.activation,
         "residual": "output = input - predicted noise",
     }
 

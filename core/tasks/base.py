@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,8 +12,9 @@ import torch
 from ..io import InputError, load_image, resources_dir
 from ..modules import make_module
 from ..params import Parameters
-from ..priors import Prior, make_prior
+from ..priors import NAMED_OPTIONS, Prior, make_prior
 from ..problem import Problem
+from .description import COMMON_OPTIONS, TaskDescription
 
 Tensor = torch.Tensor
 TASKS = ("deblur", "denoise", "mri", "smooth", "lowlight", "derain")
@@ -30,14 +31,15 @@ class TaskSetup:
 
 
 def task_setup(
-    problem: Problem, module, name: str, parameters: Parameters, image, path, options: dict
+    problem: Problem, module, name: str, parameters: Parameters, image, path, options: Mapping
 ) -> TaskSetup:
     """The TaskSetup of a built task, with its settings for session files in one fixed layout.
 
     ``image`` is what the caller passed (None: the bundled sample, whose ``path`` is not recorded);
-    ``options`` the task's own options, ``device`` among them.
+    ``options`` what :func:`build_task` gave the builder: every option of the task's description
+    (recorded, so a session rebuilds the same problem) and ``module``, ``prior``, ``device``.
     """
-    options = dict(options)
+    options = {k: v for k, v in options.items() if k not in ("module", "prior")}
     device = options.pop("device")
     settings = {
         "task": problem.task,
@@ -91,22 +93,21 @@ def load_task_image(image: str | Path | Tensor | None, sample: str, grayscale: b
     return load_image(path, grayscale=grayscale), path
 
 
-def check_noise(noise: float) -> float:
-    """Validate a noise standard deviation on the [0, 1] scale."""
-    noise = float(noise)
-    if not (noise == noise and 0 <= noise <= 1):
-        raise InputError(f"noise must be a standard deviation in [0, 1], got {noise}")
-    return noise
-
-
 def parse_prior_spec(text: str) -> dict:
-    """``name:key=number,…`` (the ``--prior`` text) as a dict, e.g. ``{"name": "wavelet", "p": 0.5}``."""
+    """``name:key=value,…`` (the ``--prior`` text) as a dict, e.g. ``{"name": "wavelet", "p": 0.5}``.
+
+    Values are numbers, except for the options that name something (``wavelet=db4``,
+    :data:`core.priors.NAMED_OPTIONS`), which stay text.
+    """
     name, _, rest = text.partition(":")
     parsed: dict = {"name": name.strip()}
     for item in filter(None, rest.split(",")):
-        key, _, value = item.partition("=")
+        key, _, value = (part.strip() for part in item.partition("="))
+        if key in NAMED_OPTIONS and value:
+            parsed[key] = value
+            continue
         try:
-            parsed[key.strip()] = float(value)
+            parsed[key] = float(value)
         except ValueError as exc:
             raise InputError(f"bad prior option {item!r} (use key=number)") from exc
     return parsed
@@ -124,7 +125,7 @@ def make_task_prior(spec: str | dict | Prior | None, default: dict, lam: float) 
     if spec.get("name") == default.get("name"):  # the task's layout of its prior (levels, …)
         layout = {k: v for k, v in default.items() if k not in ("p", "weight")}
         spec = {**layout, **spec}
-    if spec.get("name") in ("wavelet", "tv"):
+    if spec.get("name") in ("wavelet", "tv", "gs"):
         spec.setdefault("weight", lam)
     if "levels" in spec:
         spec["levels"] = int(spec["levels"])
@@ -146,39 +147,41 @@ def downscale_image(image: Tensor, factor: int) -> Tensor:
     return torch.nn.functional.avg_pool2d(image, factor)
 
 
+def describe_task(name: str) -> TaskDescription:
+    """The :class:`TaskDescription` task ``name`` declares (its module's ``DESCRIPTION``)."""
+    if name not in TASKS:
+        raise InputError(f"unknown task {name!r}: choose {', '.join(TASKS)}")
+    return importlib.import_module(f"{__package__}.{name}").DESCRIPTION
+
+
 def build_task(name: str, image=None, downscale: int = 1, **options) -> TaskSetup:
     """Build task ``name`` from an image path/tensor (None: the bundled sample) and its options.
 
-    ``downscale`` > 1 area-averages the image by that factor first (recorded in the settings).
+    The options are the task's own (its description's, checked there, defaults filled in) and
+    ``module``, ``prior``, ``device`` (None: the task's default). ``downscale`` > 1 area-averages
+    the image by that factor first (recorded in the settings).
     """
-    if name not in TASKS:
-        raise InputError(f"unknown task {name!r}: choose {', '.join(TASKS)}")
-    task_module = importlib.import_module(f"{__package__}.{name}")
-    builder = task_module.build
+    description = describe_task(name)
     if not isinstance(downscale, int) or isinstance(downscale, bool) or not 1 <= downscale <= 64:
         raise InputError(f"downscale must be a whole factor from 1 to 64, got {downscale!r}")
     if downscale > 1:
         source = image
         if not isinstance(image, Tensor):
-            path = (
-                Path(image)
-                if image is not None
-                else resources_dir() / "samples" / task_module.SAMPLE
-            )
+            sample = resources_dir() / "samples" / description.sample
+            path = Path(image) if image is not None else sample
             image = load_image(path)
         setup = build_task(name, downscale_image(image, downscale), **options)
         if source is not None and not isinstance(source, Tensor):
             setup.settings["image"] = str(source)
         setup.settings["downscale"] = downscale
         return setup
-    accepted = set(inspect.signature(builder).parameters) - {"image"}
-    extra = sorted(set(options) - accepted)
-    if extra:
-        raise InputError(
-            f"option(s) {', '.join(extra)} do not apply to task {name} "
-            f"(it takes {', '.join(sorted(accepted))})"
-        )
-    return builder(image, **options)
+    common = {key: options.pop(key, None) for key in COMMON_OPTIONS}
+    values = description.resolve(options)
+    values["module"] = common["module"] or description.default_module_name()
+    values["prior"] = common["prior"]
+    values["device"] = resolve_device(common["device"])
+    builder = importlib.import_module(f"{__package__}.{name}").build
+    return builder(image, values)
 
 
 def module_for(name: str | None, device: torch.device):

@@ -1,4 +1,4 @@
-"""Pieces shared by the mri, smooth, lowlight and derain tasks (module choice, colour samples)."""
+"""Pieces shared by the tasks (module choice with refinement, colour inputs)."""
 
 from __future__ import annotations
 
@@ -28,11 +28,3 @@ def as_colour(image: Tensor, what: str) -> Tensor:
     if image.dim() != 4 or image.shape[1] not in (1, 3):
         raise InputError(f"{what}: expected a grey or RGB image, got shape {tuple(image.shape)}")
     return image.repeat(1, 3, 1, 1) if image.shape[1] == 1 else image
-
-
-def check_fraction(value: float, name: str, lo: float = 0.0, hi: float = 1.0) -> float:
-    """Validate a number in [lo, hi] (InputError otherwise)."""
-    value = float(value)
-    if not (value == value and lo <= value <= hi):
-        raise InputError(f"{name} must be in [{lo:g}, {hi:g}], got {value}")
-    return value

@@ -1,11 +1,14 @@
 """Non-blind deblurring.  y = k ⊛ x + n,  n ~ N(0, σ_n²)  (circular convolution, periodic boundary).
 
-Model:  Ψ(x) = ½‖k ⊛ x − y‖² + λ‖W x‖₁   (W orthonormal Haar; ℓp / ℓ0 / TV selectable).
-L = max|K̂|² = 1 for a normalised non-negative kernel.  x⁰ = y.
+Model (default):  Ψ(x) = ½‖k ⊛ x − y‖² + λ g_σ(x), the learned gradient-step prior (core/learned_prior.py)
+with σ = 4ν and λ = ν²/σ² for noise std ν; Algorithm 1 differentiates λ g_σ and proxes f by FFT, so
+L = λ L_g (estimated). Hand-made models: ``--prior wavelet`` (λ‖W x‖₁ on orthonormal wavelets; ℓp /
+ℓ0), ``tv``; there L = max|K̂|² = 1 for a normalised non-negative kernel.  x⁰ = y.
 Module A = R ∘ A_g ∘ A_f: A_f the closed-form solve of ½‖k ⊛ z − y‖² + ρ/2‖z − x‖² (FFT), A_g the
-trained CNN denoiser (or a classical one) at a geometrically decreasing σ^k, and R ten proximal-gradient
-steps on Ψ^k = Ψ + μ/2‖· − x^k‖² started at the denoiser's output (core/modules/refine.py): without R
-FIMA's check, inside 2C < μ, rejects nearly every raw denoiser output.
+trained CNN denoiser (or a classical one) at a geometrically decreasing σ^k, and R proximal-gradient
+steps on Ψ^k = Ψ + μ/2‖· − x^k‖² started at the denoiser's output (core/modules/refine.py; 2 with the
+learned Ψ, 10 with a hand-made one): without R FIMA's check, inside 2C < μ, rejects nearly every raw
+denoiser output.
 """
 
 from __future__ import annotations
@@ -15,60 +18,77 @@ from ..io import load_kernel
 from ..operators import Blur
 from ..params import Parameters
 from ..problem import Problem
-from .base import (
-    TaskSetup,
-    check_noise,
-    gaussian_noise,
-    load_task_image,
-    make_task_prior,
-    resolve_device,
-    task_setup,
-)
+from .base import TaskSetup, gaussian_noise, load_task_image, task_setup
 from .common import refined_module
+from .description import (
+    GRAYSCALE,
+    LEARNED_PRIORS,
+    TaskDescription,
+    TaskOption,
+    ViewHints,
+    noise_option,
+    seed_option,
+)
+from .learned import LearnedDefaults, task_objective
 
-SAMPLE = "house.png"
 REFINE_STEPS = 10  # proximal-gradient steps on Ψ^k after the denoiser (modules/refine.py)
-DEFAULTS = {"kernel": "levin:4", "noise": 0.01, "seed": 0}
+# Ψ = f + λ g_σ with σ = 4ν, λ = ν²/σ² (chosen on train400 crops × Levin kernels, at convergence)
+LEARNED = LearnedDefaults(sigma_factor=4.0)
+WAVELET = {"name": "wavelet", "p": 1.0, "levels": 4}  # the hand-made model's layout
 
-
-def default_parameters(noise: float) -> Parameters:
-    """Defaults inside the guarantee (2C < μ, γ < 1/L = 1) with σ^k from 49/255 down to the noise.
-
-    ρ = 0.23 is the final weight of the data step (ρ^k = ρ (σ_end/σ^k)², as in DPIR's HQS schedule).
-    """
-    return Parameters(
+DESCRIPTION = TaskDescription(
+    name="deblur",
+    summary="non-blind deblurring: y = k ⊛ x + n (circular convolution), wavelet-ℓ1 model",
+    sample="house.png",
+    options=(
+        TaskOption(
+            "kernel",
+            str,
+            "levin:4",
+            "blur kernel: an image/.npy/.mat FILE, gauss:SIGMA (Gaussian, σ in pixels) or levin:N "
+            "(Levin et al.'s motion kernel N = 1..8); normalised to sum 1",
+            metavar="FILE|gauss:SIGMA|levin:N",
+        ),
+        noise_option(0.01),
+        seed_option(),
+        GRAYSCALE,
+    ),
+    # inside the guarantee (2C < μ, γ < 1/L = 1); σ^k from 49/255 down to the noise; ρ the data
+    # step's final weight (ρ^k = ρ (σ_end/σ^k)², as in DPIR's HQS schedule)
+    parameters=lambda o: Parameters(
         C=0.135,
         mu=0.3,
         gamma=0.9,
         lam=1e-3,
         rho=0.23,
         sigma_start=49 / 255,
-        sigma_end=max(noise, 1 / 255),
+        sigma_end=max(o["noise"], 1 / 255),
         sigma_steps=30,
-    )
+    ),
+    default_prior={"name": "gs"},
+    priors=LEARNED_PRIORS,
+    learned=LEARNED,
+    views=ViewHints(colour=True),
+)
 
 
-def build(
-    image=None,
-    kernel: str = DEFAULTS["kernel"],
-    noise: float = DEFAULTS["noise"],
-    seed: int = DEFAULTS["seed"],
-    module: str | None = None,
-    prior=None,
-    device: str | None = None,
-    grayscale: bool = True,
-) -> TaskSetup:
-    """Blur the image with ``kernel``, add Gaussian noise of std ``noise`` (seeded), set up FIMA."""
-    dev = resolve_device(device)
-    truth, path = load_task_image(image, SAMPLE, grayscale)
-    noise = check_noise(noise)
-    k = load_kernel(kernel, max_size=tuple(truth.shape[-2:]))
+def build(image, options: dict) -> TaskSetup:
+    """Blur the image with ``kernel``, add Gaussian noise of std ``noise`` (seeded), set up FIMA.
+
+    ``options``: every option of :data:`DESCRIPTION`, checked, and ``module``, ``prior``, ``device``
+    (what :func:`core.tasks.build_task` passes).
+    """
+    dev, noise, seed = options["device"], options["noise"], options["seed"]
+    truth, path = load_task_image(image, DESCRIPTION.sample, options["grayscale"])
+    k = load_kernel(options["kernel"], max_size=tuple(truth.shape[-2:]))
     operator = Blur(k, truth.shape[-2:])
     observation = operator.forward(truth) + gaussian_noise(tuple(truth.shape), noise, seed)
-    params = default_parameters(noise)
+    params = DESCRIPTION.parameters(options)
     operator.to(dev)
     truth, observation = truth.to(dev), observation.to(dev)
-    g = make_task_prior(prior, {"name": "wavelet", "p": 1.0, "levels": 4}, params.lam)
+    g, params, learned = task_objective(
+        options["prior"], DESCRIPTION, WAVELET, LEARNED, noise, observation, params
+    )
     problem = Problem(
         fidelity=LeastSquares(operator, observation),
         prior=g,
@@ -76,8 +96,8 @@ def build(
         ground_truth=truth,
         observation_image=observation,
         task="deblur",
-        info={"kernel": str(kernel), "noise": noise, "seed": int(seed)},
+        info={"kernel": options["kernel"], "noise": noise, "seed": seed},
     )
-    mod, module_name = refined_module(module, dev, REFINE_STEPS)
-    options = dict(kernel=str(kernel), noise=noise, seed=int(seed), device=dev)
+    steps = LEARNED.refine_steps if learned else REFINE_STEPS
+    mod, module_name = refined_module(options["module"], dev, steps)
     return task_setup(problem, mod, module_name, params, image, path, options)

@@ -1,6 +1,8 @@
 """Gaussian denoising.  y = x + n,  n ~ N(0, σ_n²).
 
-Model:  Ψ(x) = ½‖x − y‖² + λ‖W x‖₁  (T = I, L = 1).  x⁰ = y.
+Model (default):  Ψ(x) = ½‖x − y‖² + λ g_σ(x), the learned gradient-step prior with σ = 0.8ν and
+λ = ν²/σ² (T = I: prox_{γf}(z) = (z + γy)/(1 + γ), L = λ L_g).  ``--prior wavelet``: λ‖W x‖₁, L = 1.
+x⁰ = y.
 Module A = A_g ∘ A_f with A_f(x) = (y + ρx)/(1 + ρ) and A_g the denoiser at σ^k.
 """
 
@@ -10,52 +12,59 @@ from ..fidelity import LeastSquares
 from ..operators import Identity
 from ..params import Parameters
 from ..problem import Problem
-from .base import (
-    TaskSetup,
-    check_noise,
-    gaussian_noise,
-    load_task_image,
-    make_task_prior,
-    resolve_device,
-    task_setup,
-)
+from .base import TaskSetup, gaussian_noise, load_task_image, task_setup
 from .common import refined_module
+from .description import (
+    GRAYSCALE,
+    LEARNED_PRIORS,
+    TaskDescription,
+    ViewHints,
+    noise_option,
+    seed_option,
+)
+from .learned import LearnedDefaults, task_objective
 
-SAMPLE = "house.png"
+# Ψ = f + λ g_σ with σ = 0.8ν, λ = ν²/σ² (chosen on train400 crops, at convergence)
+HAND_MADE = {"name": "wavelet", "p": 1.0, "levels": 4}  # the hand-made model's layout
+LEARNED = LearnedDefaults(sigma_factor=0.8)
 REFINE_STEPS = 10  # proximal-gradient steps on Ψ^k after the denoiser (modules/refine.py)
 
-
-def default_parameters(noise: float) -> Parameters:
-    """Defaults inside the guarantee: γ = 0.9 < 1/L = 1, 2C = 0.8 < μ = 1, σ^k ending at the noise."""
-    return Parameters(
+DESCRIPTION = TaskDescription(
+    name="denoise",
+    summary="Gaussian denoising: y = x + n (T = I), wavelet-ℓ1 model",
+    sample="house.png",
+    options=(noise_option(25 / 255), seed_option(), GRAYSCALE),
+    # inside the guarantee (γ = 0.9 < 1/L = 1, 2C = 0.27 < μ = 0.3); λ = 5σ_n², σ^k ending at the noise
+    parameters=lambda o: Parameters(
         C=0.135,
         mu=0.3,
         gamma=0.9,
-        lam=0.5 * noise * noise * 10,
+        lam=0.5 * o["noise"] * o["noise"] * 10,
         rho=1.0,
-        sigma_start=max(noise, 1 / 255) * 1.5,
-        sigma_end=max(noise, 1 / 255),
+        sigma_start=max(o["noise"], 1 / 255) * 1.5,
+        sigma_end=max(o["noise"], 1 / 255),
         sigma_steps=10,
-    )
+    ),
+    default_prior={"name": "gs"},
+    priors=LEARNED_PRIORS,
+    learned=LEARNED,
+    views=ViewHints(colour=True),
+)
 
 
-def build(
-    image=None,
-    noise: float = 25 / 255,
-    seed: int = 0,
-    module: str | None = None,
-    prior=None,
-    device: str | None = None,
-    grayscale: bool = True,
-) -> TaskSetup:
-    """Add Gaussian noise of std ``noise`` (seeded) to the image and set up FIMA."""
-    dev = resolve_device(device)
-    truth, path = load_task_image(image, SAMPLE, grayscale)
-    noise = check_noise(noise)
+def build(image, options: dict) -> TaskSetup:
+    """Add Gaussian noise of std ``noise`` (seeded) to the image and set up FIMA.
+
+    ``options``: every option of :data:`DESCRIPTION`, checked, and ``module``, ``prior``, ``device``.
+    """
+    dev, noise, seed = options["device"], options["noise"], options["seed"]
+    truth, path = load_task_image(image, DESCRIPTION.sample, options["grayscale"])
     observation = truth + gaussian_noise(tuple(truth.shape), noise, seed)
-    params = default_parameters(noise)
+    params = DESCRIPTION.parameters(options)
     truth, observation = truth.to(dev), observation.to(dev)
-    g = make_task_prior(prior, {"name": "wavelet", "p": 1.0, "levels": 4}, params.lam)
+    g, params, learned = task_objective(
+        options["prior"], DESCRIPTION, HAND_MADE, LEARNED, noise, observation, params
+    )
     problem = Problem(
         fidelity=LeastSquares(Identity(), observation),
         prior=g,
@@ -63,8 +72,8 @@ def build(
         ground_truth=truth,
         observation_image=observation,
         task="denoise",
-        info={"noise": noise, "seed": int(seed)},
+        info={"noise": noise, "seed": seed},
     )
-    mod, module_name = refined_module(module, dev, REFINE_STEPS)
-    options = dict(noise=noise, seed=int(seed), device=dev)
+    steps = LEARNED.refine_steps if learned else REFINE_STEPS
+    mod, module_name = refined_module(options["module"], dev, steps)
     return task_setup(problem, mod, module_name, params, image, path, options)

@@ -39,41 +39,77 @@ from ..params import Parameters
 from ..priors import Prior
 from ..problem import Problem
 from ..streaks import StreakModule, StreakPrior, add_rain
-from .base import (
-    TaskSetup,
-    check_noise,
-    gaussian_noise,
-    load_task_image,
-    make_task_prior,
-    resolve_device,
-    task_setup,
+from .base import TaskSetup, gaussian_noise, load_task_image, make_task_prior, task_setup
+from .common import as_colour
+from .description import (
+    GENERAL_PRIORS,
+    Choice,
+    TaskDescription,
+    TaskOption,
+    ViewHints,
+    noise_option,
+    seed_option,
 )
-from .common import as_colour, check_fraction, learned_module_name
 
-SAMPLE = "chelsea.png"
 ALONG = 1.0  # α: smoothness of r along the streaks
 ACROSS = 0.5  # β: smoothness of b across the streaks
 REFINE_STEPS = 20
 Tensor = torch.Tensor
 
-
-def default_parameters(noise: float) -> Parameters:
-    """Inside the guarantee: γ = 0.9/L, L = 4(α + β) = 6; 2C = 0.27 < μ = 0.3; σ for the detector."""
-    return Parameters(
+DESCRIPTION = TaskDescription(
+    name="derain",
+    summary="rain-streak removal as layer separation y = b + r (colour), ℓ0 on the rain layer",
+    sample="chelsea.png",
+    options=(
+        noise_option(0.0),
+        seed_option("seed of the noise and of the synthetic rain"),
+        TaskOption(
+            "rain",
+            float,
+            0.003,
+            "seed density of the synthetic streaks added (0: the image is taken as rainy already, "
+            "without ground truth)",
+            scale="fraction of pixels that start a streak",
+            bounds=(0.0, 0.2),
+        ),
+        TaskOption(
+            "angle",
+            float,
+            5.0,
+            "direction of the synthetic streaks",
+            scale="degrees from vertical",
+            bounds=(-45.0, 45.0),
+        ),
+    ),
+    # inside the guarantee: γ = 0.9/L, L = 4(α + β) = 6; 2C = 0.27 < μ = 0.3; σ for the detector
+    parameters=lambda o: Parameters(
         C=0.135,
         mu=0.3,
         gamma=0.9 / (4 * (ALONG + ACROSS)),
         lam=3e-4,
         rho=0.3,
         sigma_start=25 / 255,
-        sigma_end=max(noise, 15 / 255),
+        sigma_end=max(o["noise"], 15 / 255),
         sigma_steps=10,
-    )
+    ),
+    default_prior={"name": StreakPrior.name, "p": 0.0},
+    priors=(
+        Choice(StreakPrior.name, "ℓ0 on the rain layer y − b, with 0 ≤ b ≤ y (derain's own)"),
+        Choice(
+            f"{StreakPrior.name}:p=1", "ℓ1 on the rain layer y − b, with 0 ≤ b ≤ y (derain's own)"
+        ),
+        *GENERAL_PRIORS,
+    ),
+    module_notes=(Choice("none", "A_f and refinement only, no streak detector"),),
+    views=ViewHints(colour=True),
+)
 
 
 def make_prior(spec, observation: Tensor, lam: float) -> Prior:
     """``streaks`` (default, ℓ0), ``streaks:p=1`` (ℓ1), or any prior :func:`make_task_prior` takes."""
-    if spec is None or (isinstance(spec, str) and spec.split(":")[0] == "streaks"):
+    if spec is None:
+        spec = dict(DESCRIPTION.default_prior)
+    if isinstance(spec, str) and spec.split(":")[0] == "streaks":
         options = {}
         if isinstance(spec, str) and ":" in spec:
             for item in filter(None, spec.split(":", 1)[1].split(",")):
@@ -97,7 +133,7 @@ def make_prior(spec, observation: Tensor, lam: float) -> Prior:
 
 def make_module(name: str | None, device: torch.device):
     """(module, name): the streak module with a denoiser (default: learned), or ``none``."""
-    name = name or learned_module_name()
+    name = name or DESCRIPTION.default_module_name()
     if name == "none":
         return ProximalRefinement(FidelityStep(), REFINE_STEPS), name
     try:
@@ -107,35 +143,25 @@ def make_module(name: str | None, device: torch.device):
     return StreakModule(denoiser, steps=REFINE_STEPS, name=name), name
 
 
-def build(
-    image=None,
-    noise: float = 0.0,
-    seed: int = 0,
-    module: str | None = None,
-    prior=None,
-    device: str | None = None,
-    rain: float = 0.003,
-    angle: float = 5.0,
-) -> TaskSetup:
-    """Add seeded rain (seed density ``rain``) and noise to the image (or take it rainy); set up FIMA."""
-    dev = resolve_device(device)
-    clean, path = load_task_image(image, SAMPLE, grayscale=None)
+def build(image, options: dict) -> TaskSetup:
+    """Add seeded rain (seed density ``rain``) and noise to the image (or take it rainy); set up FIMA.
+
+    ``options``: every option of :data:`DESCRIPTION`, checked, and ``module``, ``prior``, ``device``.
+    """
+    dev, noise, seed = options["device"], options["noise"], options["seed"]
+    rain, angle = options["rain"], options["angle"]
+    clean, path = load_task_image(image, DESCRIPTION.sample, grayscale=None)
     clean = as_colour(clean, "derain input")
-    noise = check_noise(noise)
-    rain = check_fraction(rain, "rain density", 0.0, 0.2)
-    angle = float(angle)
-    if not (math.isfinite(angle) and abs(angle) <= 45):
-        raise InputError(f"rain angle must be within ±45° of vertical, got {angle}")
     if rain > 0:
         rainy, _ = add_rain(clean, rain, seed, angle)
         truth = clean.to(dev)
     else:
         rainy, truth = clean, None
     rainy = (rainy + gaussian_noise(tuple(clean.shape), noise, seed)).clamp(0.0, 1.0).to(dev)
-    params = default_parameters(noise)
+    params = DESCRIPTION.parameters(options)
     operator = DifferenceStack(0.0, math.sqrt(ACROSS), math.sqrt(ALONG))
     target = torch.cat([torch.zeros_like(rainy), math.sqrt(ALONG) * dv(rainy)], dim=1)
-    g = make_prior(prior, rainy, params.lam)
+    g = make_prior(options["prior"], rainy, params.lam)
     problem = Problem(
         fidelity=LeastSquares(operator, target),
         prior=g,
@@ -143,8 +169,7 @@ def build(
         ground_truth=truth,
         observation_image=rainy,
         task="derain",
-        info={"rain": rain, "angle": angle, "noise": noise, "seed": int(seed), "rainy": rainy},
+        info={"rain": rain, "angle": angle, "noise": noise, "seed": seed, "rainy": rainy},
     )
-    mod, module_name = make_module(module, dev)
-    options = dict(noise=noise, rain=rain, angle=angle, seed=int(seed), device=dev)
+    mod, module_name = make_module(options["module"], dev)
     return task_setup(problem, mod, module_name, params, image, path, options)

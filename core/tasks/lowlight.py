@@ -29,11 +29,11 @@ ground truth of t = the true illumination, ``info["clean"]`` = R. A dark input (
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import torch
 
 from ..fidelity import LeastSquares
-from ..io import InputError
 from ..layer_operators import DifferenceStack
 from ..modules import make_denoiser
 from ..modules.base import Module
@@ -44,39 +44,87 @@ from ..retinex import IlluminationBox, initial_illumination, synthetic_illuminat
 from ..retinex import enhance as retinex_enhance
 from .base import (
     TaskSetup,
-    check_noise,
     gaussian_noise,
     load_task_image,
     make_task_prior,
     module_for,
-    resolve_device,
     task_setup,
 )
 from .common import as_colour, learned_module_name
+from .description import (
+    GENERAL_PRIORS,
+    Choice,
+    TaskDescription,
+    TaskOption,
+    ViewHints,
+    noise_option,
+    seed_option,
+)
 
-SAMPLE = "coffee.png"
-DARKEN = ("auto", "yes", "no")
 FLOOR = 0.02  # ε: the smallest illumination
 EXPOSURE = 0.8  # γ_e for real dark photos (LIME); synthetic data follow y = t·R exactly: γ_e = 1
-SMOOTHNESS = 20.0  # α
 DARK_MEAN = 0.2
 REFINE_STEPS = 10
 Tensor = torch.Tensor
 
-
-def default_parameters(noise: float, smoothness: float = SMOOTHNESS) -> Parameters:
-    """Inside the guarantee: γ = 0.9/L with L = 1 + 8α, 2C = 0.09 < μ = 0.1; ρ = μ."""
-    lipschitz = 1.0 + 8.0 * smoothness
-    return Parameters(
+DESCRIPTION = TaskDescription(
+    name="lowlight",
+    summary="Retinex low-light enhancement: solve for the illumination t, show y / t^γ (colour)",
+    sample="coffee.png",
+    options=(
+        noise_option(0.01),
+        seed_option("seed of the noise and of the synthetic illumination"),
+        TaskOption(
+            "darken",
+            str,
+            "auto",
+            "yes: darken the image under a synthetic illumination (ground truth known); no: take it "
+            "as a dark photo; auto: yes unless the image is dark already (mean < 0.2)",
+            choices=("auto", "yes", "no"),
+        ),
+        TaskOption(
+            "smoothness",
+            float,
+            20.0,
+            "α, the weight of the illumination's smoothness (α/2)(‖∂_h t‖² + ‖∂_v t‖²); L = 1 + 8α",
+            bounds=(0.0, 1e4),
+            open_below=True,
+        ),
+    ),
+    # inside the guarantee: γ = 0.9/L with L = 1 + 8α, 2C = 0.09 < μ = 0.1; ρ = μ
+    parameters=lambda o: Parameters(
         C=0.045,
         mu=0.1,
-        gamma=0.9 / lipschitz,
+        gamma=0.9 / (1.0 + 8.0 * o["smoothness"]),
         lam=1e-3,
         rho=0.1,
-        sigma_start=max(noise, 1 / 255),
-        sigma_end=max(noise, 1 / 255),
+        sigma_start=max(o["noise"], 1 / 255),
+        sigma_end=max(o["noise"], 1 / 255),
         sigma_steps=0,
-    )
+    ),
+    default_prior={"name": IlluminationBox.name},
+    priors=(
+        Choice(
+            IlluminationBox.name, "t between the brightest channel of y and 1 (low-light's own)"
+        ),
+        *GENERAL_PRIORS,
+    ),
+    default_module="none",
+    module_notes=(
+        Choice(
+            "none",
+            "The closed-form step: the minimiser of Ψᵏ by ADMM (the task's default)",
+            label="none (closed-form step)",
+        ),
+    ),
+    views=ViewHints(
+        renders_picture=True,
+        colour=True,
+        variable="t",
+        variable_name="illumination",
+        observation_title="dark observation y",
+    ),
+)
 
 
 class ClampedModule(Module):
@@ -132,15 +180,16 @@ class ProximalPoint(Module):
 
 def make_prior(spec, y: Tensor, lam: float):
     """The illumination box [max(max_c y, ε), 1] (default), or any prior :func:`make_task_prior` takes."""
-    name = spec.get("name") if isinstance(spec, dict) else spec
-    if spec is None or name == IlluminationBox.name:
+    spec = DESCRIPTION.default_prior if spec is None else spec
+    name = spec.get("name") if isinstance(spec, Mapping) else spec
+    if name == IlluminationBox.name:
         return IlluminationBox(y.amax(dim=1, keepdim=True), FLOOR)
-    return make_task_prior(spec, {}, lam)
+    return make_task_prior(dict(spec) if isinstance(spec, Mapping) else spec, {}, lam)
 
 
 def make_module(name: str | None, device: torch.device):
     """(module, name): ``none`` = the closed-form A_f (default); other names add a denoiser on t."""
-    name = name or "none"
+    name = name or DESCRIPTION.default_module_name()
     if name == "none":
         return ProximalPoint(), name
     inner, name = module_for(name, device)
@@ -169,26 +218,15 @@ def _renderer(y: Tensor, noise: float, device: torch.device, exposure: float):
     return render
 
 
-def build(
-    image=None,
-    noise: float = 0.01,
-    seed: int = 0,
-    module: str | None = None,
-    prior=None,
-    device: str | None = None,
-    darken: str = "auto",
-    smoothness: float = SMOOTHNESS,
-) -> TaskSetup:
-    """Darken the image under a synthetic illumination (or take a dark one as it is); set up FIMA."""
-    dev = resolve_device(device)
-    if darken not in DARKEN:
-        raise InputError(f"darken must be one of {', '.join(DARKEN)}, got {darken!r}")
-    smoothness = float(smoothness)
-    if not (math.isfinite(smoothness) and 0 < smoothness <= 1e4):
-        raise InputError(f"smoothness must be in (0, 1e4], got {smoothness}")
-    picture, path = load_task_image(image, SAMPLE, grayscale=None)
+def build(image, options: dict) -> TaskSetup:
+    """Darken the image under a synthetic illumination (or take a dark one as it is); set up FIMA.
+
+    ``options``: every option of :data:`DESCRIPTION`, checked, and ``module``, ``prior``, ``device``.
+    """
+    dev, noise, seed, darken = (options[k] for k in ("device", "noise", "seed", "darken"))
+    smoothness = options["smoothness"]
+    picture, path = load_task_image(image, DESCRIPTION.sample, grayscale=None)
     picture = as_colour(picture, "low-light input")
-    noise = check_noise(noise)
     synthetic = darken == "yes" or (darken == "auto" and float(picture.mean()) >= DARK_MEAN)
     if synthetic:
         light = synthetic_illumination(tuple(picture.shape[-2:]), seed)
@@ -200,8 +238,8 @@ def build(
     estimate = initial_illumination(y)
     operator = DifferenceStack(1.0, math.sqrt(smoothness), math.sqrt(smoothness))
     target = torch.cat([estimate, torch.zeros_like(estimate), torch.zeros_like(estimate)], dim=1)
-    params = default_parameters(noise, smoothness)
-    g = make_prior(prior, y, params.lam)
+    params = DESCRIPTION.parameters(options)
+    g = make_prior(options["prior"], y, params.lam)
     exposure = 1.0 if synthetic else EXPOSURE
     render = _renderer(y, noise, dev, exposure)
     problem = Problem(
@@ -213,7 +251,7 @@ def build(
         task="lowlight",
         info={
             "noise": noise,
-            "seed": int(seed),
+            "seed": seed,
             "synthetic": synthetic,
             "clean": clean,
             "initial_illumination": estimate,
@@ -222,6 +260,5 @@ def build(
             "floor": FLOOR,
         },
     )
-    mod, module_name = make_module(module, dev)
-    options = dict(noise=noise, seed=int(seed), darken=darken, smoothness=smoothness, device=dev)
+    mod, module_name = make_module(options["module"], dev)
     return task_setup(problem, mod, module_name, params, image, path, options)

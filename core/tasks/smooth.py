@@ -37,24 +37,19 @@ from ..params import Parameters
 from ..problem import Problem
 from .base import (
     TaskSetup,
-    check_noise,
     gaussian_noise,
     load_task_image,
     make_task_prior,
     module_for,
-    resolve_device,
     task_setup,
 )
-from .common import check_fraction
+from .description import Choice, TaskDescription, TaskOption, ViewHints, noise_option, seed_option
 
-SAMPLE = "cartoon.png"
-MODULES = ("l0", "guided")
 REFINE_STEPS = 60
-DEFAULT_PRIOR = {"name": "wavelet", "p": 0.0, "levels": 4}
 Tensor = torch.Tensor
 
 
-def default_parameters(texture: float, noise: float) -> Parameters:
+def _parameters(texture: float, noise: float) -> Parameters:
     """Inside the guarantee (γ = 0.1 < 1/L = 1, 2C = 0.24 < μ = 0.25); σ = the texture amplitude.
 
     A small γ widens the band of coefficients the module may zero for good: a coefficient w of y
@@ -72,6 +67,34 @@ def default_parameters(texture: float, noise: float) -> Parameters:
         sigma_end=level,
         sigma_steps=0,
     )
+
+
+DESCRIPTION = TaskDescription(
+    name="smooth",
+    summary="edge-preserving smoothing: the cartoon c of y = c + texture + n, wavelet-ℓ0 model",
+    sample="cartoon.png",
+    options=(
+        noise_option(0.02),
+        seed_option("seed of the noise and of the texture"),
+        TaskOption(
+            "texture",
+            float,
+            0.1,
+            "amplitude of the synthetic texture added (oriented gratings; 0 with noise 0: the "
+            "image is smoothed as it is, without ground truth)",
+            scale="on the [0, 1] intensity scale",
+            bounds=(0.0, 1.0),
+        ),
+    ),
+    parameters=lambda o: _parameters(o["texture"], o["noise"]),
+    default_prior={"name": "wavelet", "p": 0.0, "levels": 4},
+    default_module="l0",
+    modules=(
+        Choice("l0", "ℓ0-gradient smoothing (Xu et al. 2011), with refinement"),
+        Choice("guided", "Self-guided filter, with refinement"),
+    ),
+    views=ViewHints(colour=True),
+)
 
 
 def add_texture(image: Tensor, amplitude: float, seed: int, levels: int = 8) -> Tensor:
@@ -100,7 +123,7 @@ def add_texture(image: Tensor, amplitude: float, seed: int, levels: int = 8) -> 
 
 def make_module(name: str | None, device: torch.device):
     """(module, name): ``l0`` (default), ``guided`` or a registry denoiser, with refinement."""
-    name = name or "l0"
+    name = name or DESCRIPTION.default_module_name()
     if name == "l0":
         inner = SmoothingSupport(L0Smoothing(fidelity_step=False))
     elif name == "guided":
@@ -110,27 +133,20 @@ def make_module(name: str | None, device: torch.device):
     return ProximalRefinement(inner, REFINE_STEPS), name
 
 
-def build(
-    image=None,
-    noise: float = 0.02,
-    seed: int = 0,
-    module: str | None = None,
-    prior=None,
-    device: str | None = None,
-    texture: float = 0.1,
-) -> TaskSetup:
-    """Add texture of amplitude ``texture`` and noise of std ``noise`` (seeded); set up FIMA."""
-    dev = resolve_device(device)
-    clean, path = load_task_image(image, SAMPLE, grayscale=None)
-    noise = check_noise(noise)
-    texture = check_fraction(texture, "texture amplitude")
+def build(image, options: dict) -> TaskSetup:
+    """Add texture of amplitude ``texture`` and noise of std ``noise`` (seeded); set up FIMA.
+
+    ``options``: every option of :data:`DESCRIPTION`, checked, and ``module``, ``prior``, ``device``.
+    """
+    dev, noise, seed, texture = (options[k] for k in ("device", "noise", "seed", "texture"))
+    clean, path = load_task_image(image, DESCRIPTION.sample, grayscale=None)
     observation = add_texture(clean, texture, seed) + gaussian_noise(
         tuple(clean.shape), noise, seed
     )
     truth = clean.to(dev) if (texture > 0 or noise > 0) else None
     observation = observation.to(dev)
-    params = default_parameters(texture, noise)
-    g = make_task_prior(prior, DEFAULT_PRIOR, params.lam)
+    params = DESCRIPTION.parameters(options)
+    g = make_task_prior(options["prior"], DESCRIPTION.default_prior, params.lam)
     problem = Problem(
         fidelity=LeastSquares(Identity(), observation),
         prior=g,
@@ -138,11 +154,10 @@ def build(
         ground_truth=truth,
         observation_image=observation,
         task="smooth",
-        info={"texture": texture, "noise": noise, "seed": int(seed)},
+        info={"texture": texture, "noise": noise, "seed": seed},
     )
     try:
-        mod, module_name = make_module(module, dev)
+        mod, module_name = make_module(options["module"], dev)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    options = dict(noise=noise, texture=texture, seed=int(seed), device=dev)
     return task_setup(problem, mod, module_name, params, image, path, options)

@@ -102,16 +102,27 @@ class CertificatePanel(QWidget):
         self.certificates: dict[str, Certificate] = {}
         self._last = -1e9
         self._cost = 0.0
+        self.objective_note = ""
         self.show_empty()
+
+    def set_objective_note(self, note: str) -> None:
+        """What Ψ holds (a learned term, an estimated L), shown above the verdicts."""
+        self.objective_note = note
+        if not self.certificates:
+            self.show_empty()
 
     def show_empty(self) -> None:
         """No run yet."""
         self.certificates = {}
         self._last = -1e9
         self.browser.setHtml(
-            "<p>Run the solver to see, for each variant, whether Theorem 1's guarantee holds.</p>"
+            self._note()
+            + "<p>Run the solver to see, for each variant, whether Theorem 1's guarantee holds.</p>"
             + self._footer()
         )
+
+    def _note(self) -> str:
+        return f"<p><i>{html.escape(self.objective_note)}</i></p>" if self.objective_note else ""
 
     def update_from(
         self, history: RunHistory, variants: list[str] | tuple[str, ...], force: bool = False
@@ -123,7 +134,7 @@ class CertificatePanel(QWidget):
         self._last = now
         self.certificates = {v: certificate(v, history.rows(v)) for v in variants}
         sections = [certificate_html(c, history) for c in self.certificates.values()]
-        self.browser.setHtml("".join(sections) + self._footer())
+        self.browser.setHtml(self._note() + "".join(sections) + self._footer())
         self._cost = time.perf_counter() - now
         return True
 

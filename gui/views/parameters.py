@@ -38,6 +38,11 @@ LOG_RANGES = {  # name: (slider low, slider high, label, tooltip)
 SIGMA_FIELDS = {
     "sigma_start": ("σ start", "Denoiser noise level at k = 0 (on the [0, 1] intensity scale)"),
     "sigma_end": ("σ end", "Denoiser noise level after the schedule ([0, 1] scale)"),
+    "sigma_g": (
+        "σ of g_σ",
+        "Noise level σ of the learned prior g_σ: part of Ψ itself, so a change re-evaluates Ψ "
+        "and L = λL_g(σ) ([0, 1] scale; shown only with the learned prior)",
+    ),
 }
 SIGMA_STEPS_MAX = 100_000
 LABELS = {
@@ -65,6 +70,7 @@ class ParameterPanel(QGroupBox):
         self._values = Parameters().as_dict()
         self._defaults: Parameters | None = None
         self._lipschitz = 1.0
+        self._learned_lipschitz = None  # (λ, σ) → λ L_g(σ) when Ψ holds the learned prior
         self.preset_combo = QComboBox()
         for index, name in enumerate((*PRESETS, CUSTOM)):
             self.preset_combo.addItem(name, name)
@@ -109,6 +115,8 @@ class ParameterPanel(QGroupBox):
             row_layout.addWidget(spin, 1)
             row_layout.addWidget(readout)
             form.addRow(label, row)
+            self.sigma_rows = getattr(self, "sigma_rows", {})
+            self.sigma_rows[name] = row
             self.sigma_spins[name] = spin
             self.sigma_readouts[name] = readout
         self.sigma_steps = GuardedSpinBox(
@@ -128,6 +136,8 @@ class ParameterPanel(QGroupBox):
         for label in (self.mu_condition, self.gamma_condition):
             label.setToolTip("Theorem 1 needs 0 < 2C < μ and 0 < γ < 1/L for its guarantee")
 
+        self.form = form
+        form.setRowVisible(self.sigma_rows["sigma_g"], False)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.mu_condition)
@@ -189,14 +199,29 @@ class ParameterPanel(QGroupBox):
                     return name
         return CUSTOM
 
-    def set_lipschitz(self, lipschitz: float) -> None:
-        """L, the Lipschitz constant of ∇f, for the γ < 1/L readout."""
+    def set_lipschitz(self, lipschitz: float, learned=None) -> None:
+        """L, the Lipschitz constant of ∇s, for the γ < 1/L readout.
+
+        ``learned``: a function (λ, σ) → λ L_g(σ) when Ψ holds the learned prior, so that the readout
+        follows edits of λ and σ of g_σ (L_g is an estimate, and the readout says so).
+        """
         self._lipschitz = float(lipschitz)
+        self._learned_lipschitz = learned
+        self.form.setRowVisible(self.sigma_rows["sigma_g"], learned is not None)
         self._update_conditions()
+
+    def lipschitz(self) -> float:
+        """L for the current values (λ L_g(σ) with the learned prior)."""
+        if self._learned_lipschitz is not None:
+            try:
+                return float(self._learned_lipschitz(self._values["lam"], self._values["sigma_g"]))
+            except (ValueError, RuntimeError):
+                return self._lipschitz
+        return self._lipschitz
 
     def conditions(self) -> dict[str, bool]:
         """Which of Theorem 1's conditions hold now."""
-        return self.parameters().conditions(self._lipschitz)
+        return self.parameters().conditions(self.lipschitz())
 
     def problem(self, name: str, value: float) -> str | None:
         """Why ``value`` cannot be used for parameter ``name`` (one line), or None if it can."""
@@ -238,16 +263,17 @@ class ParameterPanel(QGroupBox):
 
     def _update_conditions(self) -> None:
         C, mu, gamma = self._values["C"], self._values["mu"], self._values["gamma"]
-        L = self._lipschitz
-        ok_mu = 2 * C < mu
-        ok_gamma = gamma * L < 1.0
+        L = self.lipschitz()
+        held = self.parameters().conditions(L)  # Thm 1's conditions, from core (one place)
+        ok_mu, ok_gamma = held["2C<mu"], held["gamma<1/L"]
         inverse = f"{1 / L:.4g}" if L > 0 else "∞"
+        what = f"L = λL_g = {L:.4g}, L_g estimated" if self._learned_lipschitz else f"L = {L:.4g}"
         self.mu_condition.setText(
             f"2C = {2 * C:.4g} {'<' if ok_mu else '≥'} μ = {mu:.4g}  "
             + ("✓" if ok_mu else "✗ guarantee lost")
         )
         self.gamma_condition.setText(
-            f"γ = {gamma:.4g} {'<' if ok_gamma else '≥'} 1/L = {inverse}  (L = {L:.4g})  "
+            f"γ = {gamma:.4g} {'<' if ok_gamma else '≥'} 1/L = {inverse}  ({what})  "
             + ("✓" if ok_gamma else "✗ guarantee lost")
         )
         self.mu_condition.setStyleSheet(CONDITION_OK_STYLE if ok_mu else CONDITION_BAD_STYLE)
@@ -261,3 +287,28 @@ def sigma_255_text(sigma: float) -> str:
     """σ on the 0–255 scale, e.g. ``= 30/255`` (one decimal when it is not whole)."""
     scaled = sigma * 255
     return f"= {scaled:.0f}/255" if abs(scaled - round(scaled)) < 0.05 else f"= {scaled:.1f}/255"
+
+
+def learned_lipschitz(problem):
+    """(λ, σ) → λ L_g(σ) for a problem whose Ψ holds the learned prior, else None."""
+    prior = problem.prior
+    if not getattr(prior, "smooth", False):
+        return None
+
+    def lipschitz(lam: float, sigma: float) -> float:
+        return lam * prior.lipschitz(sigma if sigma > 0 else None)
+
+    return lipschitz
+
+
+def objective_note(problem) -> str:
+    """One sentence on what Ψ is made of, for the certificate ('' for a hand-made prior)."""
+    prior = problem.prior
+    if not getattr(prior, "smooth", False):
+        return ""
+    return (
+        f"Ψ holds a learned term: λ g_σ with g_σ(x) = ½‖x − N_σ(x)‖² (σ = {prior.sigma * 255:.3g}/255)."
+        f" L = λL_g uses L_g ≈ {prior.lipschitz():.3g}, ESTIMATED by power iteration on "
+        "Hessian-vector products at the start point — not a certified bound, so the guarantee "
+        "holds as far as that estimate does."
+    )

@@ -1,8 +1,9 @@
 """Editors for a task's own options (``darken``, ``texture``, ``noise_model`` …), built from the
-task builder's signature so tasks added to the engine later get controls without GUI changes.
+task's description so tasks added to the engine later get controls without GUI changes.
 
-bool → check box; text with known choices → combo box; numbers and other text → a line edit
-parsed like the default (the engine validates and the window reports a refusal).
+bool → check box; text with choices → combo box; numbers and other text → a line edit parsed like
+the default (the engine validates and the window reports a refusal). Each editor's tooltip is the
+option's help, scale and default.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QWidget
 
-from ..problem_spec import ProblemSpec, extra_options, option_choices
+from ..problem_spec import ProblemSpec, extra_options, option_choices, task_option
 
 
 def parse_like(text: str, default: object) -> object:
@@ -23,6 +24,15 @@ def parse_like(text: str, default: object) -> object:
     if isinstance(default, float):
         return float(text)
     return text
+
+
+def option_tip(task: str, name: str, default: object) -> str:
+    """The tooltip of option ``name``: what it means, its scale and its default."""
+    option = task_option(task, name)
+    if option is None:
+        return f"{name} (default {default!r})"
+    scale = f" ({option.scale})" if option.scale else ""
+    return f"{option.help}{scale}; default {option.describe_default()}"
 
 
 class TaskOptionsForm(QWidget):
@@ -80,7 +90,7 @@ class TaskOptionsForm(QWidget):
             else:
                 widget = QLineEdit()
                 widget.editingFinished.connect(lambda n=name, w=widget: self._on_text(n, w))
-            widget.setToolTip(f"{name} (default {default!r})")
+            widget.setToolTip(option_tip(task, name, default))
             self._form.addRow(label, widget)
             self._editors[name] = widget
 

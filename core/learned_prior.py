@@ -1,0 +1,265 @@
+"""The learned gradient-step prior g_σ(x) = ½‖x − N_σ(x)‖² (Hurault, Leclaire, Papadakis, ICLR 2022).
+
+N_σ is the shipped LiteUNet with smooth (SiLU) activations (``resources/weights/gs.pt``); its
+gradient ∇g_σ(x) = (I − J_N(x))ᵀ(x − N_σ(x)) is one vector-Jacobian product, and the gradient-step
+denoiser is D_σ = Id − ∇g_σ. Because the activations are smooth, ∇g_σ is Lipschitz; its constant L_g
+is ESTIMATED, not bounded: power iteration on Hessian-vector products ∇²g_σ(x)v (double backward)
+at the points the caller gives (the problem's start), see :meth:`GradientStepPrior.lipschitz`.
+
+The prior enters Ψ = f + λ g_σ as the SMOOTH part (``smooth = True``): the engine takes its gradient
+and applies the proximal map of f instead (closed form for blur, masked Fourier and identity
+operators), so step 9 of Algorithm 1 reads x^{k+1} = prox_{γf}(v − γλ∇g_σ(v)), the GS-PnP iteration
+of Hurault et al., and L = λ L_g enters γ < 1/L.
+
+Colour (multi-channel) images are handled channel by channel: g_σ(x) = Σ_c ½‖x_c − N_σ(x_c)‖².
+Sizes that are not a multiple of the network's factor are reflection-padded inside the graph, so the
+value and the gradient stay exactly consistent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from .modules.unet import load_network
+
+Tensor = torch.Tensor
+WEIGHTS_NAME = "gs.pt"
+DEFAULT_SIGMA = 10.0 / 255.0
+LIPSCHITZ_ITERATIONS = 12
+_NETWORKS: dict[tuple[str, float], tuple[torch.nn.Module, dict]] = {}  # (path, mtime): N_σ, meta
+_LIPSCHITZ: dict[tuple, float] = {}  # (path, σ, point digest): estimate — problems rebuilt alike
+_CACHE_LOCK = threading.Lock()
+
+
+def default_gs_weights_path() -> Path:
+    """Path of the shipped gradient-step weights (resources/weights/gs.pt)."""
+    from .io import resources_dir
+
+    return resources_dir() / "weights" / WEIGHTS_NAME
+
+
+def load_gs_network(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Load N_σ from a weight file (float32, eval mode, frozen); ValueError if missing/corrupt."""
+    model, meta = load_network(path, "learned prior")
+    if meta["arch"].get("activation", "relu") == "relu":
+        raise ValueError(
+            f"{Path(path).name}: a gradient-step prior needs smooth activations, not ReLU"
+        )
+    return model, meta
+
+
+def _shared_network(path: Path) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """N_σ loaded once per file (and re-read when the file changes): it is frozen, so shareable."""
+    path = Path(path)
+    try:
+        stamp = path.stat().st_mtime
+    except OSError:
+        stamp = -1.0
+    key = (str(path.resolve()) if path.exists() else str(path), stamp)
+    with _CACHE_LOCK:
+        if key in _NETWORKS:
+            return _NETWORKS[key]
+    loaded = load_gs_network(path)
+    with _CACHE_LOCK:
+        _NETWORKS[key] = loaded
+    return loaded
+
+
+class LearnedEvaluation:
+    """λ g_σ at one point, with the autograd graph kept so that ∇ costs one backward pass."""
+
+    __slots__ = ("value", "_potential", "_input", "_weight", "_grad")
+
+    def __init__(self, value: float, potential: Tensor, inp: Tensor, weight: float):
+        self.value = value
+        self._potential, self._input, self._weight = potential, inp, weight
+        self._grad: Tensor | None = None
+
+    @property
+    def gradient(self) -> Tensor:
+        """λ∇g_σ(x) (computed on first use, then kept)."""
+        if self._grad is None:
+            with torch.inference_mode(False), torch.enable_grad():
+                (grad,) = torch.autograd.grad(self._potential, self._input)
+            self._grad = grad.mul_(self._weight) if self._weight != 1.0 else grad
+            self._potential = self._input = None
+        return self._grad
+
+
+class GradientStepPrior:
+    """g(x) = λ g_σ(x) = λ/2 ‖x − N_σ(x)‖², smooth with ∇g = λ(I − J_N)ᵀ(x − N_σ(x)).
+
+    ``weight`` is λ (set from the parameters each iteration) and ``sigma`` the noise level σ of
+    g_σ on the [0, 1] scale (part of Ψ: changing it changes the objective). ``range_weight`` β adds
+    β/2 dist²(x, [0, 1]) inside the bracket: N_σ was trained on images in [0, 1] only, and without it
+    the minimiser of a badly conditioned problem overshoots there (ringing past 0 and 1).
+    """
+
+    name = "gs"
+    smooth = True
+    exact = True
+    fixed_weight = False
+
+    def __init__(
+        self,
+        weight: float = 1.0,
+        sigma: float = DEFAULT_SIGMA,
+        weights: str | Path | None = None,
+        device: str | torch.device = "cpu",
+        range_weight: float = 0.0,
+    ):
+        if not (math.isfinite(weight) and weight >= 0):
+            raise ValueError(f"learned prior: weight must be finite and ≥ 0, got {weight}")
+        if not (math.isfinite(sigma) and 0 < sigma <= 60 / 255):
+            raise ValueError(f"learned prior: sigma must be in (0, 60/255], got {sigma}")
+        self.weight = float(weight)
+        self.sigma = float(sigma)
+        self.weights = Path(weights) if weights is not None else default_gs_weights_path()
+        self.device = torch.device(device)
+        model, meta = _shared_network(self.weights)
+        self.network = model.to(self.device)
+        self.meta = meta
+        self.range_weight = float(range_weight)
+        self._lipschitz: dict[float, float] = {}
+        self.lipschitz_points: list[Tensor] = []
+
+    # -- the potential -------------------------------------------------------------------------
+    def _potential(self, x: Tensor, sigma: float | None = None, with_range: bool = True) -> Tensor:
+        """g_σ(x) as a 0-d tensor (graph kept when x requires grad); σ defaults to ``self.sigma``."""
+        if x.device != self.device:  # follow the problem's device
+            self.network, self.device = self.network.to(x.device), x.device
+        n, c, h, w = x.shape
+        z = x.reshape(n * c, 1, h, w).to(torch.float32)
+        m = self.network.multiple
+        ph, pw = (-h) % m, (-w) % m
+        if ph or pw:
+            mode = "reflect" if ph < h and pw < w else "replicate"
+            z = F.pad(z, (0, pw, 0, ph), mode=mode)
+        level = self.sigma if sigma is None else sigma
+        sig = torch.full((n * c,), level, device=z.device, dtype=torch.float32)
+        residual = self.network.predict_noise(z, sig)
+        value = 0.5 * residual.pow(2).sum()
+        if (
+            with_range and self.range_weight > 0
+        ):  # β/2 dist²(x, [0, 1]) in units of λ: N_σ only knows [0, 1]
+            outside = x - x.clamp(0.0, 1.0)
+            value = value + 0.5 * self.range_weight * outside.pow(2).sum()
+        return value
+
+    def evaluate(self, x: Tensor) -> LearnedEvaluation:
+        """λ g_σ(x) now, λ∇g_σ(x) on demand (one backward pass through the kept graph)."""
+        with torch.inference_mode(False), torch.enable_grad():
+            z = x.detach().clone().requires_grad_(True)
+            potential = self._potential(z)
+        return LearnedEvaluation(self.weight * float(potential.detach()), potential, z, self.weight)
+
+    def value(self, x: Tensor) -> float:
+        """g(x) = λ g_σ(x) (no graph kept)."""
+        with torch.inference_mode():
+            return self.weight * float(self._potential(x))
+
+    def value_and_gradient(self, x: Tensor) -> tuple[float, Tensor]:
+        """(λ g_σ(x), λ∇g_σ(x))."""
+        ev = self.evaluate(x)
+        return ev.value, ev.gradient
+
+    def gradient(self, x: Tensor) -> Tensor:
+        """λ∇g_σ(x)."""
+        return self.evaluate(x).gradient
+
+    def denoise(self, x: Tensor) -> Tensor:
+        """The gradient-step denoiser D_σ(x) = x − ∇g_σ(x) (λ not applied)."""
+        with torch.inference_mode(False), torch.enable_grad():
+            z = x.detach().clone().requires_grad_(True)
+            (grad,) = torch.autograd.grad(self._potential(z), z)
+        return (x - grad.to(x.dtype)).detach()
+
+    def hessian_vector(
+        self, x: Tensor, v: Tensor, sigma: float | None = None, range_free: bool = False
+    ) -> Tensor:
+        """∇²g_σ(x) v by double backward (λ not applied)."""
+        with torch.inference_mode(False), torch.enable_grad():
+            z = x.detach().clone().requires_grad_(True)
+            potential = self._potential(z, sigma, with_range=not range_free)
+            (grad,) = torch.autograd.grad(potential, z, create_graph=True)
+            (hv,) = torch.autograd.grad(grad, z, grad_outputs=v.detach())
+        return hv.detach()
+
+    # -- the Lipschitz constant of ∇g_σ ---------------------------------------------------------
+    def estimate_lipschitz(
+        self,
+        x: Tensor,
+        iterations: int = LIPSCHITZ_ITERATIONS,
+        seed: int = 0,
+        sigma: float | None = None,
+        range_free: bool = False,
+    ) -> float:
+        """‖∇²g_σ(x)‖ by power iteration on Hessian-vector products (an estimate, not a bound).
+
+        ``range_free`` leaves the range term out (its curvature β is added exactly by the caller).
+        """
+        gen = torch.Generator().manual_seed(seed)
+        v = torch.randn(x.shape, generator=gen).to(x.device, x.dtype)
+        v /= torch.linalg.vector_norm(v)
+        estimate = 0.0
+        for _ in range(iterations):
+            hv = self.hessian_vector(x, v, sigma, range_free)
+            estimate = float(torch.linalg.vector_norm(hv))
+            if not estimate > 0 or not math.isfinite(estimate):
+                return estimate
+            v = hv / estimate
+        return estimate
+
+    def lipschitz(self, sigma: float | None = None) -> float:
+        """L_g at σ (default: the current one): the largest power-iteration estimate over
+        ``lipschitz_points`` for ½‖x − N_σ(x)‖², plus β of the range term (exact).
+
+        Estimated once per σ and set of points (cached across priors of the same weights, safe to
+        call from another thread); with no points given, on a smooth 64×64 ramp image.
+        """
+        level = self.sigma if sigma is None else float(sigma)
+        key = round(level, 9)
+        if key not in self._lipschitz:
+            points = self.lipschitz_points or [_ramp(64, self.device)]
+            self._lipschitz[key] = max(self._estimate_cached(p, level) for p in points)
+        return self._lipschitz[key] + self.range_weight
+
+    def _estimate_cached(self, point: Tensor, sigma: float) -> float:
+        data = point.detach().to("cpu", torch.float32).contiguous().numpy().tobytes()
+        key = (str(self.weights), round(sigma, 9), tuple(point.shape), hashlib.sha1(data).digest())
+        with _CACHE_LOCK:
+            if key in _LIPSCHITZ:
+                return _LIPSCHITZ[key]
+        value = self.estimate_lipschitz(point, sigma=sigma, range_free=True)
+        with _CACHE_LOCK:
+            _LIPSCHITZ[key] = value
+        return value
+
+    @property
+    def lipschitz_estimated(self) -> bool:
+        """True: L_g comes from power iteration, it is not a certified bound."""
+        return True
+
+    def describe(self) -> dict:
+        """Settings that rebuild this prior."""
+        return {
+            "name": self.name,
+            "weight": self.weight,
+            "sigma": self.sigma,
+            "range_weight": self.range_weight,
+        }
+
+
+def _ramp(size: int, device: torch.device) -> Tensor:
+    """A smooth test image (a diagonal ramp with a soft disc), values in [0.1, 0.9]."""
+    t = torch.linspace(0.0, 1.0, size, device=device)
+    yy, xx = torch.meshgrid(t, t, indexing="ij")
+    disc = torch.sigmoid(20 * (0.3 - ((xx - 0.5) ** 2 + (yy - 0.5) ** 2).sqrt()))
+    return (0.1 + 0.5 * (xx + yy) / 2 + 0.3 * disc).view(1, 1, size, size)
