@@ -6,6 +6,11 @@ solver worker would over a long run; and a plain ``Signal.emit`` loop runs in th
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from gui.solver_worker import SolverWorker
@@ -94,8 +99,28 @@ class Puller(QObject):
         self.limit_seen = True
 
 
+CHILD = "FIMA_SIGNALS_CHILD"
+
+
 def test_solver_worker_twenty_thousand_iterations(qtbot, monkeypatch):
-    """The real worker loop, 20,000 fast iterations, pulled after every notification."""
+    """The real worker loop, 20,000 fast iterations, pulled after every notification.
+
+    Run in a fresh interpreter: late in the full suite (after ~180 GUI tests in one process) this
+    test once stalled with both threads idle (worker in a tensor's .numpy(), GUI thread in
+    qtbot.waitUntil) — state left by earlier tests, under investigation; alone it always passes.
+    """
+    if os.environ.get(CHILD) != "1":
+        test_id = f"{Path(__file__).resolve()}::test_solver_worker_twenty_thousand_iterations"
+        env = {**os.environ, CHILD: "1", "QT_QPA_PLATFORM": "offscreen"}
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test_id],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return
     import torch
 
     import gui.solver_worker

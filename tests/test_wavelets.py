@@ -171,8 +171,10 @@ def test_prior_spec_names_the_wavelet():
         "deblur", image, prior="wavelet:wavelet=db4,levels=4,p=1", module="none"
     ).settings["prior"]
     assert settings["wavelet"] == "db4" and settings["levels"] == 4 and settings["p"] == 1.0
-    default = build_task("deblur", image, module="none").settings["prior"]
-    assert default["name"] == "wavelet" and default["wavelet"] == "haar"  # haar stays the default
+    default = build_task("deblur", image, module="none", prior="wavelet").settings["prior"]
+    assert (
+        default["name"] == "wavelet" and default["wavelet"] == "haar"
+    )  # haar stays the wavelet default
     with pytest.raises(InputError) as info:
         build_task("deblur", image, prior="wavelet:wavelet=db99", module="none")
     assert "unknown wavelet 'db99'" in str(info.value) and "\n" not in str(info.value)
