@@ -101,7 +101,7 @@ def run_window(image: Path, variants: list[str], iters: int) -> tuple[float, lis
 
     from gui.app import settle_garbage_collector
     from gui.main_window import MainWindow
-    from gui.problem_spec import ProblemSpec
+    from gui.state.problem_spec import ProblemSpec
 
     window = MainWindow()
     window.scripted = True
@@ -139,7 +139,7 @@ def run_window(image: Path, variants: list[str], iters: int) -> tuple[float, lis
 
 def _idle_window(image: Path):
     from gui.main_window import MainWindow
-    from gui.problem_spec import ProblemSpec
+    from gui.state.problem_spec import ProblemSpec
 
     window = MainWindow()
     window.load_problem(ProblemSpec("deblur", str(image), {"module": "tv"}))

@@ -13,7 +13,7 @@ ones are thinned evenly. Printed at the end:
 * peak RSS during the run (sampled every 0.2 s), and peak − budget;
 * iterations per second.
 
-Large history frames live in their own memory mappings (gui.allocator) so that thinning gives memory
+Large history frames live in their own memory mappings (gui.run.allocator) so that thinning gives memory
 back; ``--frames malloc`` shows what happens without.
 
 QSettings go to a temporary folder: the user's own settings are never touched.
@@ -115,15 +115,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    import gui.allocator
+    import gui.run.allocator
 
-    gui.allocator.MAP_LARGE_FRAMES = args.frames == "mapped"
+    gui.run.allocator.MAP_LARGE_FRAMES = args.frames == "mapped"
 
     from PySide6.QtCore import QTimer
 
     from gui.app import application, settle_garbage_collector
     from gui.main_window import MainWindow
-    from gui.problem_spec import ProblemSpec
+    from gui.state.problem_spec import ProblemSpec
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

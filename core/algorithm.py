@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .errors import one_line
 from .metrics import psnr, ssim
 from .params import Parameters, ParameterTimeline
 from .problem import Problem
@@ -90,8 +91,7 @@ def _propose(module, x: Tensor, k: int, params: Parameters, problem: Problem):
     try:
         u = module(x, k, params, problem)
     except Exception as exc:  # a user module may fail in any way; FIMA rejects, others stop
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return None, f"module error: {type(exc).__name__}: {message}"[:200]
+        return None, f"module error: {one_line(exc)}"[:200]
     if not isinstance(u, torch.Tensor) or u.shape != x.shape:
         shape = tuple(u.shape) if isinstance(u, torch.Tensor) else type(u).__name__
         return None, f"module returned shape {shape}, expected {tuple(x.shape)}"

@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from .errors import first_line, one_line
 from .fileio import WriteError
 from .io import InputError
 
@@ -184,7 +185,7 @@ def _command_run(args: argparse.Namespace) -> int:
         iterations, base_params, changes = args.iters or DEFAULT_ITERATIONS, None, {}
     setup = build_task(task, image, **options)
     if not args.force:
-        _check_memory(setup, len(variants))
+        _check_memory(setup, len(variants), int(options.get("downscale") or 1))
     try:
         params = (base_params or setup.parameters).with_changes(**overrides)
     except ValueError as exc:
@@ -217,19 +218,20 @@ def _command_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_memory(setup, variants: int) -> None:
+def _check_memory(setup, variants: int, downscale: int = 1) -> None:
     """Refuse (exit 2) a run that would not fit in free memory, suggesting --downscale."""
-    from .memory import fits, gib, suggest_downscale
+    from .memory import memory_shortfall, size_text
 
-    module = str(setup.settings.get("module", "cnn"))
-    shape = tuple(setup.problem.x0.shape)
-    ok, needed, free = fits(shape, variants, module)
-    if not ok:
-        factor = suggest_downscale(shape, variants, module)
+    shortfall = memory_shortfall(setup, variants, downscale)
+    if shortfall is None:
+        return
+    needed, free = size_text(shortfall.needed), size_text(shortfall.free)
+    needs = f"this run needs about {needed} but only {free} is free"
+    if shortfall.can_downscale():
         raise InputError(
-            f"this run needs about {gib(needed)} but only {gib(free)} is free: "
-            f"add --downscale {factor} (or --force to try anyway)"
+            f"{needs}: add --downscale {shortfall.suggested} (or --force to try anyway)"
         )
+    raise InputError(f"{needs}, even downscaled by {shortfall.current}: add --force to try anyway")
 
 
 def _command_denoise(args: argparse.Namespace) -> int:
@@ -280,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             return study_command(args)
         return _command_denoise(args)
     except (InputError, WriteError) as exc:
-        print(f"fima: error: {exc}".splitlines()[0], file=sys.stderr)
+        print(f"fima: error: {first_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("fima: interrupted", file=sys.stderr)
@@ -288,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("FIMA_DEBUG"):
             raise
-        print(f"fima: internal error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        print(f"fima: internal error: {one_line(exc)}", file=sys.stderr)
         return 1
 
 

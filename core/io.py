@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .errors import first_line
 from .fileio import atomic_write, atomic_write_bytes
 from .resources import resources_dir
 
@@ -68,7 +69,7 @@ def _unreadable(path: Path, exc: Exception) -> str:
     """The one-line message for a file its reader could not decode."""
     if isinstance(exc, PermissionError):
         return f"cannot read {path.name}: permission denied"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = first_line(exc)
     if "requires" in text:  # a codec the reader lacks: say which
         return f"cannot read {path.name}: {text[:160]}"
     if isinstance(exc, NotImplementedError) and path.suffix.lower() == ".mat":  # scipy: v7.3

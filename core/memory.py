@@ -4,17 +4,26 @@ Per pixel and channel, one variant keeps about 24 float32 image-sized buffers al
 residuals and gradients at three points, the FFT spectra, the prox's coefficients); the CNN module
 needs about 48 more at its peak (its activations at half resolution, 32-128 channels); the classical
 ones fewer. This is deliberately generous: refusing early beats swapping or being killed.
+
+:func:`memory_shortfall` is the one check ``fima run`` and the window make: None when a run fits,
+else what it needs, what is free and the downscale factor (on the original image) that makes it fit.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import psutil
+
+if TYPE_CHECKING:
+    from .tasks import TaskSetup
 
 BUFFERS_PER_VARIANT = 24
 MODULE_BUFFERS = {"cnn": 48, "nlm": 16, "wavelet": 8, "tv": 12, "none": 4}
 DEFAULT_MODULE_BUFFERS = 48  # user TorchScript networks: assume as much as ours
+MAX_DOWNSCALE = 64  # core.build_task takes whole factors 1…64
 
 
 def estimate_run_bytes(shape: tuple[int, ...], variants: int = 1, module: str = "cnn") -> int:
@@ -48,3 +57,47 @@ def suggest_downscale(shape: tuple[int, ...], variants: int = 1, module: str = "
 def gib(n: int) -> str:
     """Bytes as a short GiB string."""
     return f"{n / 2**30:.1f} GiB"
+
+
+def size_text(n: int) -> str:
+    """Bytes as a short text: GiB from 0.1 GiB up, MiB below."""
+    if n >= 0.1 * 2**30:
+        return gib(n)
+    return f"{n / 2**20:.0f} MiB"
+
+
+@dataclass(frozen=True)
+class MemoryShortfall:
+    """A run that does not fit: bytes needed and free, and the downscale factors now and advised."""
+
+    needed: int
+    free: int
+    current: int
+    suggested: int
+
+    def can_downscale(self) -> bool:
+        """True when a larger factor is allowed (the engine stops at 64)."""
+        return self.suggested > self.current
+
+
+def memory_shortfall(setup: TaskSetup, variants: int, downscale: int = 1) -> MemoryShortfall | None:
+    """None when a run of ``setup`` with ``variants`` fits in free memory, else the shortfall.
+
+    ``downscale`` is the factor ``setup`` was built with; the suggestion is the factor on the
+    original image (the current one times what the built image still needs)."""
+    shape = tuple(setup.problem.x0.shape)
+    module = str(setup.settings.get("module") or "cnn")
+    ok, needed, free = fits(shape, variants, module)
+    if ok:
+        return None
+    more = suggest_downscale(shape, variants, module)
+    suggested = min(MAX_DOWNSCALE, max(downscale * more, downscale + 1))
+    return MemoryShortfall(needed, free, downscale, suggested)
+
+
+def shortfall_text(shortfall: MemoryShortfall) -> str:
+    """One line: what the run needs and what is free."""
+    return (
+        f"This run needs about {size_text(shortfall.needed)} of memory, "
+        f"but only {size_text(shortfall.free)} is free"
+    )

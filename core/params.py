@@ -147,6 +147,11 @@ class ParameterTimeline:
             self._next_k = k + 1
             return self._current
 
+    def in_force(self, k: int) -> Parameters:
+        """Parameters recorded for iteration k (read only: pending changes are not applied)."""
+        with self._lock:
+            return self._replay(k)
+
     def _replay(self, k: int) -> Parameters:
         p = self.initial
         for j in sorted(self._changes):

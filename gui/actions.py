@@ -20,6 +20,8 @@ class Actions:
     use_sample: QAction
     recent_menu: QMenu
     open_session: QAction
+    open_study: QAction
+    new_study: QAction
     save_session: QAction
     export_run: QAction
     screenshot: QAction
@@ -53,6 +55,12 @@ def install_actions(window: QMainWindow) -> Actions:
         use_sample=_action(window, "&Sample image", "Use the task's bundled sample image"),
         recent_menu=QMenu("Open &recent", window),
         open_session=_action(window, "Open &session…", "Replay a session.toml"),
+        open_study=_action(
+            window, "Open s&tudy…", "Show a study's heatmaps (a folder with study.db)", "Ctrl+T"
+        ),
+        new_study=_action(
+            window, "&New study…", "Run a study from its spec (.toml) and watch it fill in"
+        ),
         save_session=_action(
             window, "Save session &as…", "Save a replayable session.toml", "Ctrl+S"
         ),
@@ -87,6 +95,10 @@ def install_actions(window: QMainWindow) -> Actions:
     file_menu.addSeparator()
     file_menu.addAction(actions.open_session)
     file_menu.addAction(actions.save_session)
+    file_menu.addSeparator()
+    file_menu.addAction(actions.open_study)
+    file_menu.addAction(actions.new_study)
+    file_menu.addSeparator()
     file_menu.addAction(actions.export_run)
     file_menu.addAction(actions.screenshot)
     file_menu.addSeparator()

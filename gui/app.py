@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication
 from core import task_names
 from core.cli import EXIT_BAD_INPUT, OneLineParser, positive_int
 
-from .problem_spec import ProblemSpec
+from .state.problem_spec import ProblemSpec
 
 APP_NAME = "FIMA Explorer"
 ORGANIZATION = "fima-explorer"

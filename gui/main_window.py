@@ -1,15 +1,11 @@
 """The explorer window: problem and solver settings on the left, images (with the history
 scrubber) and plots in the middle, the convergence certificate on the right.
 
-The window owns at most one :class:`SolverRun`. Worker notifications arrive through bound methods
-of GUI-thread objects; the window pulls the worker's data only after a notification, at most ~30
-times a second and within a CPU budget (:mod:`gui.refresh_budget`), redrawing one plot per
-refresh. Anything a user can get wrong ends in :meth:`MainWindow.show_error` with one line, and
-the window keeps its previous problem and state.
-
-Reset and rebuilding never wait for a slow iteration: the stopped run finishes it in the
-background (its results are dropped) and the next run's worker waits for it in its own thread.
-Closing the window does wait for it.
+The window is a composition: the Qt-free :class:`ExplorerState` (problem, parameters, run
+status: one owner, panels listen to its events), the :class:`RunController` (the solver run, its
+data and pacing), the panels and dialogs, and :class:`WindowFiles` (open, sessions, export).
+Anything a user can get wrong ends in :meth:`MainWindow.show_error` with one line, and the window
+keeps its previous problem and state. Closing the window waits for the run to end.
 """
 
 from __future__ import annotations
@@ -17,8 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import (
     QCloseEvent,
 )
@@ -34,39 +29,38 @@ from PySide6.QtWidgets import (
 )
 
 from core import InputError, Parameters, TaskSetup
+from core.errors import one_line
+from core.memory import MemoryShortfall, memory_shortfall, shortfall_text
 
 from . import settings
 from .actions import install_actions
-from .file_dialogs import FileDialogs
-from .help_dialogs import HelpDialog, HelpWindows
-from .memory_check import MemoryShortfall, memory_shortfall, shortfall_text
-from .memory_dialog import ANYWAY, CANCEL, DOWNSCALE, MemoryDialog
-from .preferences import PreferencesDialog
-from .prior_choices import default_prior_key, describe_text, prior_key
-from .problem_spec import ProblemSpec
-from .refresh_budget import RefreshBudget
-from .run_history import RunHistory
-from .scrubber import Scrubber
-from .solver_run import STOP_TIMEOUT_S, SolverRun, detached_runs
-from .solver_worker import one_line, to_display_array
-from .status import StatusPanel
-from .task_view import task_view
+from .dialogs.file_dialogs import FileDialogs
+from .dialogs.help_dialogs import HelpDialog, HelpWindows
+from .dialogs.memory_dialog import ANYWAY, CANCEL, DOWNSCALE, MemoryDialog
+from .dialogs.preferences import PreferencesDialog
+from .run.controller import RunController
+from .run.solver_run import STOP_TIMEOUT_S, detached_runs
+from .run.solver_worker import to_display_array
+from .state import ExplorerState
+from .state.prior_choices import default_prior_key, describe_text, prior_key
+from .state.problem_spec import ProblemSpec
+from .study import StudyWindow
 from .views.certificate_panel import CertificatePanel
 from .views.history_bar import HistoryBar
 from .views.images import ImagePanel
 from .views.parameters import ParameterPanel, learned_lipschitz, objective_note
 from .views.plots import PlotPanel
 from .views.problem_panel import ProblemPanel
+from .views.scrubber import Scrubber
 from .views.solver_panel import SolverPanel
+from .views.status import StatusPanel
+from .views.task_view import task_view
 from .window_files import APP_TITLE, WindowFiles, wait_cursor
-from .window_run import CERTIFICATE_CATCH_UP_MS, RESET_WAIT_S, WindowRun  # noqa: F401
 
 
-class MainWindow(WindowFiles, WindowRun, QMainWindow):
+class MainWindow(WindowFiles, QMainWindow):
     """FIMA Explorer's main window."""
 
-    runLimitReached = Signal()  # the run reached its iteration limit (and paused)
-    runEnded = Signal()  # the worker loop returned (error, or every variant stopped)
     errorRaised = Signal(str)  # an error was reported to the user
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -75,17 +69,8 @@ class MainWindow(WindowFiles, WindowRun, QMainWindow):
         self.setAcceptDrops(True)
         self.scripted = False  # errors go to stderr instead of dialogs
         self.last_error: str | None = None
-        self.spec: ProblemSpec | None = None
-        self.setup: TaskSetup | None = None
-        self.run: SolverRun | None = None
-        self._retired: SolverRun | None = None  # a stopped run still finishing its iteration
-        self.history = RunHistory()
-        self._scheduled: dict[int, dict[str, float]] = {}  # session changes for the next run
-        self._latest_x: dict[str, np.ndarray] = {}
-        self._iterations = 0
-        self._budget = RefreshBudget()
-        self._run_error: str | None = None
-        self._announced: set[str] = set()  # variants whose divergence was reported
+        self.state = ExplorerState()
+        self._study: StudyWindow | None = None
         self.help_windows = HelpWindows(self)
 
         self.problem_panel = ProblemPanel()
@@ -101,15 +86,10 @@ class MainWindow(WindowFiles, WindowRun, QMainWindow):
         self.actions.view_menu.addAction(self.certificate_dock.toggleViewAction())
         self.dialogs = FileDialogs(self, self.actions.recent_menu)
         self.status = StatusPanel(self.statusBar())
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.timeout.connect(self.refresh_now)
-        self._certificate_timer = QTimer(self)
-        self._certificate_timer.setSingleShot(True)
-        self._certificate_timer.timeout.connect(self.update_certificate)
+        self.runner = RunController(self.state, self)
         self._connect()
         self.dialogs.update_recent_menu()
-        self._update_run_actions()
+        self.show_run_status()
         settings.restore_window(self)
 
     # ---- layout and wiring ----------------------------------------------------------------
@@ -153,15 +133,18 @@ class MainWindow(WindowFiles, WindowRun, QMainWindow):
         a.open_image.triggered.connect(f.choose_image)
         a.use_sample.triggered.connect(self.use_sample)
         a.open_session.triggered.connect(f.choose_session)
+        a.open_study.triggered.connect(self.open_study)
+        a.new_study.triggered.connect(self.new_study)
         a.save_session.triggered.connect(f.choose_session_target)
         a.export_run.triggered.connect(self.open_export_dialog)
         a.screenshot.triggered.connect(f.choose_screenshot_target)
         a.quit.triggered.connect(self.close)
-        a.run_pause.triggered.connect(self.toggle_run)
-        a.step.triggered.connect(self.step_run)
-        a.reset.triggered.connect(self.reset_run)
-        a.history_back.triggered.connect(self.history_back)
-        a.history_forward.triggered.connect(self.history_forward)
+        r = self.runner
+        a.run_pause.triggered.connect(r.toggle_run)
+        a.step.triggered.connect(r.step_run)
+        a.reset.triggered.connect(r.reset_run)
+        a.history_back.triggered.connect(r.history_back)
+        a.history_forward.triggered.connect(r.history_forward)
         a.preferences.triggered.connect(self.open_preferences)
         a.about_guarantee.triggered.connect(self.show_about_guarantee)
         a.shortcuts.triggered.connect(self.show_shortcuts)
@@ -182,10 +165,34 @@ class MainWindow(WindowFiles, WindowRun, QMainWindow):
             lambda name: self.set_option("device", None if name == "auto" else name)
         )
         s.variantsChanged.connect(self._on_variants_changed)
-        s.limitChanged.connect(self._on_limit_changed)
-        self.parameter_panel.changed.connect(self._on_parameters_edited)
+        s.limitChanged.connect(r.set_limit)
+        self.parameter_panel.changed.connect(r.submit)
         self.parameter_panel.presetRequested.connect(self.apply_preset)
         self.parameter_panel.refused.connect(self.show_error)
+        self.state.events.parameters.connect(self._show_parameters)
+
+    # ---- the state, as the window shows it --------------------------------------------------
+    @property
+    def spec(self) -> ProblemSpec | None:
+        """The problem as the user chose it (the state's)."""
+        return self.state.spec
+
+    @property
+    def setup(self) -> TaskSetup | None:
+        """The problem as built (the state's)."""
+        return self.state.setup
+
+    def _show_parameters(self, parameters: Parameters | None) -> None:
+        """The state's shown parameters changed: the parameter panel follows (not while they
+        already agree, so a field being typed in is left alone)."""
+        if parameters is None:
+            return
+        try:
+            same = self.parameter_panel.parameters() == parameters
+        except ValueError:
+            same = False
+        if not same:
+            self.parameter_panel.set_parameters(parameters)
 
     # ---- errors ---------------------------------------------------------------------------
     def show_error(self, message: str) -> None:
@@ -243,18 +250,13 @@ class MainWindow(WindowFiles, WindowRun, QMainWindow):
                 self.status.message(f"Not loaded: {shortfall_text(shortfall)}", 10000)
                 self._show_spec()
                 return False
-        self._stop_run()
-        task_changed = self.setup is None or self.setup.settings["task"] != setup.settings["task"]
-        self.setup, self.spec = setup, spec
-        self._scheduled = dict(scheduled or {})
+        self.runner.stop()
         self.parameter_panel.set_defaults(setup.parameters)
-        if parameters is not None:
-            self.parameter_panel.set_parameters(parameters)
-        elif task_changed:
-            self.parameter_panel.set_parameters(setup.parameters)
+        self.state.set_problem(spec, setup, parameters, scheduled)
         problem = setup.problem
         self.parameter_panel.set_lipschitz(problem.lipschitz, learned_lipschitz(problem))
         self.certificate_panel.set_objective_note(objective_note(problem))
+        self.certificate_panel.set_lipschitz(problem.lipschitz)
         observation = problem.observation_image
         with wait_cursor():  # a low-light picture is rendered from x⁰ (its denoise, once)
             self.images.set_problem(
@@ -267,16 +269,16 @@ class MainWindow(WindowFiles, WindowRun, QMainWindow):
         self.plots.set_variants(self.solver_panel.variants())
         self.images.set_variants(self.solver_panel.variants())
         self._show_spec()
-        self._clear_run_views()
+        self.runner.clear_views()
         self.status.show_device(str(setup.settings.get("device", problem.device)))
         if spec.image:
             self.dialogs.remember(spec.image)
         name = Path(spec.image).name if spec.image else "sample"
         self.setWindowTitle(f"{APP_TITLE} — {setup.settings['task']} — {name}")
-        self._update_run_actions()
+        self.runner.update_status()
         return True
 
-    def _run_fits(self, variants: int) -> bool:
+    def run_fits(self, variants: int) -> bool:
         """Check memory again before a run: more variants may be ticked than when it was loaded.
 
         Answering "downscale" reloads the problem smaller (the run then starts on it)."""
@@ -354,6 +356,88 @@ class MainWindow(WindowFiles, WindowRun, QMainWindow):
         """Use module ``name`` (cnn, tv, wavelet, nlm, none) or a TorchScript file."""
         return self.set_option("module", name)
 
+    # ---- panel edits that concern the run -------------------------------------------------
+    @Slot(str)
+    def apply_preset(self, name: str) -> bool:
+        """Apply a parameter preset (guaranteed / paper) on top of the task's defaults."""
+        if self.setup is None:
+            return False
+        try:
+            preset = self.parameter_panel.preset_parameters(name)
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return False
+        before = self.state.shown.as_dict() if self.state.shown is not None else {}
+        changes = {k: v for k, v in preset.as_dict().items() if before.get(k) != v}
+        if changes and not self.runner.submit(changes):
+            return False
+        self.parameter_panel.set_parameters(preset)
+        if not all(self.parameter_panel.conditions().values()):
+            self.status.message(f"Preset {name}: outside Theorem 1's conditions — no guarantee")
+        return True
+
+    def _on_variants_changed(self, variants: list) -> None:
+        if self.runner.run is not None:
+            self.runner.reset_run()
+            self.status.message("Variants changed: the run was reset")
+        self.plots.set_variants(variants)
+        self.images.set_variants(variants)
+
+    def show_run_status(self, state_text: str | None = None) -> None:
+        """Enable the run actions and show the run's status (``state_text`` if given)."""
+        a = self.actions
+        loaded = self.state.loaded
+        for action in (a.run_pause, a.step, a.reset, a.export_run, a.save_session):
+            action.setEnabled(loaded)
+        for action in (a.history_back, a.history_forward):
+            action.setEnabled(loaded)
+        status = self.state.status
+        a.run_pause.setText("Pause" if status == "running" else "Run")
+        if state_text is None:
+            state_text = {
+                "idle": "Ready" if loaded else "No problem loaded",
+                "running": "Running",
+                "paused": "Paused",
+                "limit": "Limit reached",
+                "ended": "Finished",
+                "error": "Stopped by an error",
+            }[status]
+        self.status.show_state(state_text)
+
+    # ---- studies --------------------------------------------------------------------------
+    def study_window(self) -> StudyWindow:
+        """The Study window (made once; a double-clicked cell opens here as a session)."""
+        if self._study is None:
+            self._study = StudyWindow(self)
+            self._study.cellOpened.connect(self.open_study_cell)
+        return self._study
+
+    @Slot()
+    def open_study(self) -> None:
+        """File → Open study…: choose a study folder and show its heatmaps."""
+        window = self.study_window()
+        window.show()
+        window.raise_()
+        window.choose_study()
+
+    @Slot()
+    def new_study(self) -> None:
+        """File → New study…: choose a spec and an output folder, run it and watch it fill in."""
+        window = self.study_window()
+        window.show()
+        window.raise_()
+        window.choose_spec()
+
+    @Slot(object)
+    def open_study_cell(self, session) -> bool:
+        """Open one study cell in the explorer: its image, task settings and parameters."""
+        if not self.open_session(session):
+            return False
+        self.raise_()
+        self.activateWindow()
+        self.status.message("Study cell opened: press Run to watch it")
+        return True
+
     # ---- settings and closing -------------------------------------------------------------
     @Slot()
     def open_preferences(self) -> None:
@@ -379,10 +463,11 @@ class MainWindow(WindowFiles, WindowRun, QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the run, wait for every run of this window to end, remember the layout."""
-        self._stop_run(STOP_TIMEOUT_S)
+        if self._study is not None:
+            self._study.close()
+        self.runner.close()
         for run in detached_runs():
             run.join(STOP_TIMEOUT_S)
-        self._retired = None
         settings.save_window(self)
         self.help_windows.close_all()
         super().closeEvent(event)

@@ -41,16 +41,16 @@ class ScriptedDriver(QObject):
             return
         if self.quit_after is not None:
             self.window.solver_panel.set_limit(self.quit_after)
-        self.window.runLimitReached.connect(self._finish)
-        self.window.runEnded.connect(self._finish)
-        self.window.start_run(running=True)
+        self.window.runner.limitReached.connect(self._finish)
+        self.window.runner.ended.connect(self._finish)
+        self.window.runner.start_run(running=True)
 
     @Slot()
     def _finish(self) -> None:
         if self._done:
             return
         self._done = True
-        self.window.refresh_now()
+        self.window.runner.refresh_now()
         code = EXIT_OK
         if self.export_dir and not self.window.export_to(self.export_dir):
             code = EXIT_BAD_INPUT

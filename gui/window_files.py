@@ -26,6 +26,7 @@ from core import InputError
 from core.session import Session, load_session
 
 from . import settings
+from .dialogs.export_dialog import ExportDialog
 from .export import (
     ExportContents,
     ExportOptions,
@@ -34,10 +35,9 @@ from .export import (
     save_screenshot,
     write_session,
 )
-from .export_dialog import ExportDialog
-from .module_choices import MODULE_SUFFIXES
-from .problem_spec import ProblemSpec
-from .solver_worker import to_display_array
+from .run.solver_worker import to_display_array
+from .state.module_choices import MODULE_SUFFIXES
+from .state.problem_spec import ProblemSpec
 
 APP_TITLE = "FIMA Explorer"
 
@@ -74,6 +74,13 @@ class WindowFiles:
         except InputError as exc:
             self.show_error(str(exc))
             return False
+        return self.open_session(session, image, task)
+
+    def open_session(
+        self, session: Session, image: str | None = None, task: str | None = None
+    ) -> bool:
+        """Open ``session`` (a file's, or a study cell's): its problem, parameters, scheduled
+        changes, variants and limit; ``image`` / ``task`` replace the session's."""
         spec = ProblemSpec(session.task["task"], session.task.get("image"), session.build_options())
         spec = spec.without_defaults()  # the session names module and prior even when defaults
         if task:
@@ -91,20 +98,20 @@ class WindowFiles:
         """The session that replays the current run (or would start the next one)."""
         if self.setup is None:
             return None
-        if self.run is not None:
-            timeline = self.run.timeline
-            iterations = max((self.history.count(v) for v in self.run.variants), default=0)
+        runner, timeline = self.runner, self.state.timeline
+        if runner.run is not None and timeline is not None:
+            iterations = max((runner.history.count(v) for v in runner.variants), default=0)
             return make_session(
                 self.setup.settings,
                 timeline.initial,
                 timeline.changes,
-                self.run.variants,
+                runner.variants,
                 iterations or self.solver_panel.limit(),
             )
         return make_session(
             self.setup.settings,
-            self.parameter_panel.parameters(),
-            self._scheduled,
+            self.state.initial,
+            self.state.scheduled,
             self.solver_panel.variants(),
             self.solver_panel.limit(),
         )
@@ -126,9 +133,9 @@ class WindowFiles:
 
     def result_variant(self) -> str | None:
         """The variant whose result is exported: FIMA if it ran, else the first one that ran."""
-        variants = self.run.variants if self.run is not None else ()
+        variants = self.runner.variants
         for variant in ("fima", *variants):
-            if variant in self._latest_x:
+            if variant in self.runner.latest_x:
                 return variant
         return variants[0] if variants else None
 
@@ -137,8 +144,8 @@ class WindowFiles:
         if self.setup is None:
             return None
         variant = self.result_variant()
-        if variant in self._latest_x:
-            return self._latest_x[variant]
+        if variant in self.runner.latest_x:
+            return self.runner.latest_x[variant]
         return to_display_array(self.setup.problem.x0)
 
     def result_image(self) -> np.ndarray | None:
@@ -154,15 +161,15 @@ class WindowFiles:
         if session is None:
             self.show_error("Nothing to export: no problem is loaded")
             return False
-        self.refresh_now()
+        self.runner.refresh_now()
         self.plots.flush()
         problem = self.setup.problem
         observation = problem.observation_image
-        order = self.run.variants if self.run is not None else ()
+        order = self.runner.variants
         view = self.images.task_view()
         rendered = view.render is not None
         contents = ExportContents(
-            rows=self.history.all_rows(order),
+            rows=self.runner.history.all_rows(order),
             result=self.result_image(),
             observation=to_display_array(observation if observation is not None else problem.x0),
             truth=to_display_array(problem.ground_truth),
@@ -202,7 +209,7 @@ class WindowFiles:
 
     def save_screenshot(self, path: str | Path) -> bool:
         """Save a picture of the window as it is drawn."""
-        self.refresh_now()
+        self.runner.refresh_now()
         self.plots.flush()
         try:
             save_screenshot(self, path)

@@ -77,14 +77,14 @@ def image_file(tmp_path):
 def window(qtbot, _gui_guard):
     """A real MainWindow (not shown); closing it at the end must stop and join every run."""
     from gui.main_window import MainWindow
-    from gui.solver_run import detached_runs
+    from gui.run.solver_run import detached_runs
 
     win = MainWindow()
     qtbot.addWidget(win)
     yield win
-    run = win.run
+    run = win.runner.run
     win.close()
-    assert win.run is None
+    assert win.runner.run is None
     if run is not None:
         assert not run.is_thread_running()
     assert not any(r.is_thread_running() for r in detached_runs())
@@ -96,15 +96,15 @@ GUI_TIMEOUT_MS = 30_000
 def run_to_limit(qtbot, window, iterations: int) -> None:
     """Run the loaded problem for ``iterations`` iterations and pull everything into the window."""
     window.solver_panel.set_limit(iterations)
-    assert window.start_run()
-    qtbot.waitUntil(lambda: window.run_state() in ("limit", "ended"), timeout=GUI_TIMEOUT_MS)
-    window.refresh_now()
+    assert window.runner.start_run()
+    qtbot.waitUntil(lambda: window.runner.run_state() in ("limit", "ended"), timeout=GUI_TIMEOUT_MS)
+    window.runner.refresh_now()
 
 
 @pytest.fixture
 def loaded(window, image_file):
     """The window with the 64×64 test image loaded as a deblurring problem with the TV module."""
-    from gui.problem_spec import ProblemSpec
+    from gui.state.problem_spec import ProblemSpec
 
     assert window.load_problem(ProblemSpec("deblur", str(image_file), {"module": "tv"}))
     return window

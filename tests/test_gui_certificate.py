@@ -9,7 +9,7 @@ from tests.conftest import run_to_limit
 def test_certificate_of_a_run_inside_the_guarantee(qtbot, loaded):
     window = loaded
     run_to_limit(qtbot, window, 5)
-    window.update_certificate()
+    window.runner.update_certificate()
     certificates = window.certificate_panel.certificates
     assert set(certificates) == {"fima", "pg"}
     assert certificates["fima"].guaranteed and certificates["fima"].iterations == 5
@@ -32,13 +32,13 @@ def test_paper_preset_leaves_the_guarantee_visibly(qtbot, loaded):
     assert (parameters.C, parameters.mu) == (0.08, 1e-3)
     assert panel.preset() == "paper" and panel.mu_condition.property("violated")
     window.solver_panel.set_limit(4)
-    window.toggle_run()  # the preset applies live, from the next iteration
-    qtbot.waitUntil(lambda: window.run_state() == "limit", timeout=30_000)
-    window.refresh_now()
-    rows = window.history.rows("fima")
+    window.runner.toggle_run()  # the preset applies live, from the next iteration
+    qtbot.waitUntil(lambda: window.runner.run_state() == "limit", timeout=30_000)
+    window.runner.refresh_now()
+    rows = window.runner.history.rows("fima")
     assert [r["conditions_hold"] for r in rows] == [True, True, False, False]
     assert (rows[2]["C"], rows[2]["mu"]) == (0.08, 1e-3)
-    window.update_certificate()
+    window.runner.update_certificate()
     assert not window.certificate_panel.certificates["fima"].guaranteed
     text = window.certificate_panel.text()
     assert "outside the guarantee" in text and "failed from iteration 2" in text

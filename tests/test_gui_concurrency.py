@@ -9,7 +9,7 @@ import imageio.v3 as iio
 import numpy as np
 
 from core import ParameterTimeline
-from gui.problem_spec import ProblemSpec
+from gui.state.problem_spec import ProblemSpec
 from gui.views.log_slider import significant
 from tests.conftest import GUI_TIMEOUT_MS, synthetic_image
 
@@ -20,11 +20,11 @@ RANGES = {"C": (1e-3, 2.0), "mu": (1e-3, 10.0), "gamma": (0.05, 1.5), "lam": (1e
 
 def _check_run(run) -> tuple[int, int]:
     """Every row carries the parameters its timeline says; returns (rows, applied changes)."""
-    changes = run.timeline.changes
+    changes = run.worker.timeline.changes
     total = 0
     for variant in run.variants:
         rows = run.worker.rows(variant)
-        replay = ParameterTimeline(run.timeline.initial, changes)
+        replay = ParameterTimeline(run.worker.timeline.initial, changes)
         for row in rows:
             p = replay.at(row["k"])
             assert (row["C"], row["mu"], row["gamma"], row["lam"]) == (p.C, p.mu, p.gamma, p.lam)
@@ -54,40 +54,40 @@ def test_random_storm_of_controls(qtbot, window, tmp_path):
             window.parameter_panel.spin(name).setValue(value)
             counts["change"] += 1
         elif roll < 0.57:
-            window.toggle_run()
+            window.runner.toggle_run()
             counts["run/pause"] += 1
         elif roll < 0.67:
-            window.step_run()
+            window.runner.step_run()
             counts["step"] += 1
         elif roll < 0.73:
-            window.pause_run()
+            window.runner.pause_run()
             counts["pause"] += 1
         elif roll < 0.75:
-            window.reset_run()
+            window.runner.reset_run()
             counts["reset"] += 1
         else:
             qtbot.wait(rng.randint(0, 10))
             counts["wait"] += 1
-        if window.run is not None and (not runs or runs[-1] is not window.run):
-            runs.append(window.run)
+        if window.runner.run is not None and (not runs or runs[-1] is not window.runner.run):
+            runs.append(window.runner.run)
     assert window.last_error is None
     # then changes at a worker that is certainly running, one new iteration between each
-    if window.run is None or window.run.has_ended():
-        window.start_run()
-    elif not window.run.is_running():
-        window.toggle_run()
-    live = window.run
+    if window.runner.run is None or window.runner.run.has_ended():
+        window.runner.start_run()
+    elif not window.runner.run.is_running():
+        window.runner.toggle_run()
+    live = window.runner.run
     if runs[-1] is not live:
         runs.append(live)
     for index in range(LIVE_CHANGES):
         seen = live.worker.row_count("pg")
         window.parameter_panel.spin("C").setValue(0.01 * (index + 1))
         qtbot.waitUntil(lambda s=seen: live.worker.row_count("pg") >= s + 2, timeout=GUI_TIMEOUT_MS)
-    window.pause_run()
+    window.runner.pause_run()
     qtbot.waitUntil(live.worker.is_idle, timeout=GUI_TIMEOUT_MS)
-    window.refresh_now()
+    window.runner.refresh_now()
     for variant in live.variants:
-        assert window.history.count(variant) == live.worker.row_count(variant)
+        assert window.runner.history.count(variant) == live.worker.row_count(variant)
     for run in runs:
         if run is not live:
             assert run.join(30), "a stopped run never ended"

@@ -9,7 +9,7 @@ import core
 import core.tasks
 import core.tasks.base
 from core.tasks import describe_task, task_names
-from gui import module_choices, prior_choices, problem_spec, task_catalog
+from gui.state import module_choices, prior_choices, problem_spec, task_catalog
 from gui.views.task_options import option_tip
 
 

@@ -62,7 +62,7 @@ def test_export_writes_every_file_and_each_reads_back(ran, tmp_path):
         "session.toml",
     } | ({"iterates.mp4"} if mp4_available() else set())
     assert names == expected
-    rows = window.history.all_rows(["fima", "pg"])
+    rows = window.runner.history.all_rows(["fima", "pg"])
     read = read_trace_csv(out / "trace.csv")
     assert len(read) == len(rows) == 2 * ITERATIONS
     for mine, back in zip(rows, read, strict=True):
@@ -177,7 +177,7 @@ def test_session_save_is_atomic_on_failure(ran, tmp_path, monkeypatch):
 
 
 def test_export_dialog_choices_are_remembered(loaded, tmp_path):
-    from gui.export_dialog import ExportDialog
+    from gui.dialogs.export_dialog import ExportDialog
 
     dialog = ExportDialog(str(tmp_path), loaded)
     assert dialog.options().items == set(ALL_ITEMS)
@@ -195,7 +195,7 @@ def test_export_dialog_choices_are_remembered(loaded, tmp_path):
 def test_file_export_menu(ran, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QDialog
 
-    from gui.export_dialog import ExportDialog
+    from gui.dialogs.export_dialog import ExportDialog
 
     def accept(dialog):
         dialog.folder_edit.setText(str(tmp_path / "menu"))

@@ -10,8 +10,8 @@ import torch
 from core.cli import main
 from core.io import load_image, save_image
 from core.session import load_session
-from gui.problem_spec import ProblemSpec
-from gui.solver_worker import to_display_array
+from gui.run.solver_worker import to_display_array
+from gui.state.problem_spec import ProblemSpec
 from tests.conftest import run_to_limit
 
 from .helpers import cartoon

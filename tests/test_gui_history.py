@@ -9,9 +9,9 @@ import math
 import numpy as np
 import torch
 
-import gui.solver_worker
+import gui.run.solver_worker
 from core import COLUMNS, ParameterTimeline, iterate
-from gui.solver_worker import to_display_array
+from gui.run.solver_worker import to_display_array
 from tests.conftest import GUI_TIMEOUT_MS, run_to_limit
 
 
@@ -19,7 +19,7 @@ def test_scrub_to_an_early_iterate_shows_the_stored_one(qtbot, loaded):
     window = loaded
     run_to_limit(qtbot, window, 6)
     assert window.history_bar.latest() == 6 and window.history_bar.is_live()
-    assert window.scrub_to(2) == 2
+    assert window.runner.scrub_to(2) == 2
     stored_k, stored = window.scrubber.iterates.get("fima", 2)
     assert stored_k == 2
     np.testing.assert_array_equal(window.images.image("x"), stored)
@@ -27,12 +27,12 @@ def test_scrub_to_an_early_iterate_shows_the_stored_one(qtbot, loaded):
     assert window.plots.cursor_row() == 1  # row 1 holds Ψ(x²)
     assert window.history_bar.position() == 2 and not window.history_bar.is_live()
     # the stored iterate is the engine's x² for the same problem and parameters
-    timeline = ParameterTimeline(window.run.timeline.initial)
+    timeline = ParameterTimeline(window.state.timeline.initial)
     setup = window.setup
     records = list(iterate(setup.problem, setup.module, timeline, "fima", max_iter=2))
     np.testing.assert_allclose(stored, to_display_array(records[1].x), atol=1e-6)
     # x⁰ is the start
-    window.scrub_to(0)
+    window.runner.scrub_to(0)
     np.testing.assert_array_equal(window.images.image("x"), to_display_array(setup.problem.x0))
     assert window.plots.cursor_row() is None
 
@@ -56,24 +56,26 @@ def test_arrow_keys_slider_and_live(qtbot, loaded):
     assert window.scrubber.position() is None and window.history_bar.is_live()
     np.testing.assert_array_equal(window.images.image("x"), newest)
     window.actions.history_forward.trigger()  # → at the newest: one more iteration
-    qtbot.waitUntil(lambda: window.run.worker.row_count("fima") == 5, timeout=GUI_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.runner.run.worker.row_count("fima") == 5, timeout=GUI_TIMEOUT_MS)
 
 
 def test_a_pinned_view_stays_while_the_run_goes_on(qtbot, loaded):
     window = loaded
     window.solver_panel.set_limit(10_000)
-    window.start_run()
-    qtbot.waitUntil(lambda: window.run.worker.row_count("fima") >= 2, timeout=GUI_TIMEOUT_MS)
-    window.refresh_now()
-    window.scrub_to(1)
+    window.runner.start_run()
+    qtbot.waitUntil(lambda: window.runner.run.worker.row_count("fima") >= 2, timeout=GUI_TIMEOUT_MS)
+    window.runner.refresh_now()
+    window.runner.scrub_to(1)
     pinned = window.images.image("x").copy()
-    seen = window.run.worker.row_count("fima")
-    qtbot.waitUntil(lambda: window.run.worker.row_count("fima") >= seen + 2, timeout=GUI_TIMEOUT_MS)
-    window.refresh_now()
+    seen = window.runner.run.worker.row_count("fima")
+    qtbot.waitUntil(
+        lambda: window.runner.run.worker.row_count("fima") >= seen + 2, timeout=GUI_TIMEOUT_MS
+    )
+    window.runner.refresh_now()
     assert window.history_bar.latest() > seen
     np.testing.assert_array_equal(window.images.image("x"), pinned)
     assert "history" in window.images.labels["x"].text
-    window.follow_live()
+    window.runner.follow_live()
     assert not np.array_equal(window.images.image("x"), pinned)
 
 
@@ -107,7 +109,7 @@ def test_memory_budget_holds_over_2000_iterations_of_256_squared(qtbot, loaded, 
         for k in itertools.count():
             yield _FakeRecord(k, variant, size)
 
-    monkeypatch.setattr(gui.solver_worker, "iterate", fake_iterate)
+    monkeypatch.setattr(gui.run.solver_worker, "iterate", fake_iterate)
     window = loaded
     window.set_history_budget_mb(budget_mb)
     window.solver_panel.set_variants(["fima"])
@@ -120,8 +122,8 @@ def test_memory_budget_holds_over_2000_iterations_of_256_squared(qtbot, loaded, 
     stride = iterates.stride
     assert stride > 1 and kept[0] == 0 and kept[-1] == iterations
     assert all(b - a == stride for a, b in itertools.pairwise(kept[:-1]))  # evenly thinned
-    assert window.history.count("fima") == iterations  # scalars kept in full
-    shown = window.scrub_to(1000)
+    assert window.runner.history.count("fima") == iterations  # scalars kept in full
+    shown = window.runner.scrub_to(1000)
     assert 1000 - stride < shown <= 1000
     assert window.images.image("x")[0, 0] == shown - 1  # x^k holds the record of k − 1
 
@@ -129,7 +131,7 @@ def test_memory_budget_holds_over_2000_iterations_of_256_squared(qtbot, loaded, 
 def test_large_history_frames_live_in_their_own_mappings():
     import mmap
 
-    from gui.allocator import frame_copy
+    from gui.run.allocator import frame_copy
 
     def owner(arr):
         while isinstance(arr, np.ndarray) and arr.base is not None:

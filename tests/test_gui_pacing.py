@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import gui.refresh_budget as budget_module
-from gui.refresh_budget import RefreshBudget
-from gui.status import RateMeter
+import gui.run.refresh_budget as budget_module
+from gui.run.refresh_budget import RefreshBudget
+from gui.views.status import RateMeter
 
 
 class FakeCpu:

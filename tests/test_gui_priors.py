@@ -21,8 +21,8 @@ from core.session import Session, save_session
 from core.streaks import StreakPrior
 from core.tasks import mri
 from core.tasks.base import TASKS
-from gui.memory_dialog import MemoryDialog
-from gui.problem_spec import ProblemSpec
+from gui.dialogs.memory_dialog import MemoryDialog
+from gui.state.problem_spec import ProblemSpec
 from tests.conftest import synthetic_image
 from tests.gui_actions import choose_prior, choose_task
 
@@ -385,8 +385,8 @@ def test_ticking_more_variants_is_checked_again_at_run_start(sample_window, litt
     window.solver_panel.set_variants(["fima", "unchecked", "naive", "pg"])
     offers = []
     window.memory_dialog = lambda shortfall: offers.append(shortfall) or "cancel"
-    assert not window.start_run(running=False)
-    assert len(offers) == 1 and window.run is None
+    assert not window.runner.start_run(running=False)
+    assert len(offers) == 1 and window.runner.run is None
     window.memory_dialog = lambda shortfall: "downscale"
-    assert window.start_run(running=False)
-    assert window.setup.settings["downscale"] >= 2 and window.run is not None
+    assert window.runner.start_run(running=False)
+    assert window.setup.settings["downscale"] >= 2 and window.runner.run is not None

@@ -10,27 +10,27 @@ TIMEOUT_MS = 30_000
 
 
 def _wait_rows(qtbot, window, n: int, variant: str = "fima") -> None:
-    qtbot.waitUntil(lambda: window.run.worker.row_count(variant) >= n, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.runner.run.worker.row_count(variant) >= n, timeout=TIMEOUT_MS)
 
 
 def _pause_and_settle(qtbot, window) -> None:
-    window.pause_run()
-    qtbot.waitUntil(window.run.worker.is_idle, timeout=TIMEOUT_MS)
+    window.runner.pause_run()
+    qtbot.waitUntil(window.runner.run.worker.is_idle, timeout=TIMEOUT_MS)
 
 
 def test_run_pause_and_step_exactly_one_iteration(qtbot, loaded):
     window = loaded
     window.solver_panel.set_limit(10_000)
-    assert window.start_run()
-    assert window.run_state() == "running"
+    assert window.runner.start_run()
+    assert window.runner.run_state() == "running"
     assert window.actions.run_pause.text() == "Pause"
     _wait_rows(qtbot, window, 2)
     _pause_and_settle(qtbot, window)
-    assert window.run_state() == "paused"
-    worker = window.run.worker
-    counts = {v: worker.row_count(v) for v in window.run.variants}
+    assert window.runner.run_state() == "paused"
+    worker = window.runner.run.worker
+    counts = {v: worker.row_count(v) for v in window.runner.run.variants}
     assert counts["fima"] == counts["pg"]  # lockstep
-    window.step_run()
+    window.runner.step_run()
     qtbot.waitUntil(
         lambda: worker.row_count("fima") == counts["fima"] + 1 and worker.is_idle(),
         timeout=TIMEOUT_MS,
@@ -38,73 +38,75 @@ def test_run_pause_and_step_exactly_one_iteration(qtbot, loaded):
     qtbot.wait(150)  # a stray second iteration would show up here
     for variant, count in counts.items():
         assert worker.row_count(variant) == count + 1
-    window.refresh_now()
+    window.runner.refresh_now()
     for variant, count in counts.items():
-        assert window.history.count(variant) == count + 1
+        assert window.runner.history.count(variant) == count + 1
     assert window.images.image("x") is not None
     assert window.status.iteration.text() == f"k = {counts['fima'] + 1}"
     # Space resumes
-    window.toggle_run()
+    window.runner.toggle_run()
     _wait_rows(qtbot, window, counts["fima"] + 3)
 
 
 def test_step_before_any_run_starts_paused(qtbot, loaded):
     window = loaded
-    window.step_run()
+    window.runner.step_run()
     qtbot.waitUntil(
-        lambda: window.run.worker.row_count("fima") == 1 and window.run.worker.is_idle(),
+        lambda: (
+            window.runner.run.worker.row_count("fima") == 1 and window.runner.run.worker.is_idle()
+        ),
         timeout=TIMEOUT_MS,
     )
-    assert window.run_state() == "paused"
+    assert window.runner.run_state() == "paused"
     window.actions.step.trigger()
-    qtbot.waitUntil(lambda: window.run.worker.row_count("pg") == 2, timeout=TIMEOUT_MS)
-    qtbot.waitUntil(window.run.worker.is_idle, timeout=TIMEOUT_MS)
-    assert window.run.worker.row_count("fima") == 2
+    qtbot.waitUntil(lambda: window.runner.run.worker.row_count("pg") == 2, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(window.runner.run.worker.is_idle, timeout=TIMEOUT_MS)
+    assert window.runner.run.worker.row_count("fima") == 2
 
 
 def test_parameter_changes_reach_the_next_records(qtbot, loaded):
     window = loaded
     window.solver_panel.set_limit(10_000)
-    window.start_run()
+    window.runner.start_run()
     _wait_rows(qtbot, window, 2)
     _pause_and_settle(qtbot, window)
-    worker = window.run.worker
+    worker = window.runner.run.worker
     k_change = worker.row_count("fima")
     panel = window.parameter_panel
     panel.spin("C").setValue(0.25)
     panel.spin("mu").setValue(0.8)
     panel.spin("gamma").setValue(0.5)
-    window.step_run()
+    window.runner.step_run()
     qtbot.waitUntil(lambda: worker.row_count("pg") == k_change + 1, timeout=TIMEOUT_MS)
-    for variant in window.run.variants:
+    for variant in window.runner.run.variants:
         rows = worker.rows(variant)
         defaults = window.setup.parameters
         assert (rows[k_change - 1]["C"], rows[k_change - 1]["mu"]) == (defaults.C, defaults.mu)
         new = rows[k_change]
         assert (new["k"], new["C"], new["mu"], new["gamma"]) == (k_change, 0.25, 0.8, 0.5)
-    assert window.run.timeline.changes[k_change] == {"C": 0.25, "mu": 0.8, "gamma": 0.5}
-    window.refresh_now()
+    assert window.state.timeline.changes[k_change] == {"C": 0.25, "mu": 0.8, "gamma": 0.5}
+    window.runner.refresh_now()
     assert window.plots.marker_positions() == [k_change]
     # a change while running free lands in a later record
-    window.toggle_run()
+    window.runner.toggle_run()
     panel.spin("C").setValue(0.3)
     qtbot.waitUntil(lambda: worker.rows("fima")[-1]["C"] == 0.3, timeout=TIMEOUT_MS)
     _pause_and_settle(qtbot, window)
-    window.refresh_now()
+    window.runner.refresh_now()
     assert len(window.plots.marker_positions()) == 2
 
 
 def test_reset_goes_back_to_the_start(qtbot, loaded):
     window = loaded
     window.solver_panel.set_limit(3)
-    window.start_run()
-    qtbot.waitUntil(lambda: window.run_state() == "limit", timeout=TIMEOUT_MS)
-    window.refresh_now()
-    assert window.history.count("fima") == 3
+    window.runner.start_run()
+    qtbot.waitUntil(lambda: window.runner.run_state() == "limit", timeout=TIMEOUT_MS)
+    window.runner.refresh_now()
+    assert window.runner.history.count("fima") == 3
     window.actions.reset.trigger()
-    assert window.run is None
-    assert window.run_state() == "idle"
-    assert window.history.total() == 0
+    assert window.runner.run is None
+    assert window.runner.run_state() == "idle"
+    assert window.runner.history.total() == 0
     x0 = window.setup.problem.x0[0, 0].numpy()
     assert (window.images.image("x") == x0).all()
     assert window.status.iteration.text() == "k = 0"
@@ -113,24 +115,24 @@ def test_reset_goes_back_to_the_start(qtbot, loaded):
 def test_limit_can_be_raised_to_go_on(qtbot, loaded):
     window = loaded
     window.solver_panel.set_limit(2)
-    window.toggle_run()
-    qtbot.waitUntil(lambda: window.run_state() == "limit", timeout=TIMEOUT_MS)
-    assert window.run.worker.row_count("fima") == 2
+    window.runner.toggle_run()
+    qtbot.waitUntil(lambda: window.runner.run_state() == "limit", timeout=TIMEOUT_MS)
+    assert window.runner.run.worker.row_count("fima") == 2
     window.solver_panel.set_limit(4)
-    window.toggle_run()
-    qtbot.waitUntil(lambda: window.run_state() == "limit", timeout=TIMEOUT_MS)
-    assert window.run.worker.row_count("fima") == 4
+    window.runner.toggle_run()
+    qtbot.waitUntil(lambda: window.runner.run_state() == "limit", timeout=TIMEOUT_MS)
+    assert window.runner.run.worker.row_count("fima") == 4
 
 
 def test_four_variants_at_once(qtbot, loaded):
     window = loaded
     window.solver_panel.set_variants(list(VARIANTS))
     window.solver_panel.set_limit(3)
-    window.start_run()
-    qtbot.waitUntil(lambda: window.run_state() in ("limit", "ended"), timeout=TIMEOUT_MS)
-    window.refresh_now()
+    window.runner.start_run()
+    qtbot.waitUntil(lambda: window.runner.run_state() in ("limit", "ended"), timeout=TIMEOUT_MS)
+    window.runner.refresh_now()
     for variant in VARIANTS:
-        assert window.history.count(variant) >= 1, variant
+        assert window.runner.history.count(variant) >= 1, variant
     assert window.images.variant_combo.count() == 4
     window.images.variant_combo.setCurrentIndex(2)
     assert window.images.image("x") is not None
@@ -139,10 +141,10 @@ def test_four_variants_at_once(qtbot, loaded):
 def test_variant_toggle_resets_the_run(qtbot, loaded):
     window = loaded
     window.solver_panel.set_limit(2)
-    window.start_run()
-    qtbot.waitUntil(lambda: window.run_state() == "limit", timeout=TIMEOUT_MS)
+    window.runner.start_run()
+    qtbot.waitUntil(lambda: window.runner.run_state() == "limit", timeout=TIMEOUT_MS)
     window.solver_panel.variant_boxes["naive"].setChecked(True)
-    assert window.run is None
+    assert window.runner.run is None
     assert window.solver_panel.variants() == ["fima", "naive", "pg"]
 
 
@@ -156,14 +158,14 @@ def test_engine_exception_in_the_worker_is_reported(qtbot, loaded, dialogs):
     original = getattr(owner, name)
 
     def failing(z, gamma):  # fails once a first iteration has been recorded
-        if window.run is not None and window.run.worker.row_count("fima") >= 1:
+        if window.runner.run is not None and window.runner.run.worker.row_count("fima") >= 1:
             raise RuntimeError("prox failed\nwith details")
         return original(z, gamma)
 
     setattr(owner, name, failing)
     window.solver_panel.set_limit(1000)
-    window.start_run()
-    qtbot.waitUntil(lambda: window.run_state() == "ended", timeout=TIMEOUT_MS)
+    window.runner.start_run()
+    qtbot.waitUntil(lambda: window.runner.run_state() == "error", timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: window.last_error is not None, timeout=TIMEOUT_MS)
     assert window.last_error == "The solver stopped: RuntimeError: prox failed"
     assert dialogs == [window.last_error]
@@ -171,30 +173,30 @@ def test_engine_exception_in_the_worker_is_reported(qtbot, loaded, dialogs):
     setattr(owner, name, original)
     # the window stays usable: a fresh run works once the fault is gone
     window.solver_panel.set_limit(2)
-    window.toggle_run()
-    qtbot.waitUntil(lambda: window.run_state() == "limit", timeout=TIMEOUT_MS)
-    assert window.run.worker.row_count("fima") == 2
+    window.runner.toggle_run()
+    qtbot.waitUntil(lambda: window.runner.run_state() == "limit", timeout=TIMEOUT_MS)
+    assert window.runner.run.worker.row_count("fima") == 2
 
 
 def test_rebuilding_the_problem_stops_the_run(qtbot, loaded):
     window = loaded
     window.solver_panel.set_limit(10_000)
-    window.start_run()
+    window.runner.start_run()
     _wait_rows(qtbot, window, 1)
-    run = window.run
+    run = window.runner.run
     assert window.set_option("noise", 0.02)
-    assert window.run is None and run.stopped  # without waiting for a slow iteration
+    assert window.runner.run is None and run.stopped  # without waiting for a slow iteration
     qtbot.waitUntil(lambda: not run.is_thread_running(), timeout=TIMEOUT_MS)
 
 
 def test_close_while_running_joins_the_thread(qtbot, loaded):
     window = loaded
     window.solver_panel.set_limit(10_000)
-    window.start_run()
+    window.runner.start_run()
     _wait_rows(qtbot, window, 1)
-    run = window.run
+    run = window.runner.run
     window.close()
-    assert window.run is None
+    assert window.runner.run is None
     assert not run.is_thread_running()
     assert run.has_ended()
 
@@ -204,8 +206,8 @@ def test_export_after_a_run(qtbot, loaded, tmp_path):
 
     window = loaded
     window.solver_panel.set_limit(3)
-    window.start_run()
-    qtbot.waitUntil(lambda: window.run_state() == "limit", timeout=TIMEOUT_MS)
+    window.runner.start_run()
+    qtbot.waitUntil(lambda: window.runner.run_state() == "limit", timeout=TIMEOUT_MS)
     out = tmp_path / "out"
     assert window.export_to(out)
     rows = read_trace_csv(out / "trace.csv")
@@ -225,8 +227,8 @@ def test_export_after_a_run(qtbot, loaded, tmp_path):
 def test_plots_receive_whole_arrays(qtbot, loaded, name):
     window = loaded
     window.solver_panel.set_limit(3)
-    window.start_run()
-    qtbot.waitUntil(lambda: window.run_state() == "limit", timeout=TIMEOUT_MS)
+    window.runner.start_run()
+    qtbot.waitUntil(lambda: window.runner.run_state() == "limit", timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: not window.plots.pending(), timeout=TIMEOUT_MS)
     curve = window.plots._curves["fima"].lines[name]
     x, y = curve.getData()
@@ -242,13 +244,15 @@ def test_keyboard_shortcuts(qtbot, loaded):
         window.activateWindow()
     window.images.graphics.setFocus()
     qtbot.keyClick(window.images.graphics, Qt.Key.Key_N)
-    qtbot.waitUntil(lambda: window.run is not None and window.run.worker.is_idle(), timeout=5000)
-    qtbot.waitUntil(lambda: window.run.worker.row_count("fima") == 1, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: window.runner.run is not None and window.runner.run.worker.is_idle(), timeout=5000
+    )
+    qtbot.waitUntil(lambda: window.runner.run.worker.row_count("fima") == 1, timeout=TIMEOUT_MS)
     qtbot.keyClick(window.images.graphics, Qt.Key.Key_Right)
-    qtbot.waitUntil(lambda: window.run.worker.row_count("fima") == 2, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.runner.run.worker.row_count("fima") == 2, timeout=TIMEOUT_MS)
     qtbot.keyClick(window.images.graphics, Qt.Key.Key_Space)
-    assert window.run_state() in ("running", "limit")
+    assert window.runner.run_state() in ("running", "limit")
     qtbot.keyClick(window.images.graphics, Qt.Key.Key_Space)
-    assert window.run_state() in ("paused", "limit")
+    assert window.runner.run_state() in ("paused", "limit")
     qtbot.keyClick(window.images.graphics, Qt.Key.Key_R)
-    assert window.run is None
+    assert window.runner.run is None

@@ -28,8 +28,8 @@ def _same_rows(a: list[dict], b: list[dict]) -> bool:
 
 
 def _step(qtbot, window, rows: int) -> None:
-    window.step_run()
-    worker = window.run.worker
+    window.runner.step_run()
+    worker = window.runner.run.worker
     qtbot.waitUntil(lambda: worker.row_count("fima") == rows and worker.is_idle(), timeout=30_000)
 
 
@@ -45,15 +45,15 @@ def test_three_live_changes_replay_headless_to_the_same_trace(qtbot, loaded, tmp
     panel.spin("mu").setValue(0.8)  # 2nd: k = 3
     panel.spin("gamma").setValue(0.7)
     _step(qtbot, window, 4)
-    window.toggle_run()  # 3rd, while running free: lands wherever the worker is
+    window.runner.toggle_run()  # 3rd, while running free: lands wherever the worker is
     panel.spin("lam").setValue(0.002)
-    worker = window.run.worker
+    worker = window.runner.run.worker
     qtbot.waitUntil(lambda: worker.rows("fima")[-1]["lam"] == 0.002, timeout=GUI_TIMEOUT_MS)
-    window.pause_run()
+    window.runner.pause_run()
     qtbot.waitUntil(worker.is_idle, timeout=GUI_TIMEOUT_MS)
-    window.refresh_now()
+    window.runner.refresh_now()
     rows = worker.rows("fima")
-    changes = window.run.timeline.changes
+    changes = window.state.timeline.changes
     k_lam = next(r["k"] for r in rows if r["lam"] == 0.002)
     assert changes == {1: {"C": 0.3}, 3: {"mu": 0.8, "gamma": 0.7}, k_lam: {"lam": 0.002}}
     assert k_lam >= 4 and rows[k_lam - 1]["lam"] == window.setup.parameters.lam
@@ -63,14 +63,14 @@ def test_three_live_changes_replay_headless_to_the_same_trace(qtbot, loaded, tmp
     assert fima(["run", "--session", str(path), "--out", str(out)]) == 0
     assert _same_rows(read_trace_csv(out / "trace.csv"), rows)
     # opening it in a window restores everything, and running it gives the same trace again
-    window.reset_run()
+    window.runner.reset_run()
     panel.spin("C").setValue(0.1)
     assert window.load_session_file(path)
     assert window.solver_panel.variants() == ["fima"]
     assert window.solver_panel.limit() == len(rows)
     assert panel.parameters() == window.setup.parameters  # the initial ones
     run_to_limit(qtbot, window, len(rows))
-    assert _same_rows(window.run.worker.rows("fima"), rows)
+    assert _same_rows(window.runner.run.worker.rows("fima"), rows)
 
 
 def test_a_session_whose_image_changed_or_moved_is_refused(loaded, image_file, tmp_path, dialogs):

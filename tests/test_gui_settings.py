@@ -30,7 +30,7 @@ def test_settings_survive_a_restart(qtbot, tmp_path):
 
 
 def test_preferences_dialog_sets_the_budget(loaded, monkeypatch):
-    from gui.preferences import PreferencesDialog
+    from gui.dialogs.preferences import PreferencesDialog
 
     def accept(dialog):
         assert dialog.budget_mb() == settings.DEFAULT_BUDGET_MB

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from gui.solver_worker import SolverWorker
+from gui.run.solver_worker import SolverWorker
 
 WORKER_NOTIFICATIONS = 20_000
 DIRECT_EMITS = 30_000
@@ -123,7 +123,7 @@ def test_solver_worker_twenty_thousand_iterations(qtbot, monkeypatch):
         return
     import torch
 
-    import gui.solver_worker
+    import gui.run.solver_worker
 
     x = torch.zeros(1, 1, 4, 4)
 
@@ -133,7 +133,7 @@ def test_solver_worker_twenty_thousand_iterations(qtbot, monkeypatch):
             yield _FakeRecord(k, x)
             k += 1
 
-    monkeypatch.setattr(gui.solver_worker, "iterate", fake_iterate)
+    monkeypatch.setattr(gui.run.solver_worker, "iterate", fake_iterate)
     worker = SolverWorker(None, None, None, ["fima"], WORKER_NOTIFICATIONS)
     puller, thread = Puller(worker), QThread()
     worker.moveToThread(thread)

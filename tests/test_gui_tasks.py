@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-import gui.task_view
+import gui.views.task_view
 from core import build_task
 from core.outputs import write_run_outputs
 from core.session import Session, save_session
 from core.tasks import default_module_name
 from core.tasks.base import TASKS
-from gui.solver_worker import to_display_array
+from gui.run.solver_worker import to_display_array
 from tests.conftest import run_to_limit
 from tests.gui_actions import choose_module, choose_task
 
@@ -48,7 +48,7 @@ def _rendered(setup, x: np.ndarray) -> np.ndarray:
 @pytest.fixture
 def sample_window(window):
     """The window with the deblurring sample open (what a fresh start shows)."""
-    from gui.problem_spec import ProblemSpec
+    from gui.state.problem_spec import ProblemSpec
 
     assert window.load_problem(ProblemSpec("deblur"))
     return window
@@ -71,7 +71,7 @@ def test_every_task_opens_from_the_selector_on_its_sample(qtbot, sample_window, 
         assert window.solver_panel.module() == window.setup.settings["module"], task
         assert images.mask_view.isVisibleTo(window) == (task == "mri"), task
         run_to_limit(qtbot, window, 2)  # the sample runs, too
-        assert window.run_state() == "limit" and window.last_error is None, task
+        assert window.runner.run_state() == "limit" and window.last_error is None, task
         assert images.shown_key() == ("fima", 2), task
         assert _channels(images.image("x")) == colour, task
     assert dialogs == []
@@ -121,7 +121,7 @@ def test_a_mask_file_is_named_in_the_title(sample_window, tmp_path):
 def lowlight(qtbot, sample_window, monkeypatch):
     """The low-light sample, with the threads that render pictures recorded."""
     threads: list[str] = []
-    make = gui.task_view.display_renderer
+    make = gui.views.task_view.display_renderer
 
     def recording(render, device):
         on_arrays = make(render, device)
@@ -132,7 +132,7 @@ def lowlight(qtbot, sample_window, monkeypatch):
 
         return wrapped
 
-    monkeypatch.setattr(gui.task_view, "display_renderer", recording)
+    monkeypatch.setattr(gui.views.task_view, "display_renderer", recording)
     window = sample_window
     choose_task(window, "lowlight")
     window.render_threads = threads
@@ -159,16 +159,16 @@ def test_lowlight_shows_the_enhanced_picture_of_the_shown_iterate(qtbot, lowligh
     np.testing.assert_allclose(
         images.image("error"), np.abs(images.image("x") - clean).mean(axis=-1), atol=1e-6
     )
-    window.scrub_to(2)  # history: the picture of t², not of the newest t
+    window.runner.scrub_to(2)  # history: the picture of t², not of the newest t
     stored = window.scrubber.frame("fima", 2)[1]
     np.testing.assert_allclose(images.image("x"), _rendered(setup, stored), atol=1e-6)
     assert images.labels["x"].text == "enhanced (y / t<sup>γ</sup>), k = 2 (history)"
 
-    window.scrub_to(3)
-    window.scrub_to(2)
+    window.runner.scrub_to(3)
+    window.runner.scrub_to(2)
     renders = len(window.render_threads)
     for k in (3, 2, 3, 2):  # each iterate is rendered once: scrubbing back and forth is free
-        window.scrub_to(k)
+        window.runner.scrub_to(k)
     assert len(window.render_threads) == renders
     assert set(window.render_threads) == {threading.main_thread().name}  # never in the worker
 
@@ -179,7 +179,7 @@ def test_lowlight_shows_the_enhanced_picture_of_the_shown_iterate(qtbot, lowligh
     np.testing.assert_array_equal(
         images.image("truth"), to_display_array(setup.problem.ground_truth)
     )
-    window.follow_live()
+    window.runner.follow_live()
     np.testing.assert_array_equal(images.image("x"), newest)
     images.show_picture(True)
     np.testing.assert_allclose(images.image("x"), _rendered(setup, newest), atol=1e-6)

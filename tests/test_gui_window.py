@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from gui.problem_spec import ProblemSpec
+from gui.state.problem_spec import ProblemSpec
 
 
 def _mime(path: Path) -> QMimeData:
@@ -92,13 +92,13 @@ def test_bad_kernel_and_bad_module_are_refused(loaded, tmp_path, dialogs):
 
 
 def test_build_exception_is_reported(loaded, monkeypatch):
-    import gui.problem_spec
+    import gui.state.problem_spec
 
     def explode(*args, **kwargs):
         raise RuntimeError("engine exploded\nsecond line")
 
     setup = loaded.setup
-    monkeypatch.setattr(gui.problem_spec, "build_task", explode)
+    monkeypatch.setattr(gui.state.problem_spec, "build_task", explode)
     assert not loaded.set_option("noise", 0.02)
     assert loaded.last_error == "Could not set up the problem: RuntimeError: engine exploded"
     assert loaded.setup is setup

@@ -10,8 +10,8 @@ import pytest
 import torch
 from PySide6.QtCore import QObject, Slot
 
-import gui.solver_worker
-from gui.solver_run import SolverRun
+import gui.run.solver_worker
+from gui.run.solver_run import SolverRun
 
 TIMEOUT_MS = 20_000
 
@@ -81,7 +81,7 @@ def make_run(monkeypatch):
     runs: list[SolverRun] = []
 
     def make(variants=("fima", "pg"), limit=1000, **engine):
-        monkeypatch.setattr(gui.solver_worker, "iterate", fake_engine(**engine))
+        monkeypatch.setattr(gui.run.solver_worker, "iterate", fake_engine(**engine))
         run = SolverRun(None, None, None, list(variants), limit)
         runs.append(run)
         return run, Listener(run)
@@ -117,7 +117,7 @@ def test_pause_step_cancel_respond_between_iterations(qtbot, make_run):
     run, listener = make_run(delay_s=0.01)
     run.start()
     qtbot.waitUntil(lambda: run.worker.iterations >= 3, timeout=TIMEOUT_MS)
-    run.pause()
+    run.worker.pause()
     qtbot.waitUntil(run.worker.is_idle, timeout=TIMEOUT_MS)
     n = run.worker.iterations
     for expected in (n + 1, n + 2):
@@ -167,13 +167,20 @@ def test_stop_does_not_block_on_an_endless_iteration(qtbot, make_run):
     assert run.has_ended()
 
 
-def test_parameter_submissions_reach_the_timeline(qtbot, monkeypatch):
-    from core import Parameters, ParameterTimeline
+def test_parameter_submissions_reach_the_running_timeline(qtbot):
+    from types import SimpleNamespace
 
-    timeline = ParameterTimeline(Parameters())
+    from core import Parameters
+    from gui.state import ExplorerState
+
+    state = ExplorerState()
+    setup = SimpleNamespace(settings={"task": "deblur"}, parameters=Parameters())
+    state.set_problem(None, setup)
+    timeline = state.begin_run()
     run = SolverRun(None, None, timeline, ["fima"], 5)
-    run.submit(C=0.2)
-    assert timeline.pending == {"C": 0.2}
+    state.edit(C=0.2)
+    assert run.worker.timeline.pending == {"C": 0.2}
     with pytest.raises(ValueError):
-        run.submit(C=-1.0)
+        state.edit(C=-1.0)
+    assert timeline.pending == {"C": 0.2} and state.initial.C == 0.2
     run.stop()

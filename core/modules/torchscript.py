@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from ..errors import first_line
+
 Tensor = torch.Tensor
 
 
@@ -32,9 +34,8 @@ class TorchScriptDenoiser:
         try:
             self.net = torch.jit.load(str(self.path), map_location=self.device).eval()
         except Exception as exc:  # torch raises RuntimeError / ValueError / pickle errors
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModuleError(
-                f"{self.path.name} is not a loadable TorchScript file: {first}"
+                f"{self.path.name} is not a loadable TorchScript file: {first_line(exc)}"
             ) from exc
         try:
             n_args = len(self.net.forward.schema.arguments) - 1  # minus self

@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
+from ..errors import one_line
 from ..io import InputError
 from .cells import run_cell, set_threads, worker_init
 
@@ -41,8 +42,7 @@ def default_workers() -> int:
 
 
 def _first(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}"[:500] if text else type(exc).__name__
+    return one_line(exc)[:500]
 
 
 def _died(job: dict, why: str) -> dict:

@@ -11,6 +11,7 @@ import os
 import threading
 import time
 
+from ..errors import first_line, one_line
 from ..trace import COLUMNS
 
 METRICS = (
@@ -67,13 +68,9 @@ def _plain(value):
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    first = text.splitlines()[0] if text else ""
     from ..io import InputError
 
-    if isinstance(exc, InputError) and first:
-        return first[:500]
-    return f"{type(exc).__name__}: {first}"[:500] if first else type(exc).__name__
+    return (first_line(exc) if isinstance(exc, InputError) else one_line(exc))[:500]
 
 
 def summarise(rows: list[dict], initial_objective: float, seconds: float) -> dict:

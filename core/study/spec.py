@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import first_line
 from ..io import IMAGE_SUFFIXES, InputError
 
 TOP_LEVEL = ("task", "images", "variants", "iterations", "fixed", "grid")
@@ -449,5 +450,4 @@ def _check_builds(spec: StudySpec) -> None:
         try:
             build_task(spec.task, image, **{**base, **trial})
         except (InputError, TypeError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"spec: {where}: {first}") from None
+            raise InputError(f"spec: {where}: {first_line(exc)}") from None

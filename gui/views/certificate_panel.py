@@ -2,8 +2,9 @@
 
 For each variant: a verdict (the guarantee applies / does not / this variant has none), the
 plain-English lines of :func:`core.certificate.certificate` (conditions 2C < μ and γ < 1/L on every
-iteration, Ψ non-increasing, acceptance rate, trends of the step and of ‖d‖), and why proposals were
-rejected. A link opens Help → About the guarantee.
+iteration, Ψ non-increasing, acceptance rate, trends of the step and of ‖d‖) in the plots' notation
+(superscript k), and why proposals were rejected. Plain proximal gradient (pg) takes no learned step,
+so its section speaks only of γ < 1/L and the descent of Ψ. A link opens Help → About the guarantee.
 
 Recomputing reads every row, so :meth:`CertificatePanel.update_from` runs at most about once a
 second (spaced further when it gets expensive) unless forced — at a pause, the limit, or the end.
@@ -12,6 +13,7 @@ second (spaced further when it gets expensive) unless forced — at a pause, the
 from __future__ import annotations
 
 import html
+import re
 import time
 
 from PySide6.QtCore import Signal
@@ -19,7 +21,7 @@ from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from core.certificate import Certificate, certificate
 
-from ..run_history import RunHistory
+from ..state.run_history import RunHistory
 from .style import variant_color, variant_label
 
 MIN_INTERVAL_S = 1.0
@@ -27,11 +29,19 @@ MIN_WIDTH = 270
 COST_FACTOR = 40  # at most 1/40 of the GUI thread's time goes into recomputing
 GOOD, BAD, NEUTRAL = "#2e7d32", "#c62828", "#6d6d6d"
 ABOUT_LINK = "about:guarantee"
-REASON_WORDS = {
-    "check": "failed the check ‖d‖ ≤ C‖ũ − x^k‖",
+REASON_WORDS = {  # rich text: what the proposals turned down for this reason did
+    "check": "failed the check ‖d‖ ≤ C‖ũ − x<sup>k</sup>‖",
     "objective": "would have raised Ψ",
     "non-finite proposal": "were not finite (NaN / Inf)",
 }
+LAST_WORDS = {  # rich text: why the latest proposal was turned down
+    "check": "the optimality-error check failed (‖d‖ &gt; C‖ũ − x<sup>k</sup>‖, the tolerance)",
+    "objective": "its proximal step ũ would have raised Ψ (Ψ(ũ) &gt; Ψ(x<sup>k</sup>))",
+    "non-finite proposal": "the module's proposal was not finite (NaN / Inf)",
+}
+# x^(k+1) → x<sup>k+1</sup>, x^k → x<sup>k</sup> (the plots' notation) in the engine's sentences
+_SUPERSCRIPT = (re.compile(r"(\w)\^\(([^()]*)\)"), re.compile(r"(\w)\^(\w+)"))
+_PG_UNUSED = ("2C", "μ")  # pg takes no learned step: C and μ play no part in it
 
 
 def verdict(cert: Certificate) -> tuple[str, str]:
@@ -49,38 +59,102 @@ def verdict(cert: Certificate) -> tuple[str, str]:
     return "– no check, so no guarantee", NEUTRAL
 
 
+def rich(line: str) -> str:
+    """A plain sentence as rich text, with superscripts: ``‖x^(k+1) − x^k‖`` → x<sup>k+1</sup> …"""
+    text = html.escape(line, quote=False)
+    for pattern in _SUPERSCRIPT:
+        text = pattern.sub(r"\1<sup>\2</sup>", text)
+    return text
+
+
 def describe_reason(reason: str) -> str:
-    """A rejection reason in words a student understands."""
+    """A rejection reason in words a student understands (rich text)."""
     if reason in REASON_WORDS:
         return REASON_WORDS[reason]
     if reason.startswith("module error"):
-        return f"came from a module that failed ({reason[len('module error: ') :]})"
+        return f"came from a module that failed ({rich(reason[len('module error: ') :])})"
     if reason.startswith("module returned shape"):
-        return f"had the wrong shape ({reason[len('module returned ') :]})"
-    return reason
+        return f"had the wrong shape ({rich(reason[len('module returned ') :])})"
+    return rich(reason)
 
 
-def certificate_html(cert: Certificate, history: RunHistory) -> str:
-    """One variant's section of the panel (rich text)."""
+def last_reject_html(variant: str, k: int, reason: str) -> str:
+    """The latest rejection in words: what failed, and what the variant did instead (rich text)."""
+    if reason in LAST_WORDS:
+        why = LAST_WORDS[reason]
+    elif reason.startswith("module error"):
+        why = f"the module failed ({rich(reason[len('module error: ') :])})"
+    elif reason.startswith("module returned shape"):
+        why = (
+            f"the module's proposal had the wrong shape ({rich(reason[len('module returned ') :])})"
+        )
+    else:
+        why = rich(reason)
+    if variant == "fima":
+        return (
+            f"Last rejected at k = {k}: {why}, so the proximal-gradient step from x<sup>k</sup> "
+            "was taken instead."
+        )
+    return f"Last unusable proposal at k = {k}: {why}, so this variant stopped."
+
+
+def gamma_held(row: dict, lipschitz: float | None = None) -> bool | None:
+    """Whether γ < 1/L held at ``row``: read off the trace's conditions flag where 2C < μ held
+    (then γ < 1/L alone decides it), else γ·L < 1 with ``lipschitz``; None when unknown."""
+    C, mu, gamma = row.get("C"), row.get("mu"), row.get("gamma")
+    if C is not None and mu is not None and 2 * C < mu:
+        return bool(row.get("conditions_hold", True))
+    if lipschitz is not None and gamma is not None and lipschitz > 0:
+        return gamma * lipschitz < 1.0
+    return None
+
+
+def pg_step_line(rows: list[dict], lipschitz: float | None = None) -> str:
+    """Plain proximal gradient's condition, γ < 1/L, and what it gives: Ψ's descent (rich text)."""
+    held = [(row.get("k"), gamma_held(row, lipschitz)) for row in rows]
+    failed = next((k for k, ok in held if ok is False), None)
+    if failed is not None:
+        return (
+            f"The step-size condition γ &lt; 1/L failed from iteration {failed} on: a "
+            "proximal-gradient step may then raise Ψ."
+        )
+    if any(ok is None for _k, ok in held):
+        return "Whether the step-size condition γ &lt; 1/L held is not known at every iteration."
+    return (
+        f"The step-size condition γ &lt; 1/L held at all {len(rows)} iterations, so no "
+        "proximal-gradient step can raise Ψ (each one decreases it or stays put)."
+    )
+
+
+def section_lines(cert: Certificate, rows: list[dict], lipschitz: float | None = None) -> list[str]:
+    """The certificate's sentences as rich text; pg's speak only of γ < 1/L and Ψ's descent."""
+    if cert.variant != "pg" or cert.iterations == 0:
+        return [rich(line) for line in cert.lines]
+    kept = [rich(line) for line in cert.lines if not any(word in line for word in _PG_UNUSED)]
+    return [pg_step_line(rows, lipschitz), *kept]
+
+
+def certificate_html(cert: Certificate, history: RunHistory, lipschitz: float | None = None) -> str:
+    """One variant's section of the panel (rich text); ``lipschitz``: L, for pg's γ < 1/L."""
     text, colour = verdict(cert)
     name = html.escape(variant_label(cert.variant))
     parts = [
         f'<h3 style="margin-bottom:2px"><span style="color:{variant_color(cert.variant)}">'
         f'{name}</span> <span style="color:{colour}">{html.escape(text)}</span></h3><ul>'
     ]
-    parts += [f"<li>{html.escape(line)}</li>" for line in cert.lines]
+    lines = section_lines(cert, history.rows(cert.variant), lipschitz)
+    parts += [f"<li>{line}</li>" for line in lines]
     reasons = history.reject_reasons(cert.variant)
     if reasons:
         total = sum(reasons.values())
         items = ", ".join(
-            f"{count} {html.escape(describe_reason(reason))}"
-            for reason, count in reasons.most_common(4)
+            f"{count} {describe_reason(reason)}" for reason, count in reasons.most_common(4)
         )
         fate = "were turned down" if cert.variant == "fima" else "could not be used"
         parts.append(f"<li>{total} proposal(s) {fate}: {items}.</li>")
         last = history.last_reject(cert.variant)
         if last is not None:
-            parts.append(f"<li>Latest at k = {last[0]}: <i>{html.escape(last[1])}</i></li>")
+            parts.append(f"<li>{last_reject_html(cert.variant, *last)}</li>")
     parts.append("</ul>")
     return "".join(parts)
 
@@ -103,6 +177,7 @@ class CertificatePanel(QWidget):
         self._last = -1e9
         self._cost = 0.0
         self.objective_note = ""
+        self.lipschitz: float | None = None  # L of the problem, for pg's γ < 1/L
         self.show_empty()
 
     def set_objective_note(self, note: str) -> None:
@@ -110,6 +185,10 @@ class CertificatePanel(QWidget):
         self.objective_note = note
         if not self.certificates:
             self.show_empty()
+
+    def set_lipschitz(self, lipschitz: float | None) -> None:
+        """L, the Lipschitz constant of ∇s: pg's γ < 1/L where the trace alone cannot tell."""
+        self.lipschitz = None if lipschitz is None else float(lipschitz)
 
     def show_empty(self) -> None:
         """No run yet."""
@@ -133,7 +212,9 @@ class CertificatePanel(QWidget):
             return False
         self._last = now
         self.certificates = {v: certificate(v, history.rows(v)) for v in variants}
-        sections = [certificate_html(c, history) for c in self.certificates.values()]
+        sections = [
+            certificate_html(c, history, self.lipschitz) for c in self.certificates.values()
+        ]
         self.browser.setHtml(self._note() + "".join(sections) + self._footer())
         self._cost = time.perf_counter() - now
         return True

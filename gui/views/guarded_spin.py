@@ -4,6 +4,10 @@ Anything that reads as a number can be typed (``nan``, ``inf``, ``-3``, ``1e9``)
 ``checker`` decides: a valid value is taken as typed (with full precision, also outside the slider's
 range), an invalid one is refused — the box keeps its previous value and ``refused`` carries a
 one-line reason (emitted from the event loop, never inside the spin box's own key handling).
+
+Keys: the window's Space / N / R shortcuts (run/pause, step, reset) act in the box too, as they are
+not numbers (N is typed only where it goes on to ``nan`` or ``inf``): the box first applies what was
+typed and leaves. Esc restores the value and leaves the box; Return applies the value and leaves.
 """
 
 from __future__ import annotations
@@ -11,13 +15,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QValidator
 from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QWidget
 
 Checker = Callable[[float], str | None]
 WORDS = ("nan", "inf", "infinity", "+inf", "-inf", "+infinity", "-infinity")
+WINDOW_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_N, Qt.Key.Key_R)  # the window's run/pause, step, reset
 DECIMALS = 15  # Qt rounds values to this many decimals; the display uses significant digits
+DISPLAY_DIGITS = 4  # significant digits shown (the value itself keeps its full precision)
 
 
 def _is_partial_number(text: str) -> bool:
@@ -41,6 +47,11 @@ def format_number(value: float) -> str:
     pressing Enter in an untouched box never changes the value."""
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
+
+
+def display_number(value: float) -> str:
+    """``value`` to DISPLAY_DIGITS significant digits, g-style: ``0.1922``, ``0.04806``, ``1e-05``."""
+    return f"{float(value):.{DISPLAY_DIGITS}g}"
 
 
 class GuardedSpinBox(QDoubleSpinBox):
@@ -89,11 +100,13 @@ class GuardedSpinBox(QDoubleSpinBox):
         return self.textFromValue(self.value())
 
     def textFromValue(self, value: float) -> str:
-        """Significant digits, never the locale's fixed decimals."""
-        return str(int(round(value))) if self._whole else format_number(value)
+        """Significant digits (DISPLAY_DIGITS), never the locale's fixed decimals."""
+        return str(int(round(value))) if self._whole else display_number(value)
 
     def valueFromText(self, text: str) -> float:
         """The typed number if the checker accepts it, else the current value (and a message)."""
+        if text.strip() == self.textFromValue(self.value()):
+            return self.value()  # the untouched display: keep the exact value, not its rounding
         try:
             value = float(text.strip())
         except ValueError:
@@ -103,6 +116,43 @@ class GuardedSpinBox(QDoubleSpinBox):
             self._refuse(problem)
             return self.value()
         return value
+
+    # ---- keys -----------------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        """Let the window's Space / N / R shortcuts act when they would not be typed here."""
+        if event.type() == QEvent.Type.ShortcutOverride and self._is_window_key(event):
+            self.interpretText()  # apply what was typed, then the shortcut acts
+            self.clearFocus()
+            event.ignore()  # not overridden: the window's shortcut fires
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Esc restores the value and leaves the box; Return applies it and leaves."""
+        key = event.key()
+        if key == Qt.Key.Key_Escape:
+            self.lineEdit().setText(self.textFromValue(self.value()))
+            self.clearFocus()
+            event.accept()
+            return
+        if self._is_window_key(event):  # its shortcut is off (nothing loaded): not text either
+            event.ignore()
+            return
+        super().keyPressEvent(event)
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.clearFocus()
+
+    def _is_window_key(self, event: QKeyEvent) -> bool:
+        """True for Space, N or R without modifiers, unless the key goes on to a number here."""
+        if event.key() not in WINDOW_KEYS or event.modifiers() != Qt.KeyboardModifier.NoModifier:
+            return False
+        if event.key() == Qt.Key.Key_Space:
+            return True
+        edit, char = self.lineEdit(), event.text()
+        start = edit.selectionStart() if edit.hasSelectedText() else edit.cursorPosition()
+        end = start + len(edit.selectedText())
+        typed = edit.text()[:start] + char + edit.text()[end:]
+        return self.validate(typed, start + len(char))[0] == QValidator.State.Invalid
 
     # ---- checks ---------------------------------------------------------------------------
     def problem(self, value: float) -> str | None:

@@ -9,7 +9,7 @@ iteration k (the history scrubber): then x^k comes from a frame source (the run'
 history, which may hold the nearest earlier iterate once it has thinned), and the proposal panel is
 empty (proposals are kept for the newest iterate only).
 
-A task's :class:`gui.task_view.TaskView` adds to this: MRI's k-space mask beside the observation,
+A task's :class:`gui.views.task_view.TaskView` adds to this: MRI's k-space mask beside the observation,
 and for a task whose iterate is not the picture (low-light: the illumination t) the picture it
 renders — for the displayed iterate only, cached per iterate — with a choice to see t itself.
 """
@@ -30,9 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..task_view import RenderCache, TaskView
+from .field_keys import install_field_keys
 from .mask_view import MaskView
+from .pixel_readout import PixelReadout
 from .style import COLORMAPS, variant_label
+from .task_view import RenderCache, TaskView, plain_title
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -46,7 +48,7 @@ TITLES = {
     "truth": "ground truth",
     "error": "error |x<sup>k</sup> − truth|",
 }
-PROPOSALS = {"u": "learned u<sup>k</sup>", "u_tilde": "proximal ũ<sup>k</sup>"}
+PROXIMAL_TITLE = "proximal ũ<sup>k</sup>"  # the u panel's title is the task view's (the module)
 PICTURE, VARIABLE = "picture", "variable"  # what the x panel shows when the task renders
 FrameSource = Callable[[str, int], "tuple[int, np.ndarray] | None"]
 
@@ -90,11 +92,6 @@ class PanelTitle(pg.LabelItem):
             self.updateGeometry()
 
 
-def _plain(html: str) -> str:
-    """A title's text without its markup (for combo boxes): ``t<sup>γ</sup>`` → ``t^γ``."""
-    return html.replace("<sup>", "^").replace("</sup>", "")
-
-
 def make_colormap(name: str) -> pg.ColorMap:
     """A pyqtgraph colormap by name; ``gray`` is plain black → white."""
     if name == "gray":
@@ -110,9 +107,9 @@ class ImagePanel(QWidget):
         self.variant_combo = QComboBox()
         self.variant_combo.setToolTip("Which variant's iterate and proposal are shown")
         self.proposal_combo = QComboBox()
-        self.proposal_combo.addItem("uᵏ (learned)", "u")
+        self.proposal_combo.addItem("uᵏ (module step)", "u")
         self.proposal_combo.addItem("ũᵏ (proximal)", "u_tilde")
-        self.proposal_combo.setToolTip("u^k = A(x^k), the module's proposal; ũ^k its proximal step")
+        self.proposal_combo.setToolTip("uᵏ = A(xᵏ), the module's proposal; ũᵏ its proximal step")
         self.colormap_combo = QComboBox()
         self.colormap_combo.addItems(COLORMAPS)
         self.error_max = QDoubleSpinBox()
@@ -120,9 +117,9 @@ class ImagePanel(QWidget):
         self.error_max.setDecimals(3)
         self.error_max.setSingleStep(0.01)
         self.error_max.setValue(DEFAULT_ERROR_MAX)
+        install_field_keys(self.error_max)
         self.error_max.setToolTip("Error map levels: 0 … this value")
-        self.readout = QLabel(" ")
-        self.readout.setMinimumWidth(260)
+        self.readout = PixelReadout()
         self.render_combo = QComboBox()
         self.render_combo.setToolTip(
             "The iterate is not the picture here: show the picture it gives, or the iterate itself"
@@ -139,8 +136,8 @@ class ImagePanel(QWidget):
         ):
             bar.addWidget(label)
             bar.addWidget(widget)
-        bar.addStretch(1)
-        bar.addWidget(self.readout)
+        bar.addSpacing(12)
+        bar.addWidget(self.readout, 1)  # elides rather than widening the panel
         self.mask_view = MaskView()
 
         self.graphics = pg.GraphicsLayoutWidget()
@@ -224,6 +221,7 @@ class ImagePanel(QWidget):
         self._latest.clear()
         self._iteration.clear()
         self._view = view or TaskView()
+        self.readout.clear_readout()  # the old problem's values are stale
         self._pictures = RenderCache(self._view.render) if self._view.render else None
         self.mask_view.show_mask(self._view.mask, self._view.mask_title)
         self._set_render_choices()
@@ -344,7 +342,7 @@ class ImagePanel(QWidget):
         self.render_combo.blockSignals(True)
         self.render_combo.clear()
         if view.render is not None:
-            self.render_combo.addItem(_plain(view.picture_title), PICTURE)
+            self.render_combo.addItem(plain_title(view.picture_title), PICTURE)
             self.render_combo.addItem(f"{view.variable_title} {view.variable}".strip(), VARIABLE)
             self.render_combo.setCurrentIndex(max(self.render_combo.findData(current), 0))
         self.render_combo.blockSignals(False)
@@ -379,7 +377,9 @@ class ImagePanel(QWidget):
     def _update_titles(self) -> None:
         variant = self.current_variant()
         view = self._view
-        proposal = PROPOSALS[self.proposal_combo.currentData()]
+        proposal = view.proposal_title
+        if self.proposal_combo.currentData() == "u_tilde":
+            proposal = PROXIMAL_TITLE
         if view.variable_title:  # the proposal is an iterate, not a picture
             proposal = f"{view.variable_title}: {proposal}"
         picture = self.shows_picture()
@@ -424,16 +424,6 @@ class ImagePanel(QWidget):
             if view.sceneBoundingRect().contains(pos):
                 point = view.mapSceneToView(pos)
                 row, col = int(np.floor(point.y())), int(np.floor(point.x()))
-                self.readout.setText(self._values_at(row, col))
+                self.readout.show_values(row, col, self._arrays)
                 return
-        self.readout.setText(" ")
-
-    def _values_at(self, row: int, col: int) -> str:
-        parts = []
-        for panel, short in (("observation", "y"), ("x", "x"), ("truth", "truth")):
-            arr = self._arrays.get(panel)
-            if arr is not None and 0 <= row < arr.shape[0] and 0 <= col < arr.shape[1]:
-                value = arr[row, col]
-                text = f"{float(value):.3f}" if np.ndim(value) == 0 else str(np.round(value, 3))
-                parts.append(f"{short} = {text}")
-        return f"({row}, {col})  " + "  ".join(parts) if parts else " "
+        self.readout.clear_readout()

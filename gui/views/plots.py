@@ -4,9 +4,12 @@
 accepted (●) and rejected (✕) iterations; the running acceptance rate; PSNR and SSIM when the
 problem has a ground truth. Nothing here is ever touched off the GUI thread.
 
-Curves get ``setData`` on whole arrays, one plot per window refresh (round robin, see
-:meth:`PlotPanel.draw_one`), so a refresh never blocks the event loop for more than one plot's
-redraw — axes and text are the expensive part of a pyqtgraph repaint.
+Curves get ``setData`` on whole arrays, every plot at once from one snapshot of the history, so
+all plots always end at the same k. Axes and text are the expensive part of a pyqtgraph repaint, so
+the plots are redrawn on one window refresh in as many as there are plots (see
+:meth:`PlotPanel.draw_one`): the CPU the plots take stays that of one plot a refresh, and the
+window's refresh budget paces the rest. pg takes no learned step, so it has no acceptance rate and
+no curve in that plot. Reset (:meth:`PlotPanel.clear`) puts every plot back on auto-range.
 
 A variant that diverged (and was stopped) gets a big red ✕ at its last finite Ψ and "diverged at
 k = …" in the legend. While the history scrubber shows a past iterate x^j, a cursor line marks row
@@ -25,8 +28,12 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.fileio import WriteError, atomic_path
 
-from ..run_history import RunHistory
+from ..state.run_history import RunHistory
+from .plot_axes import IterationAxis, LogAxis, tick_labels
+from .plot_markers import MARKED, ChangeMarkers, change_label, marked_changes
 from .style import variant_color, variant_label
+
+__all__ = ["MARKED", "PLOTS", "IterationAxis", "LogAxis", "PlotPanel", "change_label", "positive"]
 
 PLOTS = {
     "objective": ("Ψ(x<sup>k+1</sup>)", True),
@@ -37,11 +44,9 @@ PLOTS = {
     "ssim": ("SSIM", False),
 }
 AXIS_WIDTH = 52  # fixed, so changing tick labels never re-lay out the grid of plots
-MARKER_PEN = pg.mkPen("#9e9e9e", width=1, style=Qt.PenStyle.DashLine)
 CURSOR_PEN = pg.mkPen("#fbc02d", width=2)
 DIVERGED_COLOR = "#d50000"
-MARKED = ("C", "mu", "gamma", "lam", "rho", "sigma_start", "sigma_end", "sigma_steps")
-SYMBOLS = {"mu": "μ", "gamma": "γ", "lam": "λ", "rho": "ρ"}
+NO_ACCEPTANCE = frozenset({"pg"})  # no learned step, so no check and no acceptance rate
 
 
 def positive(values: np.ndarray) -> np.ndarray:
@@ -49,63 +54,6 @@ def positive(values: np.ndarray) -> np.ndarray:
     out = np.array(values, dtype=np.float64)
     out[~(np.isfinite(out) & (out > 0))] = np.nan
     return out
-
-
-def change_label(change: dict[str, float]) -> str:
-    """A short marker label such as ``C=0.2 μ=1``."""
-    return " ".join(f"{SYMBOLS.get(name, name)}={value:g}" for name, value in change.items())
-
-
-class LogAxis(pg.AxisItem):
-    """A log axis that thins its labels to what fits (all, then 1·/2·/5·10ⁿ, then 10ⁿ) and never
-    prints two labels closer than LABEL_PIXELS, so small plots show no overlapping labels."""
-
-    LABEL_PIXELS = 16
-
-    def logTickStrings(self, values, scale, spacing) -> list[str]:
-        """pyqtgraph's labels, with crowded minor ones left blank."""
-        strings = super().logTickStrings(values, scale, spacing)
-        fit = max(2, int(self.geometry().height() / self.LABEL_PIXELS))
-        mantissas = [round(10 ** (float(v) % 1.0), 3) for v in values]
-        for keep in (None, (1, 2, 5), (1,)):
-            out = [
-                text if keep is None or any(abs(m - k) < 1e-2 for k in keep) else ""
-                for text, m in zip(strings, mantissas, strict=False)
-            ]
-            if sum(1 for text in out if text) <= fit:
-                break
-        return self._spaced(values, mantissas, out)
-
-    def _spaced(self, values, mantissas: list[float], labels: list[str]) -> list[str]:
-        """Blank labels closer than LABEL_PIXELS to a kept one (decades are kept first)."""
-        low, high = self.range
-        height = self.geometry().height()
-        if high == low or height <= 0:
-            return labels
-        order = sorted(range(len(labels)), key=lambda i: (abs(mantissas[i] - 1) > 1e-2, i))
-        kept: list[float] = []
-        out = list(labels)
-        for i in order:
-            if not out[i]:
-                continue
-            pixel = (float(values[i]) - low) / (high - low) * height
-            if any(abs(pixel - other) < self.LABEL_PIXELS for other in kept):
-                out[i] = ""
-            else:
-                kept.append(pixel)
-        return out
-
-
-class IterationAxis(pg.AxisItem):
-    """An iteration axis: ticks on whole numbers only."""
-
-    def tickValues(self, minVal, maxVal, size) -> list:  # noqa: N803 (pyqtgraph's names)
-        """pyqtgraph's ticks without the fractional ones."""
-        levels = super().tickValues(minVal, maxVal, size)
-        return [
-            (max(spacing, 1.0), [v for v in values if abs(v - round(v)) < 1e-9])
-            for spacing, values in levels
-        ]
 
 
 class _VariantCurves:
@@ -117,6 +65,8 @@ class _VariantCurves:
         name = variant_label(variant)
         self.lines: dict[str, pg.PlotDataItem] = {}
         for key in PLOTS:
+            if key == "acceptance" and variant in NO_ACCEPTANCE:
+                continue
             self.lines[key] = plots[key].plot(pen=pen, name=name, connect="finite")
         self.tolerance = plots["residual"].plot(
             pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine), connect="finite"
@@ -178,11 +128,11 @@ class PlotPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
         self._curves: dict[str, _VariantCurves] = {}
-        self._markers: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
-        self._marked: dict[int, dict[str, float]] = {}
+        self.markers = ChangeMarkers(self.plots, "objective")
         self._history: RunHistory | None = None
         self._dirty: set[str] = set()
-        self._next = 0
+        self._skipped = 0  # draw_one calls since the plots were last drawn
+        self._drawn = False  # drawn since the last clear (the first draw is never deferred)
         self._cursors: dict[str, pg.InfiniteLine] = {}
         for key, plot in self.plots.items():
             cursor = pg.InfiniteLine(angle=90, pen=CURSOR_PEN, movable=False)
@@ -204,8 +154,10 @@ class PlotPanel(QWidget):
                 self._curves[variant] = _VariantCurves(self.plots, variant, z)
 
     def clear(self) -> None:
-        """Empty every curve and marker (a run was reset)."""
+        """Empty every curve and marker (a run was reset), and auto-range every plot again."""
         self._dirty.clear()
+        self._skipped = 0
+        self._drawn = False
         for variant, curves in self._curves.items():
             for item in curves.items():
                 item.setData([], [])
@@ -213,6 +165,9 @@ class PlotPanel(QWidget):
             self._set_legend_text(variant, variant_label(variant))
         self.set_markers({})
         self.set_cursor(None)
+        for key, plot in self.plots.items():
+            plot.enableAutoRange(x=True, y=key != "acceptance")
+        self.plots["acceptance"].setYRange(0.0, 1.0, padding=0.05)
 
     def set_cursor(self, iterate: int | None) -> None:
         """Mark the plots' row for iterate x^j (row j − 1, whose Ψ is Ψ(x^j)); None hides it."""
@@ -274,28 +229,44 @@ class PlotPanel(QWidget):
         self._dirty.update(key for key, plot in self.plots.items() if plot.isVisible())
 
     def draw_one(self) -> bool:
-        """Redraw the next plot waiting for it (round robin); False if none was waiting."""
+        """A window refresh's share of plot drawing: every waiting plot at once, from one snapshot,
+        on one call in as many as there are plots (the first after a clear at once); True if the
+        plots were drawn."""
         if not self._dirty or self._history is None:
             self._dirty.clear()
             return False
-        keys = list(PLOTS)
-        for offset in range(len(keys)):
-            key = keys[(self._next + offset) % len(keys)]
-            if key in self._dirty:
-                self._next = (keys.index(key) + 1) % len(keys)
-                self._dirty.discard(key)
-                self._draw(key, self._history)
-                return True
-        return False
+        self._skipped += 1
+        if self._drawn and self._skipped < self._cadence():
+            return False
+        self._draw_all()
+        return True
 
     def flush(self) -> None:
         """Redraw every waiting plot now (before an export or a screenshot)."""
-        while self.draw_one():
-            pass
+        if self._dirty and self._history is not None:
+            self._draw_all()
+        self._dirty.clear()
 
     def pending(self) -> bool:
         """True while some plot still waits for its redraw."""
         return bool(self._dirty)
+
+    def y_tick_labels(self, key: str) -> list[str]:
+        """The labels plot ``key`` shows on its y axis for its current range."""
+        return tick_labels(self.plots[key].getAxis("left"))
+
+    def _cadence(self) -> int:
+        """One call in this many draws: the number of visible plots."""
+        return max(1, sum(1 for plot in self.plots.values() if plot.isVisible()))
+
+    def _draw_all(self) -> None:
+        """Every waiting plot from the same history, so they all end at the same k."""
+        history = self._history
+        for key in [key for key in PLOTS if key in self._dirty]:
+            self._draw(key, history)
+        self._dirty.clear()
+        self._skipped = 0
+        self._drawn = True
 
     def _draw(self, key: str, history: RunHistory) -> None:
         """setData on whole arrays for one plot, every variant."""
@@ -306,7 +277,8 @@ class PlotPanel(QWidget):
             if key == "objective":
                 self._mark_divergence(variant, curves, history)
             if key == "acceptance":
-                curves.lines[key].setData(k, history.acceptance_rate(variant))
+                if key in curves.lines:  # pg has none
+                    curves.lines[key].setData(k, history.acceptance_rate(variant))
             elif key == "residual":
                 residual = positive(history.column(variant, "residual"))
                 curves.lines[key].setData(k, residual)
@@ -321,33 +293,17 @@ class PlotPanel(QWidget):
                 curves.lines[key].setData(k, history.column(variant, key))
 
     def set_markers(self, changes: dict[int, dict[str, float]]) -> None:
-        """Vertical lines at the iterations where parameter changes took effect."""
-        changes = {k: {n: v for n, v in c.items() if n in MARKED} for k, c in changes.items()}
-        changes = {k: c for k, c in changes.items() if c}
-        if changes == self._marked:
-            return
-        for plot, line in self._markers:
-            plot.removeItem(line)
-        self._markers.clear()
-        for k, change in sorted(changes.items()):
-            for key, plot in self.plots.items():
-                label = change_label(change) if key == "objective" else None
-                line = pg.InfiniteLine(
-                    pos=k,
-                    angle=90,
-                    pen=MARKER_PEN,
-                    movable=False,
-                    label=label,
-                    labelOpts={"position": 0.06, "color": "#9e9e9e"},
-                )
-                line.setToolTip(f"k = {k}: {change_label(change)}")
-                plot.addItem(line, ignoreBounds=True)
-                self._markers.append((plot, line))
-        self._marked = changes
+        """Vertical lines at the iterations where parameter changes took effect, labelled on the
+        Ψ plot without overlaps (nearby changes share one label)."""
+        self.markers.set_changes(marked_changes(changes))
 
     def marker_positions(self) -> list[int]:
         """Iterations that carry a change marker."""
-        return sorted(self._marked)
+        return sorted(self.markers.changes())
+
+    def marker_labels(self) -> list[pg.TextItem]:
+        """The change labels now shown on the Ψ plot."""
+        return self.markers.labels()
 
     # ---- helpers --------------------------------------------------------------------------
     def _mark_divergence(self, variant: str, curves: _VariantCurves, history: RunHistory) -> None:

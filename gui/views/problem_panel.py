@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 
 from core import task_names
 
-from ..problem_spec import ProblemSpec
+from ..state.problem_spec import ProblemSpec
+from .field_keys import install_field_keys
 from .spec_combo import SpecCombo
 from .task_options import TaskOptionsForm
 
@@ -80,6 +81,7 @@ class ProblemPanel(QGroupBox):
         self.downscale_spin.setSpecialValueText("off (full size)")
         self.downscale_spin.setKeyboardTracking(False)
         self.downscale_spin.setToolTip("area-average the image by this factor before solving")
+        install_field_keys(self.noise_spin, self.seed_spin, self.downscale_spin)
         self.task_options = TaskOptionsForm()
 
         self._form = QFormLayout(self)

@@ -3,7 +3,7 @@
 The module list is the task's own modules first (smooth: ``l0``, ``guided``), then the general
 ones, then the TorchScript files the user loaded (any task takes them), then "Your own…". The prior
 list is the task's default first, then its own priors (derain: ``streaks:p=1``), then the general
-ones (:mod:`gui.prior_choices`); the window shows the prior the engine built."""
+ones (:mod:`gui.state.prior_choices`); the window shows the prior the engine built."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 
 from core import VARIANTS
 
-from ..module_choices import is_module_file, module_label, module_tip, offered_modules
-from ..prior_choices import offered_priors, prior_tip
+from ..state.module_choices import is_module_file, module_label, module_tip, offered_modules
+from ..state.prior_choices import offered_priors, prior_tip
+from .field_keys import install_field_keys
 from .style import variant_color
 
 OWN_FILE = "__torchscript_file__"
@@ -83,6 +84,7 @@ class SolverPanel(QGroupBox):
         self.limit_spin.setValue(DEFAULT_LIMIT)
         self.limit_spin.setKeyboardTracking(False)
         self.limit_spin.setToolTip("Stop after this many iterations (can be raised while paused)")
+        install_field_keys(self.limit_spin)
 
         form = QFormLayout(self)
         form.addRow("Module", self.module_combo)

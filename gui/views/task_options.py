@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QWidget
 
-from ..problem_spec import ProblemSpec, extra_options, option_choices, task_option
+from ..state.problem_spec import ProblemSpec, extra_options, option_choices, task_option
 
 
 def parse_like(text: str, default: object) -> object:

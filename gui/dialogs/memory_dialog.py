@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
-from .memory_check import MemoryShortfall, shortfall_text
+from core.memory import MemoryShortfall, shortfall_text
 
 DOWNSCALE, ANYWAY, CANCEL = "downscale", "anyway", "cancel"
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import settings
+from .. import settings
 
 
 class PreferencesDialog(QDialog):

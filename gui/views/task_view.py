@@ -9,9 +9,11 @@ t itself.
 
 from __future__ import annotations
 
+import html
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +21,21 @@ import torch
 
 from core import TaskSetup
 
-from .solver_worker import to_display_array
+from ..run.solver_worker import to_display_array
+from ..state.module_choices import is_module_file, module_label
 
 Renderer = Callable[[np.ndarray], np.ndarray]
 RENDER_CACHE_ENTRIES = 32  # rendered iterates kept (a 256² colour picture is 0.75 MB)
+MODULE_STEP = "module step u<sup>k</sup>"  # the proposal u^k = A(x^k) when the module is not known
+SUPERSCRIPTS = dict(
+    zip(
+        "0123456789+−-=()abdeghijklmnoprstuvwxyzβγδφχ",
+        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᵈᵉᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵝᵞᵟᵠᵡ",
+        strict=True,
+    )
+)
+_SUP = re.compile(r"<sup>(.*?)</sup>")
+_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,34 @@ class TaskView:
     picture_truth: np.ndarray | None = None  # what the rendered picture is compared with
     picture_truth_title: str = ""
     picture_error_title: str = "error |picture − truth|"
+    proposal_title: str = MODULE_STEP  # u^k by what the module is: "tv step u<sup>k</sup>" …
+
+
+def plain_title(title: str) -> str:
+    """A rich-text title as plain text (combo boxes): ``t<sup>γ</sup>`` → ``tᵞ``, ``x<sup>k+1</sup>``
+    → ``xᵏ⁺¹`` (``^(…)`` for what Unicode has no superscript of)."""
+
+    def superscript(match: re.Match) -> str:
+        text = match.group(1)
+        if all(char in SUPERSCRIPTS for char in text):
+            return "".join(SUPERSCRIPTS[char] for char in text)
+        return f"^{text}" if len(text) == 1 else f"^({text})"
+
+    return html.unescape(_TAG.sub("", _SUP.sub(superscript, title)))
+
+
+def module_step_title(task: str | None, name: str | None) -> str:
+    """The proposal u^k = A(x^k) titled by what the module is: ``closed-form step u<sup>k</sup>``
+    (low-light's ``none``), ``tv step u<sup>k</sup>``, ``net step u<sup>k</sup>`` (a file net.pt)."""
+    if not name:
+        return MODULE_STEP
+    if is_module_file(name):
+        what = f"{Path(name).stem} step"
+    else:
+        label = module_label(task, name) if task else name
+        inner = label.partition("(")[2].rstrip(")").strip()
+        what = inner or ("data step" if name == "none" else f"{name} step")
+    return f"{html.escape(what)} u<sup>k</sup>"
 
 
 def as_display(value: object) -> np.ndarray | None:
@@ -79,6 +120,22 @@ def display_renderer(render: Callable, device: torch.device) -> Renderer:
 def task_view(setup: TaskSetup) -> TaskView:
     """The view of ``setup``'s problem: MRI shows its mask and the zero-filled image; a task that
     renders its iterate (low-light) shows the rendered picture."""
+    view = _task_view(setup)
+    return replace(view, proposal_title=module_step_title(task_name(setup), module_name(setup)))
+
+
+def task_name(setup: TaskSetup) -> str | None:
+    """The task of ``setup`` (``deblur``, ``lowlight`` …)."""
+    return setup.settings.get("task")
+
+
+def module_name(setup: TaskSetup) -> str | None:
+    """The module of ``setup`` as chosen (a registry name, a task's own, or a file path)."""
+    name = setup.settings.get("module")
+    return str(name) if name else None
+
+
+def _task_view(setup: TaskSetup) -> TaskView:
     problem, task = setup.problem, setup.settings.get("task")
     info = problem.info or {}
     if task == "mri" and info.get("mask") is not None:

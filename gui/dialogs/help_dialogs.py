@@ -51,6 +51,12 @@ SHORTCUTS = (
     ("Ctrl+E", "Export…"),
     ("F1", "About the guarantee"),
     ("Ctrl+Q", "Quit"),
+    ("Esc", "In a number box: restore its value and leave it"),
+    ("Return", "In a number box: apply the value and leave it"),
+)
+IN_NUMBER_BOXES = (
+    "Space, N and R work in a number box too (they are not numbers): it first applies what was "
+    "typed. N is typed there only where it goes on to nan or inf."
 )
 
 
@@ -60,7 +66,8 @@ def shortcuts_html() -> str:
         f"<tr><td><b>{html.escape(key)}</b></td><td>{html.escape(what)}</td></tr>"
         for key, what in SHORTCUTS
     )
-    return f"<h2>Keyboard shortcuts</h2><table cellpadding='4'>{rows}</table>"
+    note = f"<p>{html.escape(IN_NUMBER_BOXES)}</p>"
+    return f"<h2>Keyboard shortcuts</h2><table cellpadding='4'>{rows}</table>{note}"
 
 
 class HelpDialog(QDialog):

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 
 from core.movie import mp4_available
 
-from . import settings
-from .export import ALL_ITEMS, ITEMS, ExportOptions
+from .. import settings
+from ..export import ALL_ITEMS, ITEMS, ExportOptions
 
 
 class ExportDialog(QDialog):

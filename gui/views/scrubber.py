@@ -13,9 +13,9 @@ from PySide6.QtCore import QObject, Slot
 
 from core.history import IterateHistory
 
-from .views.history_bar import HistoryBar
-from .views.images import ImagePanel
-from .views.plots import PlotPanel
+from .history_bar import HistoryBar
+from .images import ImagePanel
+from .plots import PlotPanel
 
 MB = 2**20
 

@@ -40,8 +40,6 @@ class SolverRun(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.timeline = timeline
-        self.history = history
         waits_for = (
             predecessor.worker if predecessor is not None and not predecessor.has_ended() else None
         )
@@ -104,27 +102,11 @@ class SolverRun(QObject):
         """True while the QThread is alive."""
         return self._thread.isRunning()
 
-    # ---- controls -------------------------------------------------------------------------
-    def resume(self) -> None:
-        """Run freely."""
-        self.start(running=True)
-
-    def pause(self) -> None:
-        """Pause after the iteration in progress."""
-        self.worker.pause()
-
+    # ---- controls (pause, limit: on the worker itself) -----------------------------------
     def step(self) -> None:
-        """Advance exactly one iteration of each variant."""
+        """Advance exactly one iteration of each variant (starting the thread if needed)."""
         self.worker.step()
         self.start(running=False)
-
-    def set_limit(self, limit: int) -> None:
-        """Change the iteration limit."""
-        self.worker.set_limit(limit)
-
-    def submit(self, **changes: float) -> None:
-        """Send parameter changes to the next iteration boundary (raises ValueError if invalid)."""
-        self.timeline.submit(**changes)
 
     # ---- state ----------------------------------------------------------------------------
     def is_running(self) -> bool:

@@ -28,6 +28,7 @@ import torch
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core import ParameterTimeline, iterate
+from core.errors import one_line  # also imported from here by gui.main_window
 from core.history import IterateHistory
 
 from .allocator import frame_copy
@@ -49,7 +50,7 @@ def to_display_array(x: torch.Tensor | None) -> np.ndarray | None:
 
 
 def to_history_frame(x: torch.Tensor) -> np.ndarray:
-    """Like :func:`to_display_array`, in memory the history can give back (gui.allocator)."""
+    """Like :func:`to_display_array`, in memory the history can give back (gui.run.allocator)."""
     return frame_copy(_image_view(x))
 
 
@@ -61,12 +62,6 @@ class RunUpdate:
     images: dict[str, dict[str, np.ndarray | None]] = field(default_factory=dict)
     iterations: int = 0
     done: tuple[str, ...] = ()
-
-
-def one_line(exc: BaseException) -> str:
-    """A one-line, user-facing description of an exception."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class SolverWorker(QObject):

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from core.io import IMAGE_SUFFIXES
 
-from . import settings
-from .recent_files import RecentFiles
+from .. import settings
+from ..recent_files import RecentFiles
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
 OPTION_FILE_FILTER = "Arrays and images (*.npy *.mat *.png *.tif *.tiff);;All files (*)"

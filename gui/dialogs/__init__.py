@@ -1,0 +1,1 @@
+"""The explorer's dialogs: export, files, help, memory shortfall, preferences."""

@@ -1,0 +1,1 @@
+"""Running the solver: the worker in its thread, the run around it, and the run controller."""

@@ -1,0 +1,343 @@
+"""The run controller: starts, pauses, steps and resets the solver run, pulls its iterations into
+the views and keeps the explorer state's run status and parameters in step with it.
+
+A GUI-thread QObject, so the worker's notifications reach its bound methods in the GUI thread.
+It owns at most one :class:`SolverRun` (plus a stopped one still finishing its iteration) and
+the run's scalar history; it pulls the worker's data only after a notification, at most ~30 times
+a second and within a CPU budget (:mod:`gui.run.refresh_budget`); the plots redraw together, so
+every plot ends at the same k.
+
+Reset and rebuilding never wait for a slow iteration: the stopped run finishes it in the
+background (its results are dropped) and the next run's worker waits for it in its own thread.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from ..state import ExplorerState
+from ..state.run_history import RunHistory
+from ..views.certificate_panel import last_reject_html
+from ..views.style import variant_label
+from .refresh_budget import RefreshBudget
+from .solver_run import STOP_TIMEOUT_S, SolverRun
+from .solver_worker import to_display_array
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+RESET_WAIT_S = 0.25  # reset / rebuild wait at most this long for the iteration in progress
+CERTIFICATE_CATCH_UP_MS = 1100
+
+
+class RunController(QObject):
+    """The solver run of one explorer window: its lifecycle, its data, its status."""
+
+    limitReached = Signal()  # the run reached its iteration limit (and paused)
+    ended = Signal()  # the worker loop returned (error, or every variant stopped)
+
+    def __init__(self, state: ExplorerState, window: MainWindow) -> None:
+        super().__init__(window)
+        self.state = state
+        self.window = window  # the views this controller feeds
+        self.run: SolverRun | None = None
+        self._retired: SolverRun | None = None  # a stopped run still finishing its iteration
+        self.history = RunHistory()
+        self.latest_x: dict[str, np.ndarray] = {}  # each variant's newest iterate (display array)
+        self.iterations = 0
+        self._budget = RefreshBudget()
+        self._run_error: str | None = None
+        self._announced: set[str] = set()  # variants whose divergence was reported
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.timeout.connect(self.refresh_now)
+        self._certificate_timer = QTimer(self)
+        self._certificate_timer.setSingleShot(True)
+        self._certificate_timer.timeout.connect(self.update_certificate)
+
+    # ---- running --------------------------------------------------------------------------
+    def start_run(self, running: bool = True) -> bool:
+        """Start a fresh run of the selected variants from x⁰ (free-running or paused)."""
+        w = self.window
+        if not self.state.loaded:
+            w.show_error("Load an image first (File → Open, or drop one on the window)")
+            return False
+        variants = w.solver_panel.variants()
+        if not w.run_fits(len(variants)):
+            return False
+        self.stop()
+        try:
+            timeline = self.state.begin_run()
+        except ValueError as exc:
+            w.show_error(f"Bad parameters: {exc}")
+            return False
+        self.clear_views()
+        self._run_error = None
+        self._budget.reset()
+        problem = self.state.setup.problem
+        w.scrubber.new_run(variants, to_display_array(problem.x0))
+        if self._retired is not None and self._retired.has_ended():
+            self._retired = None
+        self.run = SolverRun(
+            problem,
+            self.state.setup.module,
+            timeline,
+            variants,
+            w.solver_panel.limit(),
+            history=w.scrubber.iterates,
+            predecessor=self._retired,
+        )
+        self.run.dataReady.connect(self._on_data_ready)
+        self.run.limitReached.connect(self._on_limit_reached)
+        self.run.error.connect(self._on_run_error)
+        self.run.finished.connect(self._on_run_finished)
+        w.plots.set_variants(variants)
+        w.images.set_variants(variants)
+        self.run.start(running)
+        self.update_status()
+        return True
+
+    @Slot()
+    def toggle_run(self) -> None:
+        """Space: run, or pause a running run, or resume a paused one."""
+        if self.run is None or self.run.has_ended():
+            self.start_run(running=True)
+        elif self.run.is_running():
+            self.pause_run()
+        else:
+            self.run.start(running=True)
+            self.window.status.meter.reset()
+            self.update_status()
+
+    @Slot()
+    def pause_run(self) -> None:
+        """Pause after the iteration in progress."""
+        if self.run is not None:
+            self.run.worker.pause()
+            self.update_status("Paused")
+            self._certificate_timer.start(CERTIFICATE_CATCH_UP_MS)
+
+    @Slot()
+    def step_run(self) -> None:
+        """N: advance exactly one iteration of every variant."""
+        if self.run is None or self.run.has_ended():
+            if not self.start_run(running=False):
+                return
+        self.run.step()
+        self.update_status("Paused")
+
+    @Slot()
+    def reset_run(self) -> None:
+        """R: discard the run and show x⁰ again (without waiting for a slow iteration)."""
+        self.stop()
+        self.clear_views()
+        self.update_status()
+
+    def stop(self, wait_s: float = RESET_WAIT_S) -> None:
+        """Stop the run (waiting at most ``wait_s`` for its iteration; else it ends later)."""
+        if self.run is not None:
+            run, self.run = self.run, None
+            if not run.stop(wait_s):
+                self._retired = run
+                self.window.status.message(
+                    "The solver is finishing its iteration in the background"
+                )
+        self.state.end_run()
+        self._refresh_timer.stop()
+        self._certificate_timer.stop()
+
+    def close(self) -> None:
+        """The window closes: stop, and wait for every run of this window to end."""
+        self.stop(STOP_TIMEOUT_S)
+        if self._retired is not None:
+            self._retired.join(STOP_TIMEOUT_S)
+        self._retired = None
+
+    def clear_views(self) -> None:
+        """Forget the run's data and empty the views that show it."""
+        w = self.window
+        self.history.clear()
+        self.latest_x.clear()
+        self.iterations = 0
+        self._announced.clear()
+        w.plots.clear()
+        w.images.reset_iterates()
+        w.scrubber.clear()
+        w.certificate_panel.show_empty()
+        w.status.reset_progress()
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        """The current run's variants (none without a run)."""
+        return tuple(self.run.variants) if self.run is not None else ()
+
+    # ---- the history scrubber -------------------------------------------------------------
+    def scrub_to(self, k: int) -> int | None:
+        """Show past iterate x^k of the shown variant (pinned); returns the k shown."""
+        if self.run is None:
+            return None
+        return self.window.scrubber.scrub_to(k)
+
+    @Slot()
+    def follow_live(self) -> None:
+        """Show the newest iterate again, and keep following it."""
+        self.window.scrubber.follow_live()
+
+    @Slot()
+    def history_back(self) -> None:
+        """←: one iterate back in the history (a running run is paused first)."""
+        if self.run is None:
+            return
+        if self.run.is_running():
+            self.pause_run()
+        self.window.scrubber.back()
+
+    @Slot()
+    def history_forward(self) -> None:
+        """→: one iterate forward in the history; at the newest, step one iteration."""
+        if self.run is not None and self.window.scrubber.forward():
+            return
+        self.step_run()
+
+    # ---- worker notifications (GUI thread) ------------------------------------------------
+    @Slot()
+    def _on_data_ready(self) -> None:
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start(self._budget.delay_ms())
+
+    @Slot()
+    def refresh_now(self) -> None:
+        """Pull the worker's new rows and latest images, redraw them and one plot (GUI thread)."""
+        self._refresh_timer.stop()
+        self._budget.begin()
+        try:
+            self._pull()
+            self.window.plots.draw_one()
+        finally:
+            self._budget.end()
+        if self.window.plots.pending():
+            self._on_data_ready()
+
+    def _pull(self) -> None:
+        if self.run is None:
+            return
+        w = self.window
+        update = self.run.take_update()
+        if not update.rows and not update.images:
+            return
+        for variant, rows in update.rows.items():
+            self.history.extend(variant, rows)
+        for variant, images in update.images.items():
+            if images.get("x") is not None:
+                self.latest_x[variant] = images["x"]
+        self.iterations = update.iterations
+        w.plots.update_curves(self.history)
+        changes = self.state.timeline.changes if self.state.timeline is not None else {}
+        w.plots.set_markers({k: c for k, c in changes.items() if k < update.iterations})
+        self.state.follow(update.iterations)
+        w.images.update_images(update.images, update.iterations)
+        w.scrubber.set_latest(update.iterations)
+        w.status.show_progress(update.iterations, self._acceptance_summary())
+        self._announce_divergence(update.done)
+        if not w.certificate_panel.update_from(self.history, self.run.variants):
+            if not self._certificate_timer.isActive():
+                self._certificate_timer.start(CERTIFICATE_CATCH_UP_MS)
+
+    @Slot()
+    def update_certificate(self) -> None:
+        """Recompute the certificate panel now (it is otherwise refreshed about once a second)."""
+        self._certificate_timer.stop()
+        if self.variants:
+            self.window.certificate_panel.update_from(self.history, self.variants, force=True)
+
+    def _announce_divergence(self, done: tuple[str, ...]) -> None:
+        status = self.window.status
+        diverged = {v: self.history.diverged_at(v) for v in done}
+        diverged = {v: k for v, k in diverged.items() if k is not None}
+        for variant, at in diverged.items():
+            if variant not in self._announced:
+                self._announced.add(variant)
+                status.message(f"{variant_label(variant)} diverged at k = {at} and was stopped")
+        if diverged:
+            status.show_diverged(diverged, {v: variant_label(v) for v in diverged})
+
+    def _acceptance_summary(self) -> str:
+        """FIMA's acceptance rate so far (the only variant whose check can reject)."""
+        if not self.history.count("fima"):
+            return ""
+        rate = float(self.history.acceptance_rate("fima")[-1])
+        last = self.history.last_reject("fima")
+        self.window.status.acceptance.setToolTip(
+            last_reject_html("fima", last[0], last[1]) if last else "No rejection so far"
+        )
+        return f"{variant_label('fima')} accepted {100 * rate:.0f} %"
+
+    @Slot()
+    def _on_limit_reached(self) -> None:
+        self.refresh_now()
+        self.update_certificate()
+        self.window.status.message(
+            f"Iteration limit {self.window.solver_panel.limit()} reached — "
+            "raise it and press Run to go on"
+        )
+        self.update_status("Limit reached")
+        self.limitReached.emit()
+
+    @Slot(str)
+    def _on_run_error(self, message: str) -> None:
+        self._run_error = message
+        self.refresh_now()
+        self.update_status("Stopped by an error")
+        self.window.show_error(f"The solver stopped: {message}")
+
+    @Slot()
+    def _on_run_finished(self) -> None:
+        self.refresh_now()
+        self.update_certificate()
+        if self._run_error is None:
+            stopped = {v: self.history.diverged_at(v) for v in self.variants}
+            stopped = {v: k for v, k in stopped.items() if k is not None}
+            if stopped:
+                names = ", ".join(f"{variant_label(v)} (k = {k})" for v, k in stopped.items())
+                self.window.status.message(f"Diverged and stopped: {names}")
+            self.update_status("Finished")
+        self.ended.emit()
+
+    # ---- edits from the panels ------------------------------------------------------------
+    def submit(self, changes: dict) -> bool:
+        """The user changed parameters: they apply from the running run's next iteration."""
+        try:
+            self.state.edit(**changes)
+        except ValueError as exc:
+            self.window.show_error(f"Parameter refused: {exc}")
+            return False
+        if self.run is not None and not self.run.has_ended():
+            text = ", ".join(f"{k} = {v:g}" for k, v in changes.items())
+            self.window.status.message(f"{text} from the next iteration")
+        return True
+
+    def set_limit(self, limit: int) -> None:
+        """The iteration limit changed (a paused run at its limit may go on)."""
+        if self.run is not None:
+            self.run.worker.set_limit(limit)
+
+    # ---- state ----------------------------------------------------------------------------
+    def run_state(self) -> str:
+        """idle (no run), running, paused, limit, or ended."""
+        if self.run is None:
+            return "idle"
+        if self.run.has_ended():
+            return "error" if self._run_error is not None else "ended"
+        if self.run.is_running():
+            return "running"
+        if self.run.worker.at_limit():
+            return "limit"
+        return "paused"
+
+    def update_status(self, text: str | None = None) -> None:
+        """Put the run's status into the state (the window shows it, ``text`` if given)."""
+        self.state.set_status(self.run_state())
+        self.window.show_run_status(text)

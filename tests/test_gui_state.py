@@ -1,0 +1,91 @@
+"""The explorer's Qt-free state (gui/state): events, parameters by run, and the window's
+parameter panel following it — a replayed session's changes appear as the run passes them."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from core import Parameters
+from core.session import Session, save_session
+from gui.state import Event, EventGroup, ExplorerState
+from tests.conftest import run_to_limit
+
+
+def _setup(task: str = "deblur", **parameters: float) -> SimpleNamespace:
+    return SimpleNamespace(settings={"task": task}, parameters=Parameters(**parameters))
+
+
+def test_events_call_listeners_once_each_and_stop_after_disconnect():
+    heard: list = []
+    event = Event("parameters")
+    event.connect(heard.append)
+    event.connect(heard.append)  # connecting twice is harmless
+    event.emit(1)
+    event.disconnect(heard.append)
+    event.emit(2)
+    assert heard == [1] and len(event) == 0
+    group = EventGroup("problem", "status")
+    assert group.names() == ("problem", "status") and isinstance(group.status, Event)
+
+
+def test_the_state_keeps_the_next_runs_start_apart_from_the_values_in_force():
+    state = ExplorerState()
+    shown: list[Parameters] = []
+    state.events.parameters.connect(shown.append)
+    state.set_problem(None, _setup(C=0.1, mu=1.0))
+    assert state.initial == state.shown == Parameters(C=0.1, mu=1.0)
+    timeline = state.begin_run()
+    timeline.submit(C=0.2)  # nothing applied yet: follow() shows the pending edit on top
+    timeline.at(0)
+    timeline.at(1)
+    state.follow(2)
+    assert state.shown.C == 0.2
+    state.edit(mu=2.0)  # a user edit during a run goes to the timeline and to the next start
+    assert timeline.pending == {"mu": 2.0} and state.initial.mu == 2.0 and state.initial.C == 0.1
+    state.end_run()
+    assert state.timeline is None and state.shown == state.initial
+    assert shown[-1] == state.initial
+    with pytest.raises(ValueError):
+        state.edit(C=-1.0)
+    assert state.initial.C == 0.1
+
+
+def test_a_new_task_brings_its_defaults_and_the_same_task_keeps_the_edits():
+    state = ExplorerState()
+    state.set_problem(None, _setup("deblur", C=0.1))
+    state.edit(C=0.3)
+    state.set_problem(None, _setup("deblur", C=0.1))  # e.g. another kernel
+    assert state.initial.C == 0.3
+    state.set_problem(None, _setup("denoise", C=0.05))
+    assert state.initial.C == 0.05
+    with pytest.raises(ValueError):
+        state.set_status("flying")
+
+
+def test_the_parameter_panel_follows_a_replayed_sessions_changes(qtbot, loaded, tmp_path):
+    """Defect B3: after C = 0.05 at k = 3 the C box must show 0.05, the readout 2C = 0.1."""
+    window = loaded
+    initial = window.setup.parameters
+    session = Session(
+        task=dict(window.setup.settings),
+        parameters=initial,
+        changes={3: {"C": 0.05}},
+        variants=("fima",),
+        iterations=6,
+    )
+    path = tmp_path / "replay.toml"
+    save_session(path, session)
+    assert window.load_session_file(path)
+    panel = window.parameter_panel
+    assert panel.parameters().C == initial.C  # before the run: where it starts
+    run_to_limit(qtbot, window, 6)
+    assert panel.spin("C").value() == pytest.approx(0.05)
+    assert panel.parameters().C == 0.05
+    assert "2C = 0.1 " in panel.mu_condition.text()
+    # Reset shows where the next run starts again, and the run replays the change again
+    window.runner.reset_run()
+    assert panel.parameters().C == initial.C
+    rows = window.runner.history
+    assert rows.count("fima") == 0
