@@ -90,7 +90,8 @@ class MainWindow(WindowFiles, QMainWindow):
         self._connect()
         self.dialogs.update_recent_menu()
         self.show_run_status()
-        settings.restore_window(self)
+        settings.restore_layout(self, self._splitters())
+        self.images.set_colormap(settings.colormap())
 
     # ---- layout and wiring ----------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -126,6 +127,10 @@ class MainWindow(WindowFiles, QMainWindow):
         self.certificate_dock.setWidget(self.certificate_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.certificate_dock)
         self.resize(1700, 950)
+
+    def _splitters(self) -> dict:
+        """The splitters whose positions are remembered, by name."""
+        return {"splitter": self.splitter, "viewsSplitter": self.views_splitter}
 
     def _connect(self) -> None:
         a = self.actions
@@ -405,28 +410,25 @@ class MainWindow(WindowFiles, QMainWindow):
         self.status.show_state(state_text)
 
     # ---- studies --------------------------------------------------------------------------
-    def study_window(self) -> StudyWindow:
+    def study_window(self, show: bool = False) -> StudyWindow:
         """The Study window (made once; a double-clicked cell opens here as a session)."""
         if self._study is None:
             self._study = StudyWindow(self)
             self._study.cellOpened.connect(self.open_study_cell)
+        if show:
+            self._study.show()
+            self._study.raise_()
         return self._study
 
     @Slot()
     def open_study(self) -> None:
         """File → Open study…: choose a study folder and show its heatmaps."""
-        window = self.study_window()
-        window.show()
-        window.raise_()
-        window.choose_study()
+        self.study_window(show=True).choose_study()
 
     @Slot()
     def new_study(self) -> None:
         """File → New study…: choose a spec and an output folder, run it and watch it fill in."""
-        window = self.study_window()
-        window.show()
-        window.raise_()
-        window.choose_spec()
+        self.study_window(show=True).choose_spec()
 
     @Slot(object)
     def open_study_cell(self, session) -> bool:
@@ -468,6 +470,7 @@ class MainWindow(WindowFiles, QMainWindow):
         self.runner.close()
         for run in detached_runs():
             run.join(STOP_TIMEOUT_S)
-        settings.save_window(self)
+        settings.save_layout(self, self._splitters())
+        settings.remember_colormap(self.images.colormap_combo.currentText())
         self.help_windows.close_all()
         super().closeEvent(event)

@@ -7,14 +7,11 @@ Also the window's layout (size, dock, splitters) and colormap, under ``window/*`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from core.history import DEFAULT_BUDGET
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
 
 BUDGET_KEY = "history/budgetMB"
 LAST_FOLDER_KEY = "paths/lastFolder"
@@ -92,28 +89,32 @@ def remember_export(items: set[str], width: int, frames: int) -> None:
     settings.setValue(MOVIE_FRAMES_KEY, int(frames))
 
 
-def restore_window(window: MainWindow) -> None:
-    """Give a new main window the layout and colormap it had when it was last closed."""
+def restore_layout(window: QMainWindow, splitters: dict[str, QSplitter]) -> None:
+    """Give a new window the geometry, docks and splitter positions it had when last closed."""
     stored = QSettings()
-    for key, restore in (
-        ("window/geometry", window.restoreGeometry),
-        ("window/state", window.restoreState),
-        ("window/splitter", window.splitter.restoreState),
-        ("window/viewsSplitter", window.views_splitter.restoreState),
-    ):
+    restores = [("window/geometry", window.restoreGeometry), ("window/state", window.restoreState)]
+    restores += [(f"window/{name}", splitter.restoreState) for name, splitter in splitters.items()]
+    for key, restore in restores:
         value = stored.value(key)
         if value is not None:
             restore(value)
-    colormap = stored.value("view/colormap", "gray")
-    if isinstance(colormap, str):
-        window.images.set_colormap(colormap)
 
 
-def save_window(window: MainWindow) -> None:
-    """Remember a closing main window's layout and colormap."""
+def save_layout(window: QMainWindow, splitters: dict[str, QSplitter]) -> None:
+    """Remember a closing window's geometry, docks and splitter positions."""
     stored = QSettings()
     stored.setValue("window/geometry", window.saveGeometry())
     stored.setValue("window/state", window.saveState())
-    stored.setValue("window/splitter", window.splitter.saveState())
-    stored.setValue("window/viewsSplitter", window.views_splitter.saveState())
-    stored.setValue("view/colormap", window.images.colormap_combo.currentText())
+    for name, splitter in splitters.items():
+        stored.setValue(f"window/{name}", splitter.saveState())
+
+
+def colormap() -> str:
+    """The image colormap last used (``gray`` at first)."""
+    value = QSettings().value("view/colormap", "gray")
+    return value if isinstance(value, str) else "gray"
+
+
+def remember_colormap(name: str) -> None:
+    """Remember the image colormap."""
+    QSettings().setValue("view/colormap", name)

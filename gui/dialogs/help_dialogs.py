@@ -49,6 +49,7 @@ SHORTCUTS = (
     ("Ctrl+O", "Open an image"),
     ("Ctrl+S", "Save the session"),
     ("Ctrl+E", "Export…"),
+    ("Ctrl+T", "Open a study (the Study window)"),
     ("F1", "About the guarantee"),
     ("Ctrl+Q", "Quit"),
     ("Esc", "In a number box: restore its value and leave it"),

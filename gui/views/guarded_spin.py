@@ -19,9 +19,10 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QValidator
 from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QWidget
 
+from .field_keys import is_window_key
+
 Checker = Callable[[float], str | None]
 WORDS = ("nan", "inf", "infinity", "+inf", "-inf", "+infinity", "-infinity")
-WINDOW_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_N, Qt.Key.Key_R)  # the window's run/pause, step, reset
 DECIMALS = 15  # Qt rounds values to this many decimals; the display uses significant digits
 DISPLAY_DIGITS = 4  # significant digits shown (the value itself keeps its full precision)
 
@@ -144,15 +145,7 @@ class GuardedSpinBox(QDoubleSpinBox):
 
     def _is_window_key(self, event: QKeyEvent) -> bool:
         """True for Space, N or R without modifiers, unless the key goes on to a number here."""
-        if event.key() not in WINDOW_KEYS or event.modifiers() != Qt.KeyboardModifier.NoModifier:
-            return False
-        if event.key() == Qt.Key.Key_Space:
-            return True
-        edit, char = self.lineEdit(), event.text()
-        start = edit.selectionStart() if edit.hasSelectedText() else edit.cursorPosition()
-        end = start + len(edit.selectedText())
-        typed = edit.text()[:start] + char + edit.text()[end:]
-        return self.validate(typed, start + len(char))[0] == QValidator.State.Invalid
+        return is_window_key(self, event)
 
     # ---- checks ---------------------------------------------------------------------------
     def problem(self, value: float) -> str | None:
