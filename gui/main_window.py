@@ -103,7 +103,8 @@ class MainWindow(WindowFiles, QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(370)
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(max(370, side.minimumSizeHint().width() + bar + 4))  # never clipped
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         image_area = QWidget()
         image_layout = QVBoxLayout(image_area)

@@ -366,3 +366,18 @@ def test_a_cell_opens_in_the_explorer_and_runs_to_the_cells_result(qtbot, window
     assert window.runner.history.count("pg") == 3
     psnr = window.runner.run.worker.rows("pg")[-1]["psnr"]
     assert psnr == pytest.approx(row["psnr"], abs=1e-6)
+
+
+def test_changing_the_picks_leaves_no_stray_pickers_on_the_window(study_window, finished):
+    """The pickers of the other axes are rebuilt on every pick: the old ones must go at once
+    (a stray one was drawn over the heatmap in the README's picture)."""
+    from PySide6.QtWidgets import QApplication, QComboBox
+
+    assert study_window.open_study(finished)
+    study_window.show()
+    for _ in range(3):
+        study_window.set_picks(x="C", y="mu", metric="psnr", variant="fima")
+        study_window.set_picks(x="mu", y="C")
+    QApplication.processEvents()
+    shown = [c for c in study_window.findChildren(QComboBox) if c.isVisible()]
+    assert len(shown) == 3 + len(study_window._where)  # x, y, metric + one per other axis

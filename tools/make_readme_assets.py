@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         whole = write_session(folder / "window.toml", None, args.iters, args.module)
         shot = args.out / "screenshot.png"
-        if not run_explorer(whole, args.iters, folder, "--screenshot", str(shot)):
+        fresh = folder / "fresh-settings"  # not the layout the export run remembered on close
+        if not run_explorer(whole, args.iters, fresh, "--screenshot", str(shot)):
             return 1
         print(f"wrote {shot} ({shot.stat().st_size} bytes)")
     return 0

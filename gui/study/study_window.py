@@ -279,7 +279,9 @@ class StudyWindow(QMainWindow):
         previous = {n: c.currentData() for n, c in self._where.items()}
         while self.where_row.count():
             widget = self.where_row.takeAt(0).widget()
-            if widget is not None:
+            if widget is not None:  # gone at once, not at the next event loop turn
+                widget.hide()
+                widget.setParent(None)
                 widget.deleteLater()
         self._where = {}
         x, y = self.x_combo.currentText(), self.y_combo.currentText()

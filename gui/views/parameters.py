@@ -134,6 +134,8 @@ class ParameterPanel(QGroupBox):
         self.mu_condition = QLabel()
         self.gamma_condition = QLabel()
         for label in (self.mu_condition, self.gamma_condition):
+            label.setWordWrap(True)  # the learned L's readout is long: wrap, never widen the panel
+        for label in (self.mu_condition, self.gamma_condition):
             label.setToolTip("Theorem 1 needs 0 < 2C < μ and 0 < γ < 1/L for its guarantee")
 
         self.form = form
