@@ -14,18 +14,9 @@ import math
 import sys
 from pathlib import Path
 
+from ..cli import positive_int
 from ..io import InputError
 from .cells import METRICS
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -48,11 +39,15 @@ def add_study_parser(sub) -> None:
     run.add_argument("spec", metavar="SPEC.toml", help="study spec (TOML)")
     run.add_argument("--out", metavar="DIR", required=True, help="study folder (DIR/study.db)")
     run.add_argument(
-        "--workers", metavar="N", type=_count, help="local worker processes (default: cores)"
+        "--workers", metavar="N", type=positive_int, help="local worker processes (default: cores)"
     )
     run.add_argument("--ray", metavar="ADDRESS", help="run on Ray: a cluster ADDRESS or 'local'")
     run.add_argument(
-        "--threads", metavar="N", type=_count, default=1, help="torch threads per cell (default 1)"
+        "--threads",
+        metavar="N",
+        type=positive_int,
+        default=1,
+        help="torch threads per cell (default 1)",
     )
     run.add_argument("--serial", action="store_true", help="run the cells in this process")
     run.add_argument("--retry-failed", action="store_true", help="run failed cells again")

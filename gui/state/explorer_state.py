@@ -81,13 +81,6 @@ class ExplorerState:
         self.events.parameters.emit(self.shown)
         return self.shown
 
-    def replace_initial(self, parameters: Parameters) -> None:
-        """Start the next run from ``parameters`` (a preset, the panel's values)."""
-        self.initial = parameters
-        if self.timeline is None:
-            self.shown = parameters
-            self.events.parameters.emit(self.shown)
-
     def begin_run(self) -> ParameterTimeline:
         """A fresh timeline for a new run: ``initial`` plus the scheduled changes (ValueError if
         a scheduled change is invalid)."""

@@ -43,13 +43,6 @@ def _is_partial_number(text: str) -> bool:
     return False
 
 
-def format_number(value: float) -> str:
-    """The shortest text that reads back as exactly ``value`` (``0.08``, ``1e-05``, ``30``), so
-    pressing Enter in an untouched box never changes the value."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
-
-
 def display_number(value: float) -> str:
     """``value`` to DISPLAY_DIGITS significant digits, g-style: ``0.1922``, ``0.04806``, ``1e-05``."""
     return f"{float(value):.{DISPLAY_DIGITS}g}"
