@@ -249,7 +249,9 @@ def _record(
         C=params.C,
         mu=params.mu,
         gamma=params.gamma,
-        lam=params.lam,
+        lam=1.0 / params.gamma
+        if getattr(ctx.problem.prior, "weight_from_step", False)
+        else params.lam,
         sigma=params.sigma_at(k),
         conditions_hold=params.conditions_hold(ctx.split.lipschitz()),
         seconds=seconds,
@@ -272,13 +274,17 @@ def _check(residual: float, tolerance: float, candidate: _Point, current: _Point
 
 
 def _set_objective(prior, params: Parameters) -> bool:
-    """Give the prior its weight λ (and a learned prior its σ) from the parameters; True if Ψ changed."""
+    """Give the prior its weight λ (1/γ for Prox-PnP) and a learned prior its σ; True if Ψ changed."""
     changed = False
-    if hasattr(prior, "weight") and not getattr(prior, "fixed_weight", False):
+    if getattr(prior, "weight_from_step", False):  # Prox-PnP: λ = 1/γ, so that prox_{γλφ} = D_σ
+        if prior.weight != 1.0 / params.gamma:
+            prior.weight = 1.0 / params.gamma
+            changed = True
+    elif hasattr(prior, "weight") and not getattr(prior, "fixed_weight", False):
         if prior.weight != params.lam:
             prior.weight = float(params.lam)
             changed = True
-    if getattr(prior, "smooth", False) and params.sigma_g > 0 and prior.sigma != params.sigma_g:
+    if getattr(prior, "learned", False) and params.sigma_g > 0 and prior.sigma != params.sigma_g:
         prior.sigma = float(params.sigma_g)
         changed = True
     return changed

@@ -29,6 +29,8 @@ class Certificate:
     step_trend: str
     residual_trend: str
     lines: list[str] = field(default_factory=list)
+    # the first k where Ψ = +∞ at a finite iterate (gs-prox: a point the prox D_σ did not produce)
+    first_unknown: int | None = None
 
     @property
     def guaranteed(self) -> bool:
@@ -61,7 +63,13 @@ def certificate(variant: str, rows: list[dict]) -> Certificate:
         if math.isfinite(a) and not b <= a + MONOTONE_TOLERANCE * abs(a):
             increase = row["k"]
             break
-    diverged = any(r.get("diverged") for r in rows) or not all(map(math.isfinite, objectives))
+    # Ψ = +∞ at a finite, non-diverged iterate: φ_σ is unknown there (gs-prox), not a divergence
+    unknown = next(
+        (r["k"] for r in rows if r["objective"] == math.inf and not r.get("diverged")), None
+    )
+    diverged = any(r.get("diverged") for r in rows) or any(
+        math.isnan(o) or o == -math.inf for o in objectives
+    )
     accepted = sum(1 for r in rows if r.get("accepted"))
     rate = accepted / n if n else math.nan
     cert = Certificate(
@@ -69,12 +77,13 @@ def certificate(variant: str, rows: list[dict]) -> Certificate:
         iterations=n,
         assumptions_held=violation is None,
         first_violation=violation,
-        monotone=increase is None and not diverged,
+        monotone=increase is None and not diverged and unknown is None,
         first_increase=increase,
         acceptance_rate=rate,
         diverged=diverged,
         step_trend=_trend([r.get("step", math.nan) for r in rows]),
         residual_trend=_trend([r.get("residual", math.nan) for r in rows]),
+        first_unknown=unknown,
     )
     cert.lines = _explain(cert)
     return cert
@@ -95,6 +104,12 @@ def _explain(c: Certificate) -> list[str]:
         )
     if c.diverged:
         lines.append("The run DIVERGED (a non-finite or exploding iterate) and was stopped.")
+    elif c.first_unknown is not None:
+        lines.append(
+            f"Ψ is +∞ from iteration {c.first_unknown} on: those iterates are not outputs of the "
+            "learned prior's proximal map D_σ, where φ_σ is unknown, so the trace cannot show "
+            "whether Ψ decreased."
+        )
     elif c.monotone:
         lines.append("The objective Ψ never increased.")
     else:

@@ -104,6 +104,7 @@ class GradientStepPrior:
 
     name = "gs"
     smooth = True
+    learned = True
     exact = True
     fixed_weight = False
 

@@ -318,4 +318,10 @@ def make_prior(spec: dict) -> Prior:
         from .learned_prior import GradientStepPrior
 
         return GradientStepPrior(**spec)
-    raise ValueError(f"unknown prior {name!r} (choose wavelet, tv, box, gs or none)")
+    if (
+        name == "gs-prox"
+    ):  # the learned proximal prior λφ_σ, prox = D_σ (core/learned_prox_prior.py)
+        from .learned_prox_prior import ProximalGradientStepPrior
+
+        return ProximalGradientStepPrior(**spec)
+    raise ValueError(f"unknown prior {name!r} (choose wavelet, tv, box, gs, gs-prox or none)")

@@ -56,8 +56,8 @@ class Problem:
 
     @property
     def learned(self) -> bool:
-        """True when Ψ holds a learned term (the gradient-step prior λ g_σ)."""
-        return bool(getattr(self.prior, "smooth", False))
+        """True when Ψ holds a learned term (λ g_σ, or Prox-PnP's λφ_σ with prox D_σ)."""
+        return bool(getattr(self.prior, "learned", False))
 
     @property
     def lipschitz(self) -> float:

@@ -48,7 +48,12 @@ from .study import StudyWindow
 from .views.certificate_panel import CertificatePanel
 from .views.history_bar import HistoryBar
 from .views.images import ImagePanel
-from .views.parameters import ParameterPanel, learned_lipschitz, objective_note
+from .views.parameters import (
+    ParameterPanel,
+    learned_lipschitz,
+    objective_note,
+    proximal_lipschitz,
+)
 from .views.plots import PlotPanel
 from .views.problem_panel import ProblemPanel
 from .views.scrubber import Scrubber
@@ -260,7 +265,9 @@ class MainWindow(WindowFiles, QMainWindow):
         self.parameter_panel.set_defaults(setup.parameters)
         self.state.set_problem(spec, setup, parameters, scheduled)
         problem = setup.problem
-        self.parameter_panel.set_lipschitz(problem.lipschitz, learned_lipschitz(problem))
+        self.parameter_panel.set_lipschitz(
+            problem.lipschitz, learned_lipschitz(problem), proximal_lipschitz(problem)
+        )
         self.certificate_panel.set_objective_note(objective_note(problem))
         self.certificate_panel.set_lipschitz(problem.lipschitz)
         observation = problem.observation_image

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -58,3 +60,38 @@ def params(**changes) -> Parameters:
     """Default test parameters (inside the guarantee) with changes."""
     base = Parameters(C=0.4, mu=1.0, gamma=0.9, lam=2e-4, rho=0.05, sigma_start=0.1, sigma_end=0.02)
     return base.with_changes(**changes)
+
+
+class Hostile(Module):
+    """A module that misbehaves in one chosen way."""
+
+    name = "hostile"
+
+    def __init__(self, behaviour: str) -> None:
+        self.behaviour = behaviour
+        self.generator = torch.Generator().manual_seed(7)
+
+    def __call__(self, x, k, params, problem):
+        """Return garbage (or raise)."""
+        if self.behaviour == "nan":
+            return torch.full_like(x, math.nan)
+        if self.behaviour == "inf":
+            return torch.full_like(x, math.inf)
+        if self.behaviour == "shape":
+            return x[..., :-1, :]
+        if self.behaviour == "raise":
+            raise RuntimeError("the network exploded\nwith a traceback")
+        return 10 * torch.rand(x.shape, generator=self.generator)
+
+
+def small_gs_weights(directory) -> str:
+    """A small random SiLU LiteUNet (weights halved: ∇g_σ contracts) in the shipped file format."""
+    from core.modules.unet import LiteUNet, save_weights
+
+    torch.manual_seed(1)
+    net = LiteUNet(channels=(8, 16), blocks=(1, 1), activation="silu")
+    for p in net.parameters():
+        p.data.mul_(0.5)
+    path = directory / "small_gs.pt"
+    save_weights(net, path, {"note": "test network"})
+    return str(path)

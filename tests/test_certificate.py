@@ -38,3 +38,17 @@ def test_divergence_and_acceptance_rate():
     rows = [{"k": k, "objective": 1.0, "accepted": k % 4 == 0} for k in range(8)]
     assert certificate("fima", rows).acceptance_rate == 0.25
     assert math.isnan(certificate("fima", []).acceptance_rate)
+
+
+def test_an_infinite_psi_at_finite_iterates_is_unknown_not_divergence():
+    """gs-prox: Ψ = +∞ where D_σ did not produce the iterate — said so, neither diverged nor monotone."""
+    rows = [
+        {"k": k, "objective": v, "conditions_hold": True, "diverged": False}
+        for k, v in enumerate([math.inf, math.inf, math.inf])
+    ]
+    c = certificate("naive", rows)
+    assert not c.diverged and not c.monotone and c.first_unknown == 0
+    assert any("+∞ from iteration 0" in line for line in c.lines)
+    assert not any("DIVERGED" in line for line in c.lines)
+    rows[2]["diverged"] = True
+    assert certificate("naive", rows).diverged

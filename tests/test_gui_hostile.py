@@ -14,30 +14,9 @@ import torch
 
 from core.modules.base import Module
 from tests.conftest import GUI_TIMEOUT_MS, run_to_limit
+from tests.helpers import Hostile
 
 ITERATIONS = 4
-
-
-class Hostile(Module):
-    """A module that misbehaves in one chosen way."""
-
-    name = "hostile"
-
-    def __init__(self, behaviour: str) -> None:
-        self.behaviour = behaviour
-        self.generator = torch.Generator().manual_seed(7)
-
-    def __call__(self, x, k, params, problem):
-        """Return garbage (or raise)."""
-        if self.behaviour == "nan":
-            return torch.full_like(x, math.nan)
-        if self.behaviour == "inf":
-            return torch.full_like(x, math.inf)
-        if self.behaviour == "shape":
-            return x[..., :-1, :]
-        if self.behaviour == "raise":
-            raise RuntimeError("the network exploded\nwith a traceback")
-        return 10 * torch.rand(x.shape, generator=self.generator)
 
 
 EXPECTED = {

@@ -256,3 +256,30 @@ def test_keyboard_shortcuts(qtbot, loaded):
     assert window.runner.run_state() in ("paused", "limit")
     qtbot.keyClick(window.images.graphics, Qt.Key.Key_R)
     assert window.runner.run is None
+
+
+def test_denoise_with_the_proximal_prior_runs_every_variant(qtbot, window, image_file, dialogs):
+    """Ψ = f + λφ_σ: Ψ is +∞ at naive's iterates (not D_σ's outputs); the plots keep the finite."""
+    import math
+
+    from gui.state.problem_spec import ProblemSpec
+
+    assert window.load_problem(ProblemSpec("denoise", str(image_file), {"module": "tv"}))
+    window.solver_panel.set_variants(list(VARIANTS))
+    window.solver_panel.set_limit(3)
+    window.runner.start_run()
+    qtbot.waitUntil(lambda: window.runner.run_state() in ("limit", "ended"), timeout=TIMEOUT_MS)
+    window.runner.refresh_now()
+    qtbot.waitUntil(lambda: not window.plots.pending(), timeout=TIMEOUT_MS)
+    assert dialogs == []
+    for variant in ("fima", "pg", "unchecked"):
+        values = [r["objective"] for r in window.runner.history.rows(variant)]
+        assert len(values) == 3 and all(math.isfinite(v) for v in values), variant
+    naive = [r["objective"] for r in window.runner.history.rows("naive")]
+    assert naive and all(v == math.inf for v in naive)
+    x, y = window.plots._curves["fima"].lines["objective"].getData()
+    assert list(x) == [0, 1, 2] and all(math.isfinite(v) for v in y)
+    _, y_naive = window.plots._curves["naive"].lines["objective"].getData()
+    assert y_naive is None or not any(math.isfinite(v) for v in y_naive)
+    text = window.certificate_panel.text()
+    assert "+∞ from iteration 0" in text and "DIVERGED" not in text

@@ -155,6 +155,26 @@ def test_learned_objective_readout_follows_lambda_and_says_estimated(loaded):
     assert "ESTIMATED" in loaded.certificate_panel.text()
 
 
+def test_proximal_learned_prior_readout_says_lambda_follows_gamma(window, image_file, qtbot):
+    """Denoise's Ψ holds Prox-PnP's λφ_σ: L = L_f, λ = 1/γ, the estimated L_g and a run to D_σ(y)."""
+    assert window.load_problem(ProblemSpec("denoise", str(image_file), {"module": "tv"}))
+    panel, problem = window.parameter_panel, window.setup.problem
+    assert window.setup.settings["prior"]["name"] == "gs-prox"
+    assert window.solver_panel.prior_combo.currentData() == "gs-prox"
+    assert panel.lipschitz() == pytest.approx(problem.fidelity.lipschitz)
+    text = panel.gamma_condition.text()
+    assert "L = L_f" in text and "λ = 1/γ" in text and "L_g ≈" in text and "estimated" in text
+    assert not panel.gamma_condition.property("violated")
+    assert not panel.sliders["lam"].isEnabled()  # λ = 1/γ: it follows γ
+    panel.spin("gamma").setValue(0.5)
+    assert panel.parameters().lam == pytest.approx(2.0) and panel.spin("lam").value() == 2.0
+    assert window.state.shown.lam == pytest.approx(2.0)
+    panel.spin("gamma").setValue(1.2)  # γ ≥ 1/L_f: outside the guarantee
+    assert panel.gamma_condition.property("violated")
+    note = window.certificate_panel.text()
+    assert "Prox-PnP" in note and "ESTIMATED" in note and "λ = 1/γ" in note
+
+
 def test_slider_and_spin_box_stay_in_sync(loaded):
     slider = loaded.parameter_panel.sliders["mu"]
     slider.spin.setValue(10.0)

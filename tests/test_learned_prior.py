@@ -10,12 +10,14 @@ import torch
 from core.algorithm import iterate
 from core.fidelity import LeastSquares
 from core.learned_prior import GradientStepPrior, default_gs_weights_path, load_gs_network
-from core.modules.base import FidelityStep, Module
+from core.modules.base import FidelityStep
 from core.modules.unet import LiteUNet, save_weights
 from core.operators import Blur, Identity
 from core.params import Parameters
 from core.problem import Problem
 from core.splitting import ProximalFidelity
+
+from .helpers import Hostile, small_gs_weights
 
 torch.manual_seed(0)
 
@@ -23,13 +25,7 @@ torch.manual_seed(0)
 @pytest.fixture(scope="module")
 def small_weights(tmp_path_factory) -> str:
     """A small random SiLU network written in the shipped file format (fast to differentiate)."""
-    torch.manual_seed(1)
-    net = LiteUNet(channels=(8, 16), blocks=(1, 1), activation="silu")
-    for p in net.parameters():
-        p.data.mul_(0.5)
-    path = tmp_path_factory.mktemp("gs") / "small_gs.pt"
-    save_weights(net, path, {"note": "test network"})
-    return str(path)
+    return small_gs_weights(tmp_path_factory.mktemp("gs"))
 
 
 @pytest.fixture()
@@ -136,25 +132,12 @@ def test_optimality_error_is_gradient_of_proximal_objective(prior):
     assert rec.residual == pytest.approx(float(torch.linalg.vector_norm(grad_psi)), rel=1e-3)
 
 
-class _Hostile(Module):
-    def __init__(self, kind: str):
-        self.kind = kind
-        self.gen = torch.Generator().manual_seed(0)
-
-    def __call__(self, x, k, params, problem):
-        if self.kind == "nan":
-            return torch.full_like(x, math.nan)
-        if self.kind == "raise":
-            raise RuntimeError("broken module")
-        return torch.rand(x.shape, generator=self.gen) * 3 - 1
-
-
 @pytest.mark.parametrize("kind", ["nan", "random", "raise", "good"])
 def test_fima_monotone_on_learned_objective(prior, kind):
     """Ψ(x^{k+1}) ≤ Ψ(x^k) under fima on Ψ = f + λ g_σ, whatever the module does."""
     problem = _deblur_problem(prior)
     params = Parameters(C=0.1, mu=0.3, gamma=0.9 / problem.lipschitz, lam=0.7, rho=1.0)
-    module = FidelityStep() if kind == "good" else _Hostile(kind)
+    module = FidelityStep() if kind == "good" else Hostile(kind)
     records = list(iterate(problem, module, params, "fima", max_iter=12))
     psi0 = sum(problem.objective(problem.x0)[:1])
     values = [psi0] + [r.objective for r in records]
@@ -208,9 +191,9 @@ def test_bad_weight_files_are_refused(tmp_path):
         load_gs_network(relu)
 
 
-@pytest.mark.parametrize(("task", "prior"), [("deblur", None), ("denoise", None), ("mri", "gs")])
+@pytest.mark.parametrize(("task", "prior"), [("deblur", None), ("denoise", "gs"), ("mri", "gs")])
 def test_tasks_build_the_learned_objective_inside_the_conditions(task, prior):
-    """deblur and denoise default to Ψ = f + λ g_σ, mri offers it: L = λ L_g, 2C < μ, γ < 1/L."""
+    """deblur defaults to Ψ = f + λ g_σ, denoise and mri offer it: L = λ L_g, 2C < μ, γ < 1/L."""
     from core.tasks import build_task
 
     image = _image(32, 32).clamp(0, 1)

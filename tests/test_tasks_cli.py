@@ -54,3 +54,31 @@ def test_a_named_prior_keeps_the_tasks_layout_but_not_its_exponent():
     )
     smooth = build_task("smooth", image, prior="wavelet", module="none").settings["prior"]
     assert smooth["p"] == 1.0
+
+
+def test_denoise_run_ends_at_the_denoiser_output_and_says_lam_does_not_apply(tmp_path, capsys):
+    """`fima run --task denoise` (Prox-PnP Ψ) ends at D_σ(y), the session replays it; --lam warns."""
+    import numpy as np
+
+    from core.io import load_image
+
+    image = tmp_path / "small.png"
+    t = torch.linspace(0, 1, 48)
+    clean = 0.5 + 0.3 * torch.sin(6 * t).view(1, -1) * torch.cos(4 * t).view(-1, 1)
+    from core.io import save_image
+
+    save_image(image, clean.view(1, 1, 48, 48))
+    out = tmp_path / "den"
+    args = ["run", "--task", "denoise", "--image", str(image), "--iters", "4", "--lam", "0.5"]
+    assert main([*args, "--module", "none", "--out", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "--lam does not apply to the gs-prox prior" in err and "Traceback" not in err
+    setup = build_task("denoise", load_image(image), module="none")
+    target = setup.problem.prior.denoise(setup.problem.observation_image).squeeze().numpy()
+    result = np.load(out / "result.npy")
+    assert np.abs(result - target).max() < 0.02
+    replay = tmp_path / "den-replay"
+    assert (
+        main(["run", "--session", str(out / "session.toml"), "--out", str(replay), "--quiet"]) == 0
+    )
+    assert np.abs(np.load(replay / "result.npy") - result).max() < 1e-5

@@ -38,7 +38,7 @@ WAVELET = {"name": "wavelet", "p": 1.0, "levels": 4}  # the hand-made model's la
 
 DESCRIPTION = TaskDescription(
     name="deblur",
-    summary="non-blind deblurring: y = k ⊛ x + n (circular convolution), wavelet-ℓ1 model",
+    summary="non-blind deblurring: y = k ⊛ x + n (circular convolution), learned gradient-step prior",
     sample="house.png",
     options=(
         TaskOption(
@@ -86,11 +86,19 @@ def build(image, options: dict) -> TaskSetup:
     params = DESCRIPTION.parameters(options)
     operator.to(dev)
     truth, observation = truth.to(dev), observation.to(dev)
+    fidelity = LeastSquares(operator, observation)
     g, params, learned = task_objective(
-        options["prior"], DESCRIPTION, WAVELET, LEARNED, noise, observation, params
+        options["prior"],
+        DESCRIPTION,
+        WAVELET,
+        LEARNED,
+        noise,
+        observation,
+        params,
+        fidelity.lipschitz,
     )
     problem = Problem(
-        fidelity=LeastSquares(operator, observation),
+        fidelity=fidelity,
         prior=g,
         x0=observation.clone(),
         ground_truth=truth,
@@ -98,6 +106,6 @@ def build(image, options: dict) -> TaskSetup:
         task="deblur",
         info={"kernel": options["kernel"], "noise": noise, "seed": seed},
     )
-    steps = LEARNED.refine_steps if learned else REFINE_STEPS
+    steps = learned.refine_steps if learned else REFINE_STEPS
     mod, module_name = refined_module(options["module"], dev, steps)
     return task_setup(problem, mod, module_name, params, image, path, options)

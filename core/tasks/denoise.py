@@ -1,7 +1,9 @@
 """Gaussian denoising.  y = x + n,  n ~ N(0, σ_n²).
 
-Model (default):  Ψ(x) = ½‖x − y‖² + λ g_σ(x), the learned gradient-step prior with σ = 0.8ν and
-λ = ν²/σ² (T = I: prox_{γf}(z) = (z + γy)/(1 + γ), L = λ L_g).  ``--prior wavelet``: λ‖W x‖₁, L = 1.
+Model (default):  Ψ(x) = ½‖x − y‖² + λφ_σ(x), Prox-PnP's learned prior whose proximal map is the
+gradient-step denoiser D_σ (core/learned_prox_prior.py), σ = ν, γ = 0.99 and λ = 1/γ; L = L_f = 1.
+Step 9 reads x^{k+1} = D_σ(v − γ(v − y)), whose fixed point tends to D_σ(y) as γ → 1.
+``--prior gs``: ½‖x − y‖² + λ g_σ(x) with σ = 0.8ν, λ = ν²/σ² (L = λ L_g).  ``--prior wavelet``: λ‖W x‖₁.
 x⁰ = y.
 Module A = A_g ∘ A_f with A_f(x) = (y + ρx)/(1 + ρ) and A_g the denoiser at σ^k.
 """
@@ -24,14 +26,17 @@ from .description import (
 )
 from .learned import LearnedDefaults, task_objective
 
-# Ψ = f + λ g_σ with σ = 0.8ν, λ = ν²/σ² (chosen on train400 crops, at convergence)
+# Ψ = f + λφ_σ (Prox-PnP, prox φ_σ = D_σ) with σ = ν and γ = 0.99 (λ = 1/γ): the fixed point tends
+# to D_σ(y) as γ → 1. ``--prior gs`` (Ψ = f + λ g_σ) keeps σ = 0.8ν, λ = ν²/σ² (train400 crops).
 HAND_MADE = {"name": "wavelet", "p": 1.0, "levels": 4}  # the hand-made model's layout
 LEARNED = LearnedDefaults(sigma_factor=0.8)
+PROX = LearnedDefaults(sigma_factor=1.0, mu_gamma=0.1, step=0.99, refine_steps=0, prior="gs-prox")
+DEFAULTS = (PROX, LEARNED)
 REFINE_STEPS = 10  # proximal-gradient steps on Ψ^k after the denoiser (modules/refine.py)
 
 DESCRIPTION = TaskDescription(
     name="denoise",
-    summary="Gaussian denoising: y = x + n (T = I), wavelet-ℓ1 model",
+    summary="Gaussian denoising: y = x + n (T = I), learned proximal prior (prox = the denoiser D_σ)",
     sample="house.png",
     options=(noise_option(25 / 255), seed_option(), GRAYSCALE),
     # inside the guarantee (γ = 0.9 < 1/L = 1, 2C = 0.27 < μ = 0.3); λ = 5σ_n², σ^k ending at the noise
@@ -45,9 +50,9 @@ DESCRIPTION = TaskDescription(
         sigma_end=max(o["noise"], 1 / 255),
         sigma_steps=10,
     ),
-    default_prior={"name": "gs"},
+    default_prior={"name": "gs-prox"},
     priors=LEARNED_PRIORS,
-    learned=LEARNED,
+    learned=DEFAULTS,
     views=ViewHints(colour=True),
 )
 
@@ -62,11 +67,19 @@ def build(image, options: dict) -> TaskSetup:
     observation = truth + gaussian_noise(tuple(truth.shape), noise, seed)
     params = DESCRIPTION.parameters(options)
     truth, observation = truth.to(dev), observation.to(dev)
+    fidelity = LeastSquares(Identity(), observation)
     g, params, learned = task_objective(
-        options["prior"], DESCRIPTION, HAND_MADE, LEARNED, noise, observation, params
+        options["prior"],
+        DESCRIPTION,
+        HAND_MADE,
+        DEFAULTS,
+        noise,
+        observation,
+        params,
+        fidelity.lipschitz,
     )
     problem = Problem(
-        fidelity=LeastSquares(Identity(), observation),
+        fidelity=fidelity,
         prior=g,
         x0=observation.clone(),
         ground_truth=truth,
@@ -74,6 +87,6 @@ def build(image, options: dict) -> TaskSetup:
         task="denoise",
         info={"noise": noise, "seed": seed},
     )
-    steps = LEARNED.refine_steps if learned else REFINE_STEPS
+    steps = learned.refine_steps if learned else REFINE_STEPS
     mod, module_name = refined_module(options["module"], dev, steps)
     return task_setup(problem, mod, module_name, params, image, path, options)

@@ -59,7 +59,14 @@ GS_PRIOR = Choice(
     "enters Ψ through its gradient while f is proxed; L = λ L_g, L_g estimated",
     label="gs — learned gradient-step prior",
 )
-LEARNED_PRIORS = (GS_PRIOR, *GENERAL_PRIORS)
+# Prox-PnP's learned prior (core/learned_prox_prior.py): its proximal map IS the denoiser D_σ
+GS_PROX_PRIOR = Choice(
+    "gs-prox",
+    "learned proximal prior λφ_σ (Prox-PnP, Hurault et al. 2022): prox φ_σ = D_σ, the gradient-step "
+    "denoiser, so λ = 1/γ and L = L_f; a prox of a weakly convex φ_σ when L_g < 1 (estimated)",
+    label="gs-prox — learned proximal prior (Prox-PnP)",
+)
+LEARNED_PRIORS = (GS_PRIOR, GS_PROX_PRIOR, *GENERAL_PRIORS)
 
 
 def prior_name(key: str) -> str:
@@ -198,9 +205,19 @@ class TaskDescription:
 
     def learned_rule(self, name: str) -> str:
         """How parameter ``name`` is set under the learned default prior ('' when it is not)."""
-        d = self.learned
-        if d is None or self.default_prior.get("name") != GS_PRIOR.name:
+        default = self.default_prior.get("name")
+        tuned = self.learned if isinstance(self.learned, tuple) else (self.learned,)
+        d = next((t for t in tuned if t is not None and t.prior == default), None)
+        if d is None:
             return ""
+        if default == GS_PROX_PRIOR.name:
+            return {
+                "C": f"{d.c_ratio:g}μ",
+                "mu": f"{d.mu_gamma:g}/γ",
+                "gamma": f"{d.step:g}/L, L = L_f",
+                "lam": "1/γ (prox φ_σ = D_σ)",
+                "sigma_g": f"{d.sigma_factor:g}ν",
+            }.get(name, "")
         return {
             "C": f"{d.c_ratio:g}μ",
             "mu": f"{d.mu_gamma:g}/γ",

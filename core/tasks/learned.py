@@ -7,6 +7,10 @@ conditions: γ = ``step``/L with L = λ L_g (L_g estimated at the start point), 
 C = ``c_ratio``·μ < μ/2. The factors were chosen on train400 crops (never on Set12 or the brain
 images the benchmarks report), with the PSNR of the converged iterate (300 iterations) as the aim.
 A user's ``gs:sigma=…,weight=…`` wins over these defaults.
+
+The Prox-PnP prior ``gs-prox`` (core/learned_prox_prior.py: Ψ = f + λφ_σ, prox φ_σ = D_σ) takes its
+λ from γ (λ = 1/γ); its defaults set σ = ``sigma_factor``·ν, γ = ``step``/L_f (L = L_f, the smooth
+part is f), μ = ``mu_gamma``/γ and C = ``c_ratio``·μ.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from .base import make_task_prior, parse_prior_spec
 
 Tensor = torch.Tensor
 NAME = "gs"
+PROX_NAME = "gs-prox"
+NAMES = (NAME, PROX_NAME)
 SIGMA_RANGE = (2 / 255, 50 / 255)  # where N_σ was trained well (U[0, 55/255])
 LIPSCHITZ_CROP = 96  # power iteration runs on a centre crop of the start point (an estimate)
 
@@ -36,6 +42,7 @@ class LearnedDefaults:
     c_ratio: float = 0.45
     step: float = 0.9
     refine_steps: int = 2
+    prior: str = NAME  # which learned prior these defaults are for: gs or gs-prox
 
     def sigma(self, noise: float) -> float:
         """σ of g_σ: ``sigma_factor``·ν, kept where the network was trained."""
@@ -48,15 +55,45 @@ class LearnedDefaults:
         return self.lam_factor * nu * nu / (sigma * sigma)
 
 
-def wants_learned(spec, default: dict) -> bool:
-    """True when the prior asked for (or the task's default) is the learned ``gs`` prior."""
+# the Prox-PnP prior where a task has no defaults of its own for it: σ = ν, γ = 0.99/L_f
+PROX_DEFAULTS = LearnedDefaults(
+    sigma_factor=1.0, mu_gamma=0.1, step=0.99, refine_steps=0, prior=PROX_NAME
+)
+
+
+def learned_name(spec, default: dict) -> str | None:
+    """The learned prior asked for (or the task's default): ``gs``, ``gs-prox``, or None."""
     if spec is None:
-        return default.get("name") == NAME
-    if isinstance(spec, str):
-        return parse_prior_spec(spec).get("name") == NAME
-    if isinstance(spec, dict):
-        return spec.get("name") == NAME
-    return getattr(spec, "smooth", False)
+        name = default.get("name")
+    elif isinstance(spec, str):
+        name = parse_prior_spec(spec).get("name")
+    elif isinstance(spec, dict):
+        name = spec.get("name")
+    else:
+        name = getattr(spec, "name", None) if getattr(spec, "learned", False) else None
+    return name if name in NAMES else None
+
+
+def wants_learned(spec, default: dict) -> bool:
+    """True when the prior asked for (or the task's default) is a learned one (gs, gs-prox)."""
+    return learned_name(spec, default) is not None
+
+
+def proximal_objective(
+    spec, noise: float, defaults: LearnedDefaults, start: Tensor, base: Parameters, data_l: float
+) -> tuple[object, Parameters]:
+    """(Prox-PnP's λφ_σ, parameters with γ = step/L_f, λ = 1/γ, 2C < μ) for ``data_l`` = L_f."""
+    given = {} if spec is None or not isinstance(spec, str | dict) else _as_dict(spec)
+    sigma = float(given.get("sigma", defaults.sigma(noise)))
+    prior = make_task_prior({"name": PROX_NAME, "sigma": sigma}, {"name": PROX_NAME}, 1.0)
+    prior.lipschitz_points = [_centre_crop(start, LIPSCHITZ_CROP)]
+    gamma = defaults.step / data_l
+    mu = defaults.mu_gamma / gamma
+    params = base.with_changes(
+        C=defaults.c_ratio * mu, mu=mu, gamma=gamma, lam=1 / gamma, sigma_g=sigma
+    )
+    prior.weight = 1.0 / gamma
+    return prior, params
 
 
 def learned_objective(
@@ -87,21 +124,39 @@ def task_objective(
     spec,
     description,
     hand_made: dict,
-    defaults: LearnedDefaults,
+    defaults: LearnedDefaults | tuple[LearnedDefaults, ...],
     noise: float,
     start: Tensor,
     base: Parameters,
-) -> tuple[object, Parameters, bool]:
-    """(prior, parameters, learned?) of a task that offers both the learned and a hand-made Ψ.
+    data_l: float = 1.0,
+) -> tuple[object, Parameters, LearnedDefaults | None]:
+    """(prior, parameters, the learned defaults used or None) of a task offering learned Ψ's.
 
-    ``hand_made`` is the layout a hand-made prior takes when the task's default is the learned one.
+    ``hand_made`` is the layout a hand-made prior takes when the task's default is a learned one;
+    ``defaults`` one :class:`LearnedDefaults` per learned prior the task tunes (others: generic);
+    ``data_l`` is L_f (the smooth part under ``gs-prox``).
     """
-    if wants_learned(spec, description.default_prior):
-        prior, params = learned_objective(spec, noise, defaults, start, base)
-        return prior, params, True
+    name = learned_name(spec, description.default_prior)
+    if name is not None:
+        chosen = defaults_for(defaults, name)
+        if name == PROX_NAME:
+            prior, params = proximal_objective(spec, noise, chosen, start, base, data_l)
+        else:
+            prior, params = learned_objective(spec, noise, chosen, start, base)
+        return prior, params, chosen
     default = description.default_prior
-    layout = hand_made if default.get("name") == NAME else default
-    return make_task_prior(spec, layout, base.lam), base, False
+    layout = hand_made if default.get("name") in NAMES else default
+    return make_task_prior(spec, layout, base.lam), base, None
+
+
+def defaults_for(defaults, name: str) -> LearnedDefaults:
+    """The task's defaults for learned prior ``name`` (generic ones for gs-prox if it has none)."""
+    for d in defaults if isinstance(defaults, tuple) else (defaults,):
+        if d.prior == name:
+            return d
+    if name == PROX_NAME:
+        return PROX_DEFAULTS
+    raise ValueError(f"no defaults for the learned prior {name!r}")
 
 
 def _as_dict(spec) -> dict:

@@ -134,11 +134,19 @@ def build(image, options: dict) -> TaskSetup:
     truth, observation = truth.to(dev), observation.to(dev)
     zero_filled = operator.adjoint(observation)
     params = DESCRIPTION.parameters(options)
+    fidelity = LeastSquares(operator, observation)
     g, params, learned = task_objective(
-        options["prior"], DESCRIPTION, HAND_MADE, LEARNED, noise, zero_filled, params
+        options["prior"],
+        DESCRIPTION,
+        HAND_MADE,
+        LEARNED,
+        noise,
+        zero_filled,
+        params,
+        fidelity.lipschitz,
     )
     problem = Problem(
-        fidelity=LeastSquares(operator, observation),
+        fidelity=fidelity,
         prior=g,
         x0=zero_filled.clone(),
         ground_truth=truth,
@@ -154,6 +162,6 @@ def build(image, options: dict) -> TaskSetup:
             "kspace": observation,
         },
     )
-    steps = LEARNED.refine_steps if learned else REFINE_STEPS
+    steps = learned.refine_steps if learned else REFINE_STEPS
     mod, module_name = refined_module(options["module"], dev, steps)
     return task_setup(problem, mod, module_name, params, image, path, options)

@@ -71,6 +71,7 @@ class ParameterPanel(QGroupBox):
         self._defaults: Parameters | None = None
         self._lipschitz = 1.0
         self._learned_lipschitz = None  # (λ, σ) → λ L_g(σ) when Ψ holds the learned prior
+        self._proximal_lipschitz = None  # σ → L_g(σ) when Ψ holds Prox-PnP's λφ_σ
         self.preset_combo = QComboBox()
         for index, name in enumerate((*PRESETS, CUSTOM)):
             self.preset_combo.addItem(name, name)
@@ -201,15 +202,26 @@ class ParameterPanel(QGroupBox):
                     return name
         return CUSTOM
 
-    def set_lipschitz(self, lipschitz: float, learned=None) -> None:
+    def set_lipschitz(self, lipschitz: float, learned=None, proximal=None) -> None:
         """L, the Lipschitz constant of ∇s, for the γ < 1/L readout.
 
         ``learned``: a function (λ, σ) → λ L_g(σ) when Ψ holds the learned prior, so that the readout
         follows edits of λ and σ of g_σ (L_g is an estimate, and the readout says so).
+        ``proximal``: a function σ → L_g(σ) when Ψ holds Prox-PnP's λφ_σ (L = L_f; D_σ is a prox
+        when L_g < 1, shown beside the condition).
         """
         self._lipschitz = float(lipschitz)
         self._learned_lipschitz = learned
-        self.form.setRowVisible(self.sigma_rows["sigma_g"], learned is not None)
+        self._proximal_lipschitz = proximal
+        visible = learned is not None or proximal is not None
+        self.form.setRowVisible(self.sigma_rows["sigma_g"], visible)
+        lam = self.sliders["lam"]
+        lam.setEnabled(proximal is None)  # gs-prox: λ = 1/γ follows the γ slider
+        lam.setToolTip(
+            "λ = 1/γ with the gs-prox prior: its proximal map is D_σ only at weight γλ = 1"
+            if proximal is not None
+            else ""
+        )
         self._update_conditions()
 
     def lipschitz(self) -> float:
@@ -220,6 +232,14 @@ class ParameterPanel(QGroupBox):
             except (ValueError, RuntimeError):
                 return self._lipschitz
         return self._lipschitz
+
+    def _denoiser_readout(self) -> str:
+        """L_g of D_σ's potential, estimated, against the Prox-PnP condition L_g < 1."""
+        try:
+            lg = float(self._proximal_lipschitz(self._values["sigma_g"]))
+        except (ValueError, RuntimeError):
+            return "L_g unknown"
+        return f"L_g ≈ {lg:.3g} estimated ({'<' if lg < 1 else '≥'} 1: D_σ {'is' if lg < 1 else 'may not be'} a prox)"
 
     def conditions(self) -> dict[str, bool]:
         """Which of Theorem 1's conditions hold now."""
@@ -253,9 +273,13 @@ class ParameterPanel(QGroupBox):
         if self._values.get(name) == value:
             return
         self._values[name] = value
+        changes = {name: value}
+        if name == "gamma" and self._proximal_lipschitz is not None and value > 0:
+            changes["lam"] = self._values["lam"] = 1.0 / value  # gs-prox: λ = 1/γ
+            self.sliders["lam"].set_value(changes["lam"])
         self._update_sigma_readouts()
         self._update_conditions()
-        self.changed.emit({name: value})
+        self.changed.emit(changes)
 
     def _show_preset(self) -> None:
         index = self.preset_combo.findData(self.preset())
@@ -270,6 +294,8 @@ class ParameterPanel(QGroupBox):
         ok_mu, ok_gamma = held["2C<mu"], held["gamma<1/L"]
         inverse = f"{1 / L:.4g}" if L > 0 else "∞"
         what = f"L = λL_g = {L:.4g}, L_g estimated" if self._learned_lipschitz else f"L = {L:.4g}"
+        if self._proximal_lipschitz is not None:
+            what = f"L = L_f = {L:.4g}; λ = 1/γ; {self._denoiser_readout()}"
         self.mu_condition.setText(
             f"2C = {2 * C:.4g} {'<' if ok_mu else '≥'} μ = {mu:.4g}  "
             + ("✓" if ok_mu else "✗ guarantee lost")
@@ -303,9 +329,25 @@ def learned_lipschitz(problem):
     return lipschitz
 
 
+def proximal_lipschitz(problem):
+    """σ → L_g(σ) for a problem whose Ψ holds Prox-PnP's λφ_σ (prox D_σ), else None."""
+    prior = problem.prior
+    if not getattr(prior, "weight_from_step", False):
+        return None
+    return lambda sigma: prior.lipschitz(sigma if sigma > 0 else None)
+
+
 def objective_note(problem) -> str:
     """One sentence on what Ψ is made of, for the certificate ('' for a hand-made prior)."""
     prior = problem.prior
+    if getattr(prior, "weight_from_step", False):
+        return (
+            f"Ψ holds a learned term: λφ_σ (Prox-PnP), whose proximal map is the gradient-step "
+            f"denoiser D_σ = Id − ∇g_σ (σ = {prior.sigma * 255:.3g}/255), so λ = 1/γ and L = L_f. "
+            f"D_σ is the prox of a weakly convex φ_σ when L_g < 1; L_g ≈ {prior.lipschitz():.3g} is "
+            "ESTIMATED by power iteration at the start point, not certified. Ψ is +∞ at points D_σ "
+            "did not produce (x⁰, naive's iterates)."
+        )
     if not getattr(prior, "smooth", False):
         return ""
     return (
