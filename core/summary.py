@@ -20,7 +20,8 @@ def variant_summary(variant: str, records: Sequence[Iteration]) -> str:
     if not records:
         return "no iterations"
     last = records[-1]
-    parts = [f"Ψ {last.objective:.6g}"]
+    unknown = last.objective == math.inf and not last.diverged  # gs-prox: not an output of D_σ
+    parts = ["Ψ +∞ (φ_σ unknown at this iterate)" if unknown else f"Ψ {last.objective:.6g}"]
     if not math.isnan(last.psnr):
         parts.append(f"PSNR {last.psnr:.2f} dB")
     if not math.isnan(last.ssim):

@@ -82,3 +82,6 @@ def test_denoise_run_ends_at_the_denoiser_output_and_says_lam_does_not_apply(tmp
         main(["run", "--session", str(out / "session.toml"), "--out", str(replay), "--quiet"]) == 0
     )
     assert np.abs(np.load(replay / "result.npy") - result).max() < 1e-5
+    naive = ["run", "--task", "denoise", "--image", str(image), "--iters", "2", "--module", "none"]
+    assert main([*naive, "--variant", "naive", "--out", str(tmp_path / "nv")]) == 0
+    assert "Ψ +∞ (φ_σ unknown at this iterate)" in capsys.readouterr().out
