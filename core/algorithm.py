@@ -249,9 +249,7 @@ def _record(
         C=params.C,
         mu=params.mu,
         gamma=params.gamma,
-        lam=1.0 / params.gamma
-        if getattr(ctx.problem.prior, "weight_from_step", False)
-        else params.lam,
+        lam=weight_in_force(ctx.problem.prior, params) or params.lam,
         sigma=params.sigma_at(k),
         conditions_hold=params.conditions_hold(ctx.split.lipschitz()),
         seconds=seconds,
@@ -273,17 +271,22 @@ def _check(residual: float, tolerance: float, candidate: _Point, current: _Point
     return True, ""
 
 
+def weight_in_force(prior, params: Parameters) -> float | None:
+    """λ of Ψ = f + λg under ``params``: 1/γ for Prox-PnP (prox_{γλφ} = D_σ), λ, or None if fixed."""
+    if getattr(prior, "weight_from_step", False):
+        return 1.0 / params.gamma
+    if hasattr(prior, "weight") and not getattr(prior, "fixed_weight", False):
+        return float(params.lam)
+    return None
+
+
 def _set_objective(prior, params: Parameters) -> bool:
     """Give the prior its weight λ (1/γ for Prox-PnP) and a learned prior its σ; True if Ψ changed."""
     changed = False
-    if getattr(prior, "weight_from_step", False):  # Prox-PnP: λ = 1/γ, so that prox_{γλφ} = D_σ
-        if prior.weight != 1.0 / params.gamma:
-            prior.weight = 1.0 / params.gamma
-            changed = True
-    elif hasattr(prior, "weight") and not getattr(prior, "fixed_weight", False):
-        if prior.weight != params.lam:
-            prior.weight = float(params.lam)
-            changed = True
+    weight = weight_in_force(prior, params)
+    if weight is not None and prior.weight != weight:
+        prior.weight = weight
+        changed = True
     if getattr(prior, "learned", False) and params.sigma_g > 0 and prior.sigma != params.sigma_g:
         prior.sigma = float(params.sigma_g)
         changed = True
