@@ -4,8 +4,10 @@ Layer model y = b + r (clipped at 1): b the background, r ≥ 0 the rain layer �
 mostly vertical. With the background b as the variable and r = y − b:
 
 * :class:`StreakPrior`  g(b) = λ·#{i : r_i ≠ 0} (ℓ0, default) or λ Σ r_i (ℓ1, p = 1), plus the
-  indicator of 0 ≤ b ≤ y (rain only brightens). Separable per pixel: its prox is EXACT (compare the
-  two candidates b = y and b = clip(z, 0, y) for ℓ0; b = clip(z + γλ, 0, y) for ℓ1).
+  indicator of 0 ≤ b ≤ y (rain only brightens) and, with a support S, of r = 0 off S (rain only
+  where the streak detector fires; S depends on y alone). Separable per pixel: its prox is EXACT
+  (compare the two candidates b = y and b = clip(z, 0, y) for ℓ0; b = clip(z + γλ, 0, y) for ℓ1;
+  b = y off S).
 * :func:`add_rain`  synthetic streaks: sparse seeds, motion-blurred along a near-vertical angle,
   random length and brightness (seeded).
 * :class:`StreakModule`  the module A: streak pixels are found by experience — the horizontal white
@@ -29,6 +31,7 @@ from .params import Parameters
 from .priors import Prior
 
 Tensor = torch.Tensor
+STREAK_THRESHOLD = 0.06  # τ: a pixel is a streak pixel where streak_map(y) > τ (module and prior)
 
 
 def line_kernel(length: int, angle_deg: float) -> np.ndarray:
@@ -75,18 +78,25 @@ def add_rain(clean: Tensor, density: float, seed: int, angle: float = 5.0) -> tu
 
 
 class StreakPrior(Prior):
-    """g(b) = λ·Σ φ_p(y − b) + ι{0 ≤ b ≤ y}: ℓ0 (p = 0) or ℓ1 (p = 1) on the rain layer r = y − b."""
+    """g(b) = λ·Σ φ_p(y − b) + ι{0 ≤ b ≤ y} + ι{r = 0 off S}: ℓ0 (p = 0) or ℓ1 (p = 1) on r = y − b.
+
+    ``support`` is the detector's threshold τ: S = {streak_map(y) > τ}; 0 lets rain be anywhere.
+    """
 
     name = "streaks"
 
-    def __init__(self, observation: Tensor, weight: float, p: float = 0.0):
+    def __init__(self, observation: Tensor, weight: float, p: float = 0.0, support: float = 0.0):
         if p not in (0.0, 1.0):
             raise ValueError(f"streak prior: p must be 0 or 1, got {p}")
         if not (math.isfinite(weight) and weight >= 0):
             raise ValueError(f"streak prior: weight must be finite and ≥ 0, got {weight}")
+        if not (math.isfinite(support) and 0 <= support < 1):
+            raise ValueError(f"streak prior: support must be a threshold in [0, 1), got {support}")
         self.observation = observation
         self.weight = float(weight)
         self.p = float(p)
+        self.support = float(support)
+        self.mask = streak_map(observation) > support if support > 0 else None  # S, (1, 1, H, W)
 
     def _penalty(self, b: Tensor) -> float:
         rain = self.observation - b
@@ -95,20 +105,25 @@ class StreakPrior(Prior):
         return self.weight * float(rain.abs().sum())
 
     def value(self, b: Tensor) -> float:
-        """λ Σ φ_p(y − b) if 0 ≤ b ≤ y (to 1e-6), else +∞."""
-        if bool((b < -1e-6).any()) or bool((b > self.observation + 1e-6).any()):
+        """λ Σ φ_p(y − b) if 0 ≤ b ≤ y and b = y off S (to 1e-6), else +∞."""
+        y = self.observation
+        if bool((b < -1e-6).any()) or bool((b > y + 1e-6).any()):
+            return math.inf
+        if self.mask is not None and bool(((y - b).abs() > 1e-6).logical_and(~self.mask).any()):
             return math.inf
         return self._penalty(b)
 
     def prox(self, z: Tensor, gamma: float) -> Tensor:
         """Exact per-pixel prox of γg."""
         y = self.observation
-        free = torch.minimum(z.clamp(min=0.0), y)
         if self.p == 1:
-            return torch.minimum((z + gamma * self.weight).clamp(min=0.0), y)
-        cost_keep = 0.5 * (y - z) ** 2  # b = y: no rain here
-        cost_free = gamma * self.weight + 0.5 * (free - z) ** 2
-        return torch.where(cost_free < cost_keep, free, y)
+            b = torch.minimum((z + gamma * self.weight).clamp(min=0.0), y)
+        else:
+            free = torch.minimum(z.clamp(min=0.0), y)
+            cost_keep = 0.5 * (y - z) ** 2  # b = y: no rain here
+            cost_free = gamma * self.weight + 0.5 * (free - z) ** 2
+            b = torch.where(cost_free < cost_keep, free, y)
+        return b if self.mask is None else torch.where(self.mask, b, y)
 
     def prox_with_value(self, z: Tensor, gamma: float) -> tuple[Tensor, float]:
         """(prox, g(prox)) — the prox is always feasible, so g is the penalty."""
@@ -117,7 +132,7 @@ class StreakPrior(Prior):
 
     def describe(self) -> dict:
         """Settings (the observation is rebuilt by the task)."""
-        return {"name": self.name, "weight": self.weight, "p": self.p}
+        return {"name": self.name, "weight": self.weight, "p": self.p, "support": self.support}
 
 
 def horizontal_opening(x: Tensor, width: int) -> Tensor:
@@ -137,7 +152,9 @@ def streak_map(y: Tensor, width: int = 7, length: int = 9) -> Tensor:
 class StreakModule(Module):
     """A: streak pixels (thin, bright, vertically coherent) get D(opening-filled A_f(b^k), σ^k)."""
 
-    def __init__(self, denoiser, threshold: float = 0.06, steps: int = 20, name: str = "cnn"):
+    def __init__(
+        self, denoiser, threshold: float = STREAK_THRESHOLD, steps: int = 20, name: str = "cnn"
+    ):
         self.denoiser = denoiser
         self.threshold = float(threshold)
         self.steps = int(steps)

@@ -19,7 +19,7 @@ from core.study import SerialBackend, StudyStore, load_spec, run_study
 from core.study.replay import cell_session
 from gui.study import StudyWindow
 from gui.study.heatmap_view import index_mapping
-from gui.study.study_runner import _DETACHED
+from gui.study.study_runner import detached_runners
 
 from .conftest import synthetic_image
 
@@ -59,7 +59,7 @@ def study_window(qtbot):
     yield win
     win.close()
     assert not win.is_running()
-    assert not any(r.is_running() for r in _DETACHED)
+    assert not any(r.is_running() for r in detached_runners())
 
 
 def cells(folder) -> list[dict]:
@@ -207,7 +207,7 @@ def test_closing_the_window_during_a_run_cancels_it(qtbot, tmp_path):
     qtbot.addWidget(win)
     assert win.new_study(spec, out, workers=0)
     win.close()
-    assert not win.is_running() and not _DETACHED
+    assert not win.is_running() and not detached_runners()
     assert {r["status"] for r in cells(out)} <= {"done", "pending"}
 
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from core.algorithm import run
 from core.io import InputError, load_image, resources_dir
 from core.metrics import psnr
-from core.streaks import StreakPrior, add_rain
+from core.streaks import STREAK_THRESHOLD, StreakPrior, add_rain
 from core.tasks import build_task
 
 from .helpers import random_module
@@ -59,13 +59,39 @@ def test_build_from_the_sample_and_a_rainy_photo():
         build_task("derain", small(), prior="streaks:q=3", module="tv")
 
 
-def test_fima_is_monotone_and_beats_the_input_and_pg():
-    setup = build_task("derain", small(), module="tv", rain=0.006)
+def test_streak_support_keeps_the_observation_off_the_detected_streaks():
+    rainy, _ = add_rain(small(), 0.006, seed=2)
+    held = StreakPrior(rainy, 1e-4, 0.0, support=STREAK_THRESHOLD)
+    free = StreakPrior(rainy, 1e-4, 0.0)
+    z = rainy - 0.3 * torch.rand(rainy.shape, generator=torch.Generator().manual_seed(1))
+    b = held.prox(z, 0.5)
+    mask = held.mask.expand_as(b)
+    assert 0.02 < float(mask.float().mean()) < 0.6
+    assert torch.equal(b[~mask], rainy[~mask])  # no rain off S
+    assert torch.equal(b[mask], free.prox(z, 0.5)[mask])  # on S: the prior without support
+    assert held.value(b) == pytest.approx(held.prox_with_value(z, 0.5)[1])
+    off = b.clone()
+    off[~mask] = off[~mask] - 0.1 * (off[~mask] > 0.2)  # rain where the detector saw none
+    assert held.value(off) == float("inf") and free.value(off) < float("inf")
+
+
+def test_support_is_part_of_the_prior_spec():
+    assert build_task("derain", small(), module="tv").problem.prior.mask is not None
+    anywhere = build_task("derain", small(), prior="streaks:support=0", module="tv")
+    assert anywhere.problem.prior.mask is None
+    assert anywhere.settings["prior"]["support"] == 0
+    with pytest.raises(InputError, match="support"):
+        build_task("derain", small(), prior="streaks:support=2", module="tv")
+
+
+def test_fima_is_monotone_and_converges_to_its_best():
+    # 96²: without the support (streaks:support=0) this ends 1.25 dB below its best
+    setup = build_task("derain", small(96), module="tv", rain=0.006)
     problem = setup.problem
-    records = run(problem, setup.module, setup.parameters, "fima", iterations=15)
+    records = run(problem, setup.module, setup.parameters, "fima", iterations=120)
     assert_monotone(records)
-    pg = run(problem, None, setup.parameters, "pg", iterations=15)
     before = psnr(problem.x0, problem.ground_truth)
-    assert records[-1].psnr > before + 2
-    assert records[-1].psnr > pg[-1].psnr
+    best = max(r.psnr for r in records)
+    assert records[-1].psnr > before + 1.5
+    assert records[-1].psnr > best - 0.3  # no peak-then-fall: the converged iterate is the result
     assert_monotone(run(problem, random_module(), setup.parameters, "fima", iterations=15))

@@ -9,18 +9,18 @@ blocking the caller, and :meth:`SolverRun.join` can wait for it later (e.g. when
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from core import ParameterTimeline
 from core.history import IterateHistory
 
 from .solver_worker import RunUpdate, SolverWorker
+from .worker_thread import WorkerThread, detached
 
 STOP_TIMEOUT_S = 60.0  # one iteration of a big problem on a slow CPU can take seconds
-_DETACHED: list[SolverRun] = []  # runs whose iteration outlived stop(); kept until they end
 
 
-class SolverRun(QObject):
+class SolverRun(WorkerThread):
     """A QThread + worker pair for one run, with thread-safe controls and GUI-thread signals."""
 
     dataReady = Signal()
@@ -45,15 +45,12 @@ class SolverRun(QObject):
         )
         self.worker = SolverWorker(problem, module, timeline, variants, limit, history, waits_for)
         self.variants = self.worker.variants
-        self._thread = QThread()
-        self._thread.setObjectName("fima-solver")
-        self.worker.moveToThread(self._thread)
-        self._thread.started.connect(self.worker.run)
+        w = self.worker
+        self._attach(w, "fima-solver", w.run, w.wait_returned, w.has_ended)
         self.worker.dataReady.connect(self._relay_data)
         self.worker.limitReached.connect(self._relay_limit)
         self.worker.error.connect(self._relay_error)
         self.worker.finished.connect(self._relay_finished)
-        self._started = False
         self._stopped = False
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -61,9 +58,7 @@ class SolverRun(QObject):
         """Start the thread; free-running if ``running``, else paused until resumed or stepped."""
         if running:
             self.worker.resume()
-        if not self._started:
-            self._started = True
-            self._thread.start()
+        self._start_thread()
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
         """Cancel the worker, wait up to ``timeout_s`` for its loop to return, then join the
@@ -75,32 +70,12 @@ class SolverRun(QObject):
 
     def join(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
         """Wait up to ``timeout_s`` for a stopped run's loop to return and its thread to end."""
-        if not self._started:
-            return True
-        if self.worker.wait_returned(timeout_s):
-            self._thread.quit()  # already asked by the worker itself; harmless twice
-            self._thread.wait()
-            self._forget()
-            return True
-        if self not in _DETACHED:
-            _DETACHED.append(self)
-            self._thread.finished.connect(self._forget)
-        return False
-
-    @Slot()
-    def _forget(self) -> None:
-        if self in _DETACHED and self.worker.has_ended():
-            self._thread.wait()  # finished was emitted: the thread is ending
-            _DETACHED.remove(self)
+        return super().join(timeout_s)
 
     @property
     def stopped(self) -> bool:
         """True once :meth:`stop` was called."""
         return self._stopped
-
-    def is_thread_running(self) -> bool:
-        """True while the QThread is alive."""
-        return self._thread.isRunning()
 
     # ---- controls (pause, limit: on the worker itself) -----------------------------------
     def step(self) -> None:
@@ -145,4 +120,4 @@ class SolverRun(QObject):
 
 def detached_runs() -> list[SolverRun]:
     """Stopped runs still finishing an iteration in the background."""
-    return list(_DETACHED)
+    return detached(SolverRun)

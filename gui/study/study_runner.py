@@ -20,14 +20,15 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from core.errors import first_line, one_line
 from core.io import InputError
 from core.study import LocalBackend, SerialBackend, StudyRun, StudySpec, run_study
 
+from ..run.worker_thread import WorkerThread, detached
+
 JOIN_TIMEOUT_S = 60.0  # a cancel waits for the cell in progress to come back
-_DETACHED: list[StudyRunner] = []  # runners whose thread outlived join(); kept until they end
 
 
 def make_gui_backend(workers: int):
@@ -121,7 +122,7 @@ class StudyWorker(QObject):
         return self._ended.is_set()
 
 
-class StudyRunner(QObject):
+class StudyRunner(WorkerThread):
     """A QThread + :class:`StudyWorker` pair for one study run, with GUI-thread signals."""
 
     progress = Signal()  # cells were stored: pull with take_progress()
@@ -138,21 +139,15 @@ class StudyRunner(QObject):
         super().__init__(parent)
         self.out = Path(out)
         self.workers = workers
-        self.worker = StudyWorker(spec, out, make_gui_backend(workers), retry_failed)
-        self._thread = QThread()
-        self._thread.setObjectName("fima-study")
-        self.worker.moveToThread(self._thread)
-        self._thread.started.connect(self.worker.run)
+        self.worker = w = StudyWorker(spec, out, make_gui_backend(workers), retry_failed)
+        self._attach(w, "fima-study", w.run, w.wait_ended, w.has_ended)
         self.worker.progressed.connect(self._relay_progress)
         self.worker.ended.connect(self._relay_ended)
-        self._started = False
         self._relayed_end = False
 
     def start(self) -> None:
         """Start the thread (once)."""
-        if not self._started:
-            self._started = True
-            self._thread.start()
+        self._start_thread()
 
     def cancel(self) -> None:
         """Ask the run to stop after the cell in progress (returns at once)."""
@@ -183,23 +178,7 @@ class StudyRunner(QObject):
 
     def join(self, timeout_s: float = JOIN_TIMEOUT_S) -> bool:
         """Wait up to ``timeout_s`` for the run to end and its thread to finish (True if so)."""
-        if not self._started:
-            return True
-        if self.worker.wait_ended(timeout_s):
-            self._thread.quit()
-            self._thread.wait()
-            self._forget()
-            return True
-        if self not in _DETACHED:  # keep the QThread alive until its cell comes back
-            _DETACHED.append(self)
-            self._thread.finished.connect(self._forget)
-        return False
-
-    @Slot()
-    def _forget(self) -> None:
-        if self in _DETACHED and self.worker.has_ended():
-            self._thread.wait()
-            _DETACHED.remove(self)
+        return super().join(timeout_s)
 
     @Slot()
     def _relay_progress(self) -> None:
@@ -211,3 +190,8 @@ class StudyRunner(QObject):
             self._relayed_end = True
             self._thread.wait()  # the worker quit its thread on the way out
             self.finished.emit()
+
+
+def detached_runners() -> list[StudyRunner]:
+    """Study runs still finishing a cell in the background."""
+    return detached(StudyRunner)
