@@ -98,10 +98,11 @@ class StreakPrior(Prior):
         self.support = float(support)
         self.mask = streak_map(observation) > support if support > 0 else None  # S, (1, 1, H, W)
 
-    def _penalty(self, b: Tensor) -> float:
+    def _penalty(self, b: Tensor, declared: Tensor | None = None) -> float:
         rain = self.observation - b
         if self.p == 0:
-            return self.weight * float((rain.abs() > 1e-6).sum())
+            declared = rain.abs() > 1e-6 if declared is None else declared
+            return self.weight * float(declared.sum())
         return self.weight * float(rain.abs().sum())
 
     def value(self, b: Tensor) -> float:
@@ -109,9 +110,10 @@ class StreakPrior(Prior):
         y = self.observation
         if bool((b < -1e-6).any()) or bool((b > y + 1e-6).any()):
             return math.inf
-        if self.mask is not None and bool(((y - b).abs() > 1e-6).logical_and(~self.mask).any()):
+        declared = (y - b).abs() > 1e-6  # r ≠ 0
+        if self.mask is not None and bool(declared.logical_and(~self.mask).any()):
             return math.inf
-        return self._penalty(b)
+        return self._penalty(b, declared)
 
     def prox(self, z: Tensor, gamma: float) -> Tensor:
         """Exact per-pixel prox of γg."""

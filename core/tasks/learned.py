@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..algorithm import weight_in_force
 from ..io import InputError
 from ..params import Parameters
 from .base import make_task_prior, parse_prior_spec
@@ -92,7 +93,7 @@ def proximal_objective(
     params = base.with_changes(
         C=defaults.c_ratio * mu, mu=mu, gamma=gamma, lam=1 / gamma, sigma_g=sigma
     )
-    prior.weight = 1.0 / gamma
+    prior.weight = weight_in_force(prior, params)  # λ = 1/γ: the engine's rule
     return prior, params
 
 
