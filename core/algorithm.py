@@ -271,10 +271,15 @@ def _check(residual: float, tolerance: float, candidate: _Point, current: _Point
     return True, ""
 
 
+def proximal_weight(gamma: float) -> float:
+    """λ = 1/γ: the weight of Prox-PnP's φ_σ at which prox_{γλφ_σ} = prox_{φ_σ} = D_σ."""
+    return 1.0 / gamma
+
+
 def weight_in_force(prior, params: Parameters) -> float | None:
     """λ of Ψ = f + λg under ``params``: 1/γ for Prox-PnP (prox_{γλφ} = D_σ), λ, or None if fixed."""
     if getattr(prior, "weight_from_step", False):
-        return 1.0 / params.gamma
+        return proximal_weight(params.gamma)
     if hasattr(prior, "weight") and not getattr(prior, "fixed_weight", False):
         return float(params.lam)
     return None

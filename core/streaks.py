@@ -166,12 +166,19 @@ class StreakModule(Module):
         """u = refine(where(S, min(D(fill(z), σ^k), y), y)), z = A_f(x^k), S = streak pixels of y."""
         y = problem.info["rainy"]
         if "streaks" not in problem.info:  # the streak pixels depend on y only: once per problem
-            problem.info["streaks"] = streak_map(y) > self.threshold
+            problem.info["streaks"] = self._streak_pixels(y, problem.prior)
         mask = problem.info["streaks"]
         z = problem.fidelity.prox(x, params.rho)
         filled = torch.where(mask, horizontal_opening(z, 7), z)
         u = torch.where(mask, torch.minimum(self.denoiser(filled, params.sigma_at(k)), y), y)
         return refine(u, x, params, problem, self.steps) if self.steps > 0 else u
+
+    def _streak_pixels(self, y: Tensor, prior) -> Tensor:
+        """S = {streak_map(y) > τ}: the prior's own S when it was drawn with the same τ."""
+        same = isinstance(prior, StreakPrior) and prior.support == self.threshold
+        if same and prior.mask is not None and prior.observation is y:
+            return prior.mask
+        return streak_map(y) > self.threshold
 
     def describe(self) -> dict:
         """Settings."""

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from core.algorithm import run
 from core.io import InputError, load_image, resources_dir
 from core.metrics import psnr
-from core.streaks import STREAK_THRESHOLD, StreakPrior, add_rain
+from core.streaks import STREAK_THRESHOLD, StreakPrior, add_rain, streak_map
 from core.tasks import build_task
 
 from .helpers import random_module
@@ -82,6 +82,17 @@ def test_support_is_part_of_the_prior_spec():
     assert anywhere.settings["prior"]["support"] == 0
     with pytest.raises(InputError, match="support"):
         build_task("derain", small(), prior="streaks:support=2", module="tv")
+
+
+def test_the_module_works_on_the_priors_streak_pixels():
+    setup = build_task("derain", small(), module="tv")
+    problem = setup.problem
+    setup.module(problem.x0, 0, setup.parameters, problem)
+    assert problem.info["streaks"] is problem.prior.mask  # S drawn once, shared
+    other = build_task("derain", small(), prior="streaks:support=0.1", module="tv").problem
+    setup.module(other.x0, 0, setup.parameters, other)
+    assert torch.equal(other.info["streaks"], streak_map(other.info["rainy"]) > STREAK_THRESHOLD)
+    assert not torch.equal(other.info["streaks"], other.prior.mask)  # τ differs: its own S
 
 
 def test_fima_is_monotone_and_converges_to_its_best():

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..algorithm import weight_in_force
+from ..algorithm import proximal_weight, weight_in_force
 from ..io import InputError
 from ..params import Parameters
 from .base import make_task_prior, parse_prior_spec
@@ -91,7 +91,7 @@ def proximal_objective(
     gamma = defaults.step / data_l
     mu = defaults.mu_gamma / gamma
     params = base.with_changes(
-        C=defaults.c_ratio * mu, mu=mu, gamma=gamma, lam=1 / gamma, sigma_g=sigma
+        C=defaults.c_ratio * mu, mu=mu, gamma=gamma, lam=proximal_weight(gamma), sigma_g=sigma
     )
     prior.weight = weight_in_force(prior, params)  # λ = 1/γ: the engine's rule
     return prior, params

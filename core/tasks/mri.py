@@ -48,7 +48,7 @@ from .description import (
 )
 from .learned import LearnedDefaults, task_objective
 
-# --prior gs: Ψ = f + λ g_σ with the deblurring factors (σ = 4ν, λ = ν²/σ²; no tuning on brain images)
+# --prior gs: Ψ = f + λ g_σ with σ = 4ν, λ = ν²/σ² (the MAP balance; no tuning on brain images)
 HAND_MADE = {"name": "tv", "isotropic": True, "iterations": 30}  # the hand-made model's layout
 LEARNED = LearnedDefaults(sigma_factor=4.0)
 REFINE_STEPS = 10

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import Parameters
+from core.algorithm import proximal_weight
 from core.params import MAX_VALUE, PRESETS
 
 from .guarded_spin import GuardedSpinBox
@@ -275,7 +276,7 @@ class ParameterPanel(QGroupBox):
         self._values[name] = value
         changes = {name: value}
         if name == "gamma" and self._proximal_lipschitz is not None and value > 0:
-            changes["lam"] = self._values["lam"] = 1.0 / value  # gs-prox: λ = 1/γ
+            changes["lam"] = self._values["lam"] = proximal_weight(value)  # gs-prox: λ = 1/γ
             self.sliders["lam"].set_value(changes["lam"])
         self._update_sigma_readouts()
         self._update_conditions()
