@@ -5,8 +5,8 @@
 
 The cases are train400 images (never Set12, which the README's deblur table reports) with one Levin
 kernel each, 1 % noise, seed 1; everything else is the deblur task's default (``core/tasks/deblur.py``
-``LEARNED``: s = 3, l = 0.5, chosen by this grid). pg is the default variant: it reaches the same limit as fima on this Ψ
-(0.01 dB in the README's runs) at a fifth of the cost. Prints, per (s, l), the LAST iterate's PSNR
+``LEARNED``: s = 3, l = 0.5, chosen by this grid). pg is the default variant: it reaches the same
+limit as fima on this Ψ (0.01 dB in the README's runs) at a fifth of the cost. Prints, per (s, l), the LAST iterate's PSNR
 on every case, the mean, and the mean best-minus-last (a peak-then-fall shows there). Needs
 ../shared/data/train400.
 """
