@@ -43,7 +43,14 @@ from ..params import Parameters
 from ..priors import Prior
 from ..problem import Problem
 from ..streaks import STREAK_THRESHOLD, StreakModule, StreakPrior, add_rain
-from .base import TaskSetup, gaussian_noise, load_task_image, make_task_prior, task_setup
+from .base import (
+    TaskSetup,
+    gaussian_noise,
+    load_task_image,
+    make_task_prior,
+    parse_prior_spec,
+    task_setup,
+)
 from .common import as_colour
 from .description import (
     GENERAL_PRIORS,
@@ -118,15 +125,7 @@ def make_prior(spec, observation: Tensor, lam: float) -> Prior:
     if spec is None:
         spec = dict(DESCRIPTION.default_prior)
     if isinstance(spec, str) and spec.split(":")[0] == "streaks":
-        options = {}
-        if isinstance(spec, str) and ":" in spec:
-            for item in filter(None, spec.split(":", 1)[1].split(",")):
-                key, _, value = item.partition("=")
-                try:
-                    options[key.strip()] = float(value)
-                except ValueError as exc:
-                    raise InputError(f"bad prior option {item!r} (use key=number)") from exc
-        spec = {"name": "streaks", **options}
+        spec = parse_prior_spec(spec)
     if isinstance(spec, dict) and spec.get("name") == "streaks":
         options = {k: v for k, v in spec.items() if k != "name"}
         unknown = set(options) - {"weight", "p", "support"}
