@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from gui.run.solver_worker import SolverWorker
+from gui.run.solver_worker import RunSpec, SolverWorker
 
 WORKER_NOTIFICATIONS = 20_000
 DIRECT_EMITS = 30_000
@@ -134,7 +134,7 @@ def test_solver_worker_twenty_thousand_iterations(qtbot, monkeypatch):
             k += 1
 
     monkeypatch.setattr(gui.run.solver_worker, "iterate", fake_iterate)
-    worker = SolverWorker(None, None, None, ["fima"], WORKER_NOTIFICATIONS)
+    worker = SolverWorker(RunSpec(None, None, None, ("fima",), WORKER_NOTIFICATIONS))
     puller, thread = Puller(worker), QThread()
     worker.moveToThread(thread)
     thread.started.connect(worker.run)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Slot
 
 import gui.run.solver_worker
 from gui.run.solver_run import SolverRun
+from gui.run.solver_worker import RunSpec
 
 TIMEOUT_MS = 20_000
 
@@ -82,7 +83,7 @@ def make_run(monkeypatch):
 
     def make(variants=("fima", "pg"), limit=1000, **engine):
         monkeypatch.setattr(gui.run.solver_worker, "iterate", fake_engine(**engine))
-        run = SolverRun(None, None, None, list(variants), limit)
+        run = SolverRun(RunSpec(None, None, None, tuple(variants), limit))
         runs.append(run)
         return run, Listener(run)
 
@@ -177,10 +178,17 @@ def test_parameter_submissions_reach_the_running_timeline(qtbot):
     setup = SimpleNamespace(settings={"task": "deblur"}, parameters=Parameters())
     state.set_problem(None, setup)
     timeline = state.begin_run()
-    run = SolverRun(None, None, timeline, ["fima"], 5)
+    run = SolverRun(RunSpec(None, None, timeline, ("fima",), 5))
     state.edit(C=0.2)
     assert run.worker.timeline.pending == {"C": 0.2}
     with pytest.raises(ValueError):
         state.edit(C=-1.0)
     assert timeline.pending == {"C": 0.2} and state.initial.C == 0.2
     run.stop()
+
+
+def test_a_run_needs_a_variant_and_counts_each_once(qtbot, make_run):
+    with pytest.raises(ValueError, match="no variant"):
+        SolverRun(RunSpec(None, None, None, (), 5))
+    run, _ = make_run(variants=("fima", "pg", "fima"))
+    assert run.variants == ("fima", "pg")

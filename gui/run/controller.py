@@ -24,7 +24,7 @@ from ..views.certificate_panel import last_reject_html
 from ..views.style import variant_label
 from .refresh_budget import RefreshBudget
 from .solver_run import STOP_TIMEOUT_S, SolverRun
-from .solver_worker import to_display_array
+from .solver_worker import RunSpec, to_display_array
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -81,15 +81,15 @@ class RunController(QObject):
         w.scrubber.new_run(variants, to_display_array(problem.x0))
         if self._retired is not None and self._retired.has_ended():
             self._retired = None
-        self.run = SolverRun(
+        spec = RunSpec(
             problem,
             self.state.setup.module,
             timeline,
-            variants,
+            tuple(variants),
             w.solver_panel.limit(),
             history=w.scrubber.iterates,
-            predecessor=self._retired,
         )
+        self.run = SolverRun(spec, predecessor=self._retired)
         self.run.dataReady.connect(self._on_data_ready)
         self.run.limitReached.connect(self._on_limit_reached)
         self.run.error.connect(self._on_run_error)

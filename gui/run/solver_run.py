@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core import ParameterTimeline
-from core.history import IterateHistory
-
-from .solver_worker import RunUpdate, SolverWorker
+from .solver_worker import RunSpec, RunUpdate, SolverWorker
 from .worker_thread import WorkerThread, detached
 
 STOP_TIMEOUT_S = 60.0  # one iteration of a big problem on a slow CPU can take seconds
@@ -30,12 +27,7 @@ class SolverRun(WorkerThread):
 
     def __init__(
         self,
-        problem,
-        module,
-        timeline: ParameterTimeline,
-        variants: list[str] | tuple[str, ...],
-        limit: int,
-        history: IterateHistory | None = None,
+        spec: RunSpec,
         predecessor: SolverRun | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -43,7 +35,7 @@ class SolverRun(WorkerThread):
         waits_for = (
             predecessor.worker if predecessor is not None and not predecessor.has_ended() else None
         )
-        self.worker = SolverWorker(problem, module, timeline, variants, limit, history, waits_for)
+        self.worker = SolverWorker(spec, waits_for)
         self.variants = self.worker.variants
         w = self.worker
         self._attach(w, "fima-solver", w.run, w.wait_returned, w.has_ended)

@@ -54,6 +54,19 @@ def to_history_frame(x: torch.Tensor) -> np.ndarray:
     return frame_copy(_image_view(x))
 
 
+@dataclass(frozen=True)
+class RunSpec:
+    """What one run iterates: the problem, the module A, the parameter timeline (C, μ, γ, λ …),
+    the variants advanced in lockstep, the iteration limit, and where the iterates are kept."""
+
+    problem: object
+    module: object
+    timeline: ParameterTimeline | None
+    variants: tuple[str, ...]
+    limit: int
+    history: IterateHistory | None = None
+
+
 @dataclass
 class RunUpdate:
     """What the GUI collects in one pull: new rows per variant and the latest images."""
@@ -72,27 +85,18 @@ class SolverWorker(QObject):
     error = Signal(str)  # an engine exception ended the run (one line)
     finished = Signal()  # the loop returned (cancelled, error, or every variant stopped)
 
-    def __init__(
-        self,
-        problem,
-        module,
-        timeline: ParameterTimeline,
-        variants: list[str] | tuple[str, ...],
-        limit: int,
-        history: IterateHistory | None = None,
-        predecessor: SolverWorker | None = None,
-    ) -> None:
+    def __init__(self, spec: RunSpec, predecessor: SolverWorker | None = None) -> None:
         super().__init__()
-        if not variants:
+        if not spec.variants:
             raise ValueError("no variant selected")
-        self.problem = problem
-        self.module = module
-        self.timeline = timeline
-        self.variants = tuple(dict.fromkeys(variants))
-        self.history = history
+        self.problem = spec.problem
+        self.module = spec.module
+        self.timeline = spec.timeline
+        self.variants = tuple(dict.fromkeys(spec.variants))
+        self.history = spec.history
         self._predecessor = predecessor
         self._lock = threading.Lock()
-        self._limit = int(limit)
+        self._limit = int(spec.limit)
         self._steps = 0
         self._iterations = 0  # lockstep steps completed (= records per live variant)
         self._rows: dict[str, list[dict]] = {v: [] for v in self.variants}
