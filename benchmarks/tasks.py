@@ -1,7 +1,13 @@
 """The four newer tasks on their synthetic benchmarks: input metric, pg, naive and fima, same budget.
 
     .venv/bin/python benchmarks/tasks.py [--iters 50] [--tasks mri smooth lowlight derain]
-                                         [--module NAME] [--device cpu|cuda]
+                                         [--module NAME] [--prior SPEC] [--device cpu|cuda]
+                                         [--images FILE ...] [--variants pg naive fima]
+                                         [--seed N]
+
+``--images`` replaces each task's benchmark cases by these images with the task's default options
+(e.g. CS-MRI on natural images: ``--tasks mri --images ../shared/data/train400/test_010.png``);
+``--variants`` runs fewer variants (the others print as "-"); ``--seed`` seeds the noise and masks.
 
 Each row: the input's PSNR/SSIM against the ground truth (mri: the zero-filled image; lowlight: the
 dark photo against the clean one), then PSNR/SSIM of the LAST iterate (and the best iterate's PSNR
@@ -29,6 +35,7 @@ SHARED = ROOT.parent / "shared" / "data"
 BRAIN = SHARED / "mri" / "brain" / "Brain_data1.npy"
 BRAIN2 = SHARED / "mri" / "brain" / "Brain_data2.npy"
 SAMPLES = resources_dir() / "samples"
+VARIANTS = ("pg", "naive", "fima")
 
 
 def cases() -> dict[str, list[tuple[str, str | None, dict]]]:
@@ -76,8 +83,17 @@ def _monotone(records) -> bool:
     return all(b <= a + 1e-6 * abs(a) for a, b in zip(objectives, objectives[1:], strict=False))
 
 
-def measure(task: str, label: str, image, options: dict, iters: int, module, device) -> dict:
-    """One benchmark row."""
+def measure(
+    task: str,
+    label: str,
+    image,
+    options: dict,
+    iters: int,
+    module,
+    device,
+    variants: tuple[str, ...] = VARIANTS,
+) -> dict:
+    """One benchmark row: the input's scores, then (last, best, k of best) per variant."""
     if module:
         options = {**options, "module": module}
     setup = build_task(task, image, device=device, **options)
@@ -89,7 +105,7 @@ def measure(task: str, label: str, image, options: dict, iters: int, module, dev
     if row["input"] is None:
         row["input"] = _scores(problem, problem.x0)
     start = time.perf_counter()
-    for variant in ("pg", "naive", "fima"):
+    for variant in variants:
         records = run(problem, setup.module, setup.parameters, variant, iterations=iters)
         best = max(records, key=lambda r: r.psnr)
         row[variant] = (*_scores(problem, records[-1].x), best.psnr, best.k)
@@ -108,31 +124,57 @@ def main() -> None:
     parser.add_argument("--module", default=None, help="override every task's default module")
     parser.add_argument("--device", default=None)
     parser.add_argument("--prior", default=None, help="override every task's default prior")
+    parser.add_argument(
+        "--images", nargs="+", default=None, help="run these images instead of the built-in cases"
+    )
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument("--seed", type=int, default=None, help="seed of the noise (and masks)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    for image in args.images or ():
+        if not Path(image).is_file():
+            parser.error(f"no image file {image}")
     header = "| task | case | module | input | pg | naive | fima | fima monotone | accepted | s |"
     print(
         f"iterations: {args.iters}; PSNR dB / SSIM of the last iterate (best iterate's PSNR @k)\n"
     )
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
+    variants = tuple(v for v in VARIANTS if v in args.variants)
+    gains: list[float] = []
     for task in args.tasks:
-        for label, image, options in cases()[task]:
+        own = [(Path(i).name, i, {}) for i in args.images] if args.images else cases()[task]
+        for label, image, options in own:
             if task == "mri" and image is None:
                 print(f"| mri | {label} | skipped: {BRAIN} not found | | | | | | | |")
                 continue
             if args.prior:
                 options = {**options, "prior": args.prior}
-            row = measure(task, label, image, options, args.iters, args.module, args.device)
+            if args.seed is not None:
+                options = {**options, "seed": args.seed}
+            row = measure(
+                task, label, image, options, args.iters, args.module, args.device, variants
+            )
+            gains.append(row[variants[-1]][0] - row["input"][0])
             cells = [f"{row['input'][0]:.2f} / {row['input'][1]:.3f}"] + [
                 f"{row[k][0]:.2f} / {row[k][1]:.3f} (best {row[k][2]:.2f} @{row[k][3]})"
-                for k in ("pg", "naive", "fima")
+                if k in row
+                else "-"
+                for k in VARIANTS
             ]
+            monotone = ("yes" if row["monotone"] else "NO") if "monotone" in row else "-"
+            accepted = f"{row['accepted']}/{args.iters}" if "accepted" in row else "-"
             print(
                 f"| {task} | {label} | {row['module']} | " + " | ".join(cells) + f" | "
-                f"{'yes' if row['monotone'] else 'NO'} | {row['accepted']}/{args.iters} | "
-                f"{row['seconds']:.0f} |",
+                f"{monotone} | {accepted} | {row['seconds']:.0f} |",
                 flush=True,
             )
+    if len(gains) > 1:
+        print(
+            f"\nmean gain of {variants[-1]}'s last iterate over the input: {sum(gains) / len(gains):+.2f} dB"
+        )
 
 
 if __name__ == "__main__":
