@@ -60,6 +60,7 @@ def main() -> None:
         table.setdefault("D_σ(y) (gs.pt, one shot)", []).append((shot, shot))
         gaps.setdefault("D_σ(y) (gs.pt, one shot)", []).append(shot - one)
         gaps.setdefault("fima denoise (cnn, one shot)", []).append(0.0)
+        print(f"{name} one shot: fima denoise {one:.2f}, D_σ(y) {shot:.2f} ({shot - one:+.2f})")
         for prior in args.priors:
             setup = build_task("denoise", path, noise=noise, seed=seed, prior=prior)
             for variant in args.variants:
