@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/tasks.py [--iters 50] [--tasks mri smooth lowlight derain]
                                          [--module NAME] [--prior SPEC] [--device cpu|cuda]
                                          [--images FILE ...] [--variants pg naive fima]
-                                         [--seed N]
+                                         [--seed N] [--threads N]
 
 ``--images`` replaces each task's benchmark cases by these images with the task's default options
 (e.g. CS-MRI on natural images: ``--tasks mri --images ../shared/data/train400/test_010.png``);
