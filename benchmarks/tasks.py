@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -83,20 +84,18 @@ def _monotone(records) -> bool:
     return all(b <= a + 1e-6 * abs(a) for a, b in zip(objectives, objectives[1:], strict=False))
 
 
-def measure(
-    task: str,
-    label: str,
-    image,
-    options: dict,
-    iters: int,
-    module,
-    device,
-    variants: tuple[str, ...] = VARIANTS,
-) -> dict:
+@dataclass(frozen=True)
+class Budget:
+    """What every row runs: iterations, device and the variants."""
+
+    iters: int
+    device: str | None = None
+    variants: tuple[str, ...] = VARIANTS
+
+
+def measure(task: str, label: str, image, options: dict, budget: Budget) -> dict:
     """One benchmark row: the input's scores, then (last, best, k of best) per variant."""
-    if module:
-        options = {**options, "module": module}
-    setup = build_task(task, image, device=device, **options)
+    setup = build_task(task, image, device=budget.device, **options)
     problem = setup.problem
     clean = problem.info.get("clean")
     first = problem.observation_image if clean is not None else problem.x0
@@ -105,8 +104,8 @@ def measure(
     if row["input"] is None:
         row["input"] = _scores(problem, problem.x0)
     start = time.perf_counter()
-    for variant in variants:
-        records = run(problem, setup.module, setup.parameters, variant, iterations=iters)
+    for variant in budget.variants:
+        records = run(problem, setup.module, setup.parameters, variant, iterations=budget.iters)
         best = max(records, key=lambda r: r.psnr)
         row[variant] = (*_scores(problem, records[-1].x), best.psnr, best.k)
         if variant == "fima":
@@ -143,6 +142,7 @@ def main() -> None:
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
     variants = tuple(v for v in VARIANTS if v in args.variants)
+    budget = Budget(args.iters, args.device, variants)
     gains: list[float] = []
     for task in args.tasks:
         own = [(Path(i).name, i, {}) for i in args.images] if args.images else cases()[task]
@@ -150,13 +150,9 @@ def main() -> None:
             if task == "mri" and image is None:
                 print(f"| mri | {label} | skipped: {BRAIN} not found | | | | | | | |")
                 continue
-            if args.prior:
-                options = {**options, "prior": args.prior}
-            if args.seed is not None:
-                options = {**options, "seed": args.seed}
-            row = measure(
-                task, label, image, options, args.iters, args.module, args.device, variants
-            )
+            overrides = {"prior": args.prior, "seed": args.seed, "module": args.module}
+            options = {**options, **{k: v for k, v in overrides.items() if v is not None}}
+            row = measure(task, label, image, options, budget)
             gains.append(row[variants[-1]][0] - row["input"][0])
             cells = [f"{row['input'][0]:.2f} / {row['input'][1]:.3f}"] + [
                 f"{row[k][0]:.2f} / {row[k][1]:.3f} (best {row[k][2]:.2f} @{row[k][3]})"

@@ -124,7 +124,7 @@ def make_prior(spec, observation: Tensor, lam: float) -> Prior:
     """``streaks[:p=0|1,support=τ,weight=λ]`` (default ℓ0 on S), or a prior make_task_prior takes."""
     if spec is None:
         spec = dict(DESCRIPTION.default_prior)
-    if isinstance(spec, str) and spec.split(":")[0] == "streaks":
+    elif isinstance(spec, str):
         spec = parse_prior_spec(spec)
     if isinstance(spec, dict) and spec.get("name") == "streaks":
         options = {k: v for k, v in spec.items() if k != "name"}
