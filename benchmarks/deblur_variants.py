@@ -15,6 +15,9 @@ Configurations (task defaults unless said):
                 pg on the learned Ψ started at naive's best iterate of its first 40 (chosen with
                 the ground truth): whether Ψ's critical point or the starting point decides the
                 result (a nonconvex Ψ might keep a better start)
+  fima-symN, pg-symN (N = 2, 4, 8)
+                fima and pg on Ψ = f + λ g with g_σ averaged over N of the square's symmetries
+                (``--prior gs:symmetries=N``: the self-ensembled denoiser in Ψ, N× the network cost)
 
 For each run: PSNR of the last iterate and of the best one (and where it was), the first k from
 which PSNR stays within 0.5 dB of the final value, learned steps accepted, Ψ monotone. Results are
@@ -43,6 +46,11 @@ CONFIGS = {  # label: (variant, build options)
     "fima-wavelet": ("fima", {"prior": "wavelet"}),
     "pg-wavelet": ("pg", {"prior": "wavelet"}),
     "pg-from-naive-best": ("pg", {}),
+    **{
+        f"{variant}-sym{n}": (variant, {"prior": f"gs:symmetries={n}"})
+        for n in (2, 4, 8)
+        for variant in ("fima", "pg")
+    },
 }
 WARM_START_ITERS = 40  # naive iterations searched for the warm start of pg-from-naive-best
 WITHIN_DB = 0.5

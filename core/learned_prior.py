@@ -11,6 +11,11 @@ and applies the proximal map of f instead (closed form for blur, masked Fourier 
 operators), so step 9 of Algorithm 1 reads x^{k+1} = prox_{γf}(v − γλ∇g_σ(v)), the GS-PnP iteration
 of Hurault et al., and L = λ L_g enters γ < 1/L.
 
+``symmetries`` n ∈ {1, 2, 4, 8} averages the potential over the first n of the eight flips and
+quarter turns T_t of the square: g(x) = (1/n) Σ_t g_σ(T_t x). Each T_t is orthogonal, so this is still
+a smooth potential whose gradient is (1/n) Σ_t T_tᵀ∇g_σ(T_t x) (Lipschitz constant ≤ L_g), and its
+denoiser x − ∇g(x) is the self-ensemble of D_σ; it costs n network passes per gradient.
+
 Colour (multi-channel) images are handled channel by channel: g_σ(x) = Σ_c ½‖x_c − N_σ(x_c)‖².
 Sizes that are not a multiple of the network's factor are reflection-padded inside the graph, so the
 value and the gradient stay exactly consistent.
@@ -33,6 +38,17 @@ Tensor = torch.Tensor
 WEIGHTS_NAME = "gs.pt"
 DEFAULT_SIGMA = 10.0 / 255.0
 LIPSCHITZ_ITERATIONS = 12
+SYMMETRIES = (1, 2, 4, 8)  # how many of the square's symmetries T_t the potential averages over
+_ORDER = (
+    (0, False),
+    (0, True),
+    (2, False),
+    (2, True),
+    (1, False),
+    (3, False),
+    (1, True),
+    (3, True),
+)
 _NETWORKS: dict[tuple[str, float], tuple[torch.nn.Module, dict]] = {}  # (path, mtime): N_σ, meta
 _LIPSCHITZ: dict[tuple, float] = {}  # (path, σ, point digest): estimate — problems rebuilt alike
 _CACHE_LOCK = threading.Lock()
@@ -53,6 +69,13 @@ def load_gs_network(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
             f"{Path(path).name}: a gradient-step prior needs smooth activations, not ReLU"
         )
     return model, meta
+
+
+def symmetry(x: Tensor, t: int) -> Tensor:
+    """T_t x: the t-th of the square's eight symmetries (quarter turns, then a left-right flip)."""
+    turns, flip = _ORDER[t]
+    x = torch.rot90(x, turns, (-2, -1)) if turns else x
+    return torch.flip(x, (-1,)) if flip else x
 
 
 def _shared_network(path: Path) -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -115,7 +138,10 @@ class GradientStepPrior:
         weights: str | Path | None = None,
         device: str | torch.device = "cpu",
         range_weight: float = 0.0,
+        symmetries: int = 1,
     ):
+        if symmetries not in SYMMETRIES:
+            raise ValueError(f"learned prior: symmetries must be 1, 2, 4 or 8, got {symmetries:g}")
         if not (math.isfinite(weight) and weight >= 0):
             raise ValueError(f"learned prior: weight must be finite and ≥ 0, got {weight}")
         if not (math.isfinite(sigma) and 0 < sigma <= 60 / 255):
@@ -128,14 +154,27 @@ class GradientStepPrior:
         self.network = model.to(self.device)
         self.meta = meta
         self.range_weight = float(range_weight)
+        self.symmetries = int(symmetries)
         self._lipschitz: dict[float, float] = {}
         self.lipschitz_points: list[Tensor] = []
 
     # -- the potential -------------------------------------------------------------------------
     def _potential(self, x: Tensor, sigma: float | None = None, with_range: bool = True) -> Tensor:
-        """g_σ(x) as a 0-d tensor (graph kept when x requires grad); σ defaults to ``self.sigma``."""
+        """g(x) = (1/n) Σ_t g_σ(T_t x) as a 0-d tensor (graph kept when x requires grad)."""
         if x.device != self.device:  # follow the problem's device
             self.network, self.device = self.network.to(x.device), x.device
+        level = self.sigma if sigma is None else sigma
+        value = sum(self._residual_energy(symmetry(x, t), level) for t in range(self.symmetries))
+        value = value / self.symmetries
+        if (
+            with_range and self.range_weight > 0
+        ):  # β/2 dist²(x, [0, 1]) in units of λ: N_σ only knows [0, 1]
+            outside = x - x.clamp(0.0, 1.0)
+            value = value + 0.5 * self.range_weight * outside.pow(2).sum()
+        return value
+
+    def _residual_energy(self, x: Tensor, level: float) -> Tensor:
+        """½‖x − N_σ(x)‖² for one orientation of x."""
         n, c, h, w = x.shape
         z = x.reshape(n * c, 1, h, w).to(torch.float32)
         m = self.network.multiple
@@ -143,16 +182,9 @@ class GradientStepPrior:
         if ph or pw:
             mode = "reflect" if ph < h and pw < w else "replicate"
             z = F.pad(z, (0, pw, 0, ph), mode=mode)
-        level = self.sigma if sigma is None else sigma
         sig = torch.full((n * c,), level, device=z.device, dtype=torch.float32)
         residual = self.network.predict_noise(z, sig)
-        value = 0.5 * residual.pow(2).sum()
-        if (
-            with_range and self.range_weight > 0
-        ):  # β/2 dist²(x, [0, 1]) in units of λ: N_σ only knows [0, 1]
-            outside = x - x.clamp(0.0, 1.0)
-            value = value + 0.5 * self.range_weight * outside.pow(2).sum()
-        return value
+        return 0.5 * residual.pow(2).sum()
 
     def evaluate(self, x: Tensor) -> LearnedEvaluation:
         """λ g_σ(x) now, λ∇g_σ(x) on demand (one backward pass through the kept graph)."""
@@ -234,7 +266,8 @@ class GradientStepPrior:
 
     def _estimate_cached(self, point: Tensor, sigma: float) -> float:
         data = point.detach().to("cpu", torch.float32).contiguous().numpy().tobytes()
-        key = (str(self.weights), round(sigma, 9), tuple(point.shape), hashlib.sha1(data).digest())
+        digest = hashlib.sha1(data).digest()
+        key = (str(self.weights), round(sigma, 9), self.symmetries, tuple(point.shape), digest)
         with _CACHE_LOCK:
             if key in _LIPSCHITZ:
                 return _LIPSCHITZ[key]
@@ -255,6 +288,7 @@ class GradientStepPrior:
             "weight": self.weight,
             "sigma": self.sigma,
             "range_weight": self.range_weight,
+            "symmetries": self.symmetries,
         }
 
 

@@ -33,11 +33,15 @@ MIB = 2**20
 
 
 def _key(describe: dict) -> str:
-    """The list entry that names a built prior: its name, with p where it is not the usual."""
-    name, p = describe["name"], describe.get("p")
-    usual = {"wavelet": 1.0, "streaks": 0.0}
-    if name in usual and p is not None and p != usual[name]:
-        return f"{name}:p={p:g}"
+    """The list entry that names a built prior: its name, with p (symmetries for gs) where it is
+    not the usual."""
+    name = describe["name"]
+    option, usual = {"wavelet": ("p", 1.0), "streaks": ("p", 0.0), "gs": ("symmetries", 1)}.get(
+        name, (None, None)
+    )
+    value = describe.get(option) if option else None
+    if value is not None and value != usual:
+        return f"{name}:{option}={value:g}"
     return name
 
 
@@ -151,13 +155,13 @@ def test_the_shown_prior_is_the_built_one_after_every_switch_order(small_window,
 
 def test_chosen_priors_follow_the_carry_over_rule_in_every_switch_order(small_window, defaults):
     """At each task the user picks the next entry of its list, then switches on: a chosen general
-    prior is kept (also where it is the new task's default), a task's own prior or a task's
-    default is not."""
+    prior is kept (also where it is the new task's default), a task's own prior, a learned prior
+    the new task does not offer, or a task's default is not."""
     window = small_window
     chosen: str | None = None  # what the user chose and is still in force
     for step, task in enumerate(_every_ordered_pair(TASKS)):
         choose_task(window, task)
-        if chosen in OWN_PRIORS:
+        if chosen in OWN_PRIORS or chosen not in window.solver_panel.prior_names():
             chosen = None
         expected = chosen or defaults[task]
         assert _assert_shown_is_built(window, f"step {step} → {task}") == expected

@@ -109,6 +109,7 @@ def learned_objective(
         "sigma": sigma,
         "weight": lam,
         "range_weight": float(given.get("range_weight", defaults.range_weight)),
+        "symmetries": given.get("symmetries", 1),
     }
     prior = make_task_prior(settings, {"name": NAME}, lam)
     prior.lipschitz_points = [_centre_crop(start, LIPSCHITZ_CROP)]

@@ -2,7 +2,8 @@
 
 A prior is named by a short key, the text ``--prior`` takes: ``wavelet`` (ℓ1 on Haar wavelets),
 ``wavelet:p=0.5``, ``tv``, ``box``, ``none`` — the general priors every task builds through
-:func:`core.tasks.base.make_task_prior` — or a task's own prior (low-light's ``illumination_box``,
+:func:`core.tasks.base.make_task_prior` —, the learned ones where a task offers them (``gs``,
+``gs:symmetries=8``, ``gs-prox``), or a task's own prior (low-light's ``illumination_box``,
 derain's ``streaks``). Which keys a task takes, what each means and which one is its default are
 its description's (:class:`core.tasks.TaskDescription`); a default is never stored as a choice.
 """
@@ -16,7 +17,8 @@ from core.tasks.description import prior_name as _prior_name
 
 from .task_catalog import task_description
 
-DEFAULT_P = {"wavelet": 1.0, "streaks": 0.0}  # p when a key does not name it
+# the option a key names when it differs from its default: (option, default) per prior
+KEY_OPTION = {"wavelet": ("p", 1.0), "streaks": ("p", 0.0), "gs": ("symmetries", 1.0)}
 GENERAL_TIPS = {c.name: c.help for c in GENERAL_PRIORS}
 
 
@@ -29,11 +31,13 @@ def prior_key(prior: str | dict | None) -> str | None:
             prior = parse_prior_spec(str(prior))
         except InputError:  # a malformed option: the prior's name still says what it is
             prior = {"name": str(prior).partition(":")[0]}
-    name, p = str(prior.get("name", "")).strip(), prior.get("p")
+    name = str(prior.get("name", "")).strip()
     if not name:
         return None
-    if name in DEFAULT_P and p is not None and float(p) != DEFAULT_P[name]:
-        return f"{name}:p={float(p):g}"
+    option, default = KEY_OPTION.get(name, (None, None))
+    value = prior.get(option) if option else None
+    if value is not None and float(value) != default:
+        return f"{name}:{option}={float(value):g}"
     return name
 
 
