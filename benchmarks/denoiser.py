@@ -7,10 +7,12 @@ wrapper) vs a standard 17-layer 64-channel DnCNN (random weights, eval mode) in 
 with the same thread settings, runs interleaved, median of several runs.
 
     .venv/bin/python benchmarks/denoiser.py [--weights PATH] [--set12 DIR] [--threads N]
-        [--gradient-step]
+        [--gradient-step [--symmetries N]]
 
 ``--gradient-step`` measures the learned prior's denoiser D_σ = Id − ∇g_σ (resources/weights/gs.pt)
-instead: the same PSNR table, and the time of one D_σ (a forward and a backward pass).
+instead: the same PSNR table, and the time of one D_σ (a forward and a backward pass);
+``--symmetries N`` (2, 4, 8) that of g_σ averaged over N flips and quarter turns
+(``--prior gs:symmetries=N``), whose denoiser is D_σ's self-ensemble.
 """
 
 from __future__ import annotations
@@ -92,10 +94,10 @@ def speed(den: CNNDenoiser, runs: int) -> tuple[float, float]:
 class GradientStepDenoiser:
     """D_σ = Id − ∇g_σ of the learned prior, called like the CNN denoiser: ``den(y, sigma)``."""
 
-    def __init__(self, weights: Path | None) -> None:
+    def __init__(self, weights: Path | None, symmetries: int = 1) -> None:
         from core.learned_prior import GradientStepPrior
 
-        self.prior = GradientStepPrior(weights=weights)
+        self.prior = GradientStepPrior(weights=weights, symmetries=symmetries)
         self.weights, self.meta, self.model = (
             self.prior.weights,
             self.prior.meta,
@@ -117,10 +119,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--gradient-step", action="store_true", help="measure D_σ of gs.pt instead")
+    ap.add_argument(
+        "--symmetries", type=int, default=1, choices=(1, 2, 4, 8), help="with --gradient-step"
+    )
     args = ap.parse_args(argv)
+    if args.symmetries != 1 and not args.gradient_step:
+        ap.error("--symmetries needs --gradient-step")
     torch.set_num_threads(args.threads)
 
-    den = GradientStepDenoiser(args.weights) if args.gradient_step else CNNDenoiser(args.weights)
+    den = (
+        GradientStepDenoiser(args.weights, args.symmetries)
+        if args.gradient_step
+        else CNNDenoiser(args.weights)
+    )
     info = den.meta.get("training", {})
     n_params = sum(p.numel() for p in den.model.parameters())
     print(f"weights: {den.weights}")

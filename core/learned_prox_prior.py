@@ -19,6 +19,9 @@ penalty in training; power-iteration estimates of L_g are about 1.0–1.1 on nat
 resources/weights/GS_MODEL_CARD.md), so "Ψ is non-increasing" is checked on the computed values and
 the link to a prox holds only as far as that estimate allows. Ψ at a point D_σ did not produce (x⁰,
 a naive iterate) is +∞ — φ_σ's value there is unknown — except where it was computed before.
+
+``symmetries`` N averages g_σ over N flips and quarter turns (:mod:`core.learned_prior`): the
+averaged ∇g has L ≤ L_g, so the same argument makes its D (the self-ensemble of D_σ) a prox.
 """
 
 from __future__ import annotations
@@ -52,8 +55,11 @@ class ProximalGradientStepPrior:
         weights: str | Path | None = None,
         device: str | torch.device = "cpu",
         weight: float = 1.0,
+        symmetries: int = 1,
     ):
-        self.potential = GradientStepPrior(1.0, sigma, weights, device, range_weight=0.0)
+        self.potential = GradientStepPrior(
+            1.0, sigma, weights, device, range_weight=0.0, symmetries=symmetries
+        )
         self.weight = float(weight)
         self._known: deque[tuple[Tensor, float, float]] = deque(maxlen=KNOWN)  # (x, σ, φ_σ(x))
 
@@ -115,4 +121,4 @@ class ProximalGradientStepPrior:
 
     def describe(self) -> dict:
         """Settings that rebuild this prior."""
-        return {"name": self.name, "sigma": self.sigma}
+        return {"name": self.name, "sigma": self.sigma, "symmetries": self.potential.symmetries}

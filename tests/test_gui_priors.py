@@ -36,9 +36,12 @@ def _key(describe: dict) -> str:
     """The list entry that names a built prior: its name, with p (symmetries for gs) where it is
     not the usual."""
     name = describe["name"]
-    option, usual = {"wavelet": ("p", 1.0), "streaks": ("p", 0.0), "gs": ("symmetries", 1)}.get(
-        name, (None, None)
-    )
+    option, usual = {
+        "wavelet": ("p", 1.0),
+        "streaks": ("p", 0.0),
+        "gs": ("symmetries", 1),
+        "gs-prox": ("symmetries", 1),
+    }.get(name, (None, None))
     value = describe.get(option) if option else None
     if value is not None and value != usual:
         return f"{name}:{option}={value:g}"

@@ -11,6 +11,7 @@ from core.algorithm import iterate
 from core.fidelity import LeastSquares
 from core.io import InputError
 from core.learned_prior import GradientStepPrior, symmetry
+from core.learned_prox_prior import ProximalGradientStepPrior
 from core.operators import Blur
 from core.params import Parameters
 from core.priors import make_prior
@@ -126,3 +127,24 @@ def test_a_task_takes_symmetries_from_the_prior_text():
     assert setup.problem.prior.symmetries == 2
     with pytest.raises(InputError, match="symmetries must be 1, 2, 4 or 8"):
         build_task("deblur", image, module="none", prior="gs:symmetries=3")
+
+
+def test_the_proximal_prior_averages_too(small_weights):
+    """gs-prox with N = 4: its prox (γλ = 1) is the self-ensemble ¼ Σ_t T_t⁻¹ D_σ(T_t z)."""
+    z = _image(16, 16, seed=6)
+    plain = _prior(small_weights, 1)
+    prox = ProximalGradientStepPrior(15 / 255, small_weights, symmetries=4, weight=1.0)
+    # the first four symmetries (identity, flip, half turn, half turn + flip) are involutions
+    ensemble = sum(symmetry(plain.denoise(symmetry(z, t)), t) for t in range(4)) / 4
+    x, value = prox.prox_with_value(z, 1.0)
+    assert torch.allclose(x, ensemble, atol=1e-5)
+    assert math.isfinite(value) and prox.value(x) == pytest.approx(value)
+    assert make_prior(prox.describe() | {"weights": small_weights}).potential.symmetries == 4
+
+
+def test_the_denoise_task_takes_symmetries_for_its_proximal_prior():
+    """--prior gs-prox:symmetries=4 reaches the denoise task's Ψ."""
+    from core.tasks import build_task
+
+    setup = build_task("denoise", _image(32, 32).clamp(0, 1), prior="gs-prox:symmetries=4")
+    assert setup.problem.prior.potential.symmetries == 4

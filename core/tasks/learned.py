@@ -86,7 +86,8 @@ def proximal_objective(
     """(Prox-PnP's λφ_σ, parameters with γ = step/L_f, λ = 1/γ, 2C < μ) for ``data_l`` = L_f."""
     given = {} if spec is None or not isinstance(spec, str | dict) else _as_dict(spec)
     sigma = float(given.get("sigma", defaults.sigma(noise)))
-    prior = make_task_prior({"name": PROX_NAME, "sigma": sigma}, {"name": PROX_NAME}, 1.0)
+    settings = {"name": PROX_NAME, "sigma": sigma, "symmetries": given.get("symmetries", 1)}
+    prior = make_task_prior(settings, {"name": PROX_NAME}, 1.0)
     prior.lipschitz_points = [_centre_crop(start, LIPSCHITZ_CROP)]
     gamma = defaults.step / data_l
     mu = defaults.mu_gamma / gamma

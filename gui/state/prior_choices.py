@@ -3,7 +3,7 @@
 A prior is named by a short key, the text ``--prior`` takes: ``wavelet`` (ℓ1 on Haar wavelets),
 ``wavelet:p=0.5``, ``tv``, ``box``, ``none`` — the general priors every task builds through
 :func:`core.tasks.base.make_task_prior` —, the learned ones where a task offers them (``gs``,
-``gs:symmetries=8``, ``gs-prox``), or a task's own prior (low-light's ``illumination_box``,
+``gs:symmetries=4``, ``gs-prox``, ``gs-prox:symmetries=4``), or a task's own prior (low-light's ``illumination_box``,
 derain's ``streaks``). Which keys a task takes, what each means and which one is its default are
 its description's (:class:`core.tasks.TaskDescription`); a default is never stored as a choice.
 """
@@ -18,7 +18,12 @@ from core.tasks.description import prior_name as _prior_name
 from .task_catalog import task_description
 
 # the option a key names when it differs from its default: (option, default) per prior
-KEY_OPTION = {"wavelet": ("p", 1.0), "streaks": ("p", 0.0), "gs": ("symmetries", 1.0)}
+KEY_OPTION = {
+    "wavelet": ("p", 1.0),
+    "streaks": ("p", 0.0),
+    "gs": ("symmetries", 1.0),
+    "gs-prox": ("symmetries", 1.0),
+}
 GENERAL_TIPS = {c.name: c.help for c in GENERAL_PRIORS}
 
 
