@@ -50,7 +50,7 @@ _ORDER = (
     (3, True),
 )
 _NETWORKS: dict[tuple[str, float], tuple[torch.nn.Module, dict]] = {}  # (path, mtime): N_σ, meta
-_LIPSCHITZ: dict[tuple, float] = {}  # (path, σ, point digest): estimate — problems rebuilt alike
+_LIPSCHITZ: dict[tuple, float] = {}  # (path, σ, N, point): estimate — problems rebuilt alike
 _CACHE_LOCK = threading.Lock()
 
 

@@ -95,3 +95,14 @@ def small_gs_weights(directory) -> str:
     path = directory / "small_gs.pt"
     save_weights(net, path, {"note": "test network"})
     return str(path)
+
+
+def assert_gradient_matches_differences(prior, x: torch.Tensor, eps: float = 1e-2) -> None:
+    """value() and value_and_gradient() agree, and ⟨∇g(x), v⟩ = (g(x + εv) − g(x − εv)) / 2ε."""
+    import pytest
+
+    v = torch.randn(x.shape, generator=torch.Generator().manual_seed(3))
+    value, grad = prior.value_and_gradient(x)
+    assert math.isclose(value, prior.value(x), rel_tol=1e-5)
+    fd = (prior.value(x + eps * v) - prior.value(x - eps * v)) / (2 * eps)
+    assert float((grad * v).sum()) == pytest.approx(fd, rel=2e-2, abs=1e-4)

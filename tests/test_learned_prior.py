@@ -17,7 +17,7 @@ from core.params import Parameters
 from core.problem import Problem
 from core.splitting import ProximalFidelity
 
-from .helpers import Hostile, small_gs_weights
+from .helpers import Hostile, assert_gradient_matches_differences, small_gs_weights
 
 torch.manual_seed(0)
 
@@ -43,14 +43,7 @@ def _image(h: int = 16, w: int = 16, c: int = 1, seed: int = 0) -> torch.Tensor:
 @pytest.mark.parametrize("shape", [(16, 16, 1), (13, 11, 1), (16, 24, 3)])
 def test_gradient_matches_finite_differences(prior, shape):
     """⟨∇g(x), v⟩ equals (g(x + εv) − g(x − εv)) / 2ε, padded sizes and colour included."""
-    x = _image(*shape).double().float()
-    g = torch.Generator().manual_seed(3)
-    v = torch.randn(x.shape, generator=g)
-    value, grad = prior.value_and_gradient(x)
-    assert math.isclose(value, prior.value(x), rel_tol=1e-5)
-    eps = 1e-2
-    fd = (prior.value(x + eps * v) - prior.value(x - eps * v)) / (2 * eps)
-    assert float((grad * v).sum()) == pytest.approx(fd, rel=2e-2, abs=1e-4)
+    assert_gradient_matches_differences(prior, _image(*shape))
 
 
 def test_denoiser_is_identity_minus_gradient(prior):

@@ -17,7 +17,7 @@ from core.params import Parameters
 from core.priors import make_prior
 from core.problem import Problem
 
-from .helpers import Hostile, small_gs_weights
+from .helpers import Hostile, assert_gradient_matches_differences, small_gs_weights
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +71,7 @@ def test_denoiser_is_equivariant_under_its_symmetries(small_weights, n):
 @pytest.mark.parametrize("shape", [(16, 16), (13, 11)])
 def test_symmetric_gradient_matches_finite_differences(small_weights, shape):
     """⟨∇g(x), v⟩ = (g(x + εv) − g(x − εv)) / 2ε for n = 8, on a non-square padded size too."""
-    prior = _prior(small_weights, 8)
-    x = _image(*shape)
-    v = torch.randn(x.shape, generator=torch.Generator().manual_seed(3))
-    value, grad = prior.value_and_gradient(x)
-    assert math.isclose(value, prior.value(x), rel_tol=1e-5)
-    eps = 1e-2
-    fd = (prior.value(x + eps * v) - prior.value(x - eps * v)) / (2 * eps)
-    assert float((grad * v).sum()) == pytest.approx(fd, rel=2e-2, abs=1e-4)
+    assert_gradient_matches_differences(_prior(small_weights, 8), _image(*shape))
 
 
 def test_lipschitz_is_estimated_for_the_symmetric_potential(small_weights):
