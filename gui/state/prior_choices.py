@@ -3,8 +3,8 @@
 A prior is named by a short key, the text ``--prior`` takes: ``wavelet`` (ℓ1 on Haar wavelets),
 ``wavelet:p=0.5``, ``tv``, ``box``, ``none`` — the general priors every task builds through
 :func:`core.tasks.base.make_task_prior` —, the learned ones where a task offers them (``gs``,
-``gs:symmetries=4``, ``gs-prox``, ``gs-prox:symmetries=4``), or a task's own prior (low-light's ``illumination_box``,
-derain's ``streaks``). Which keys a task takes, what each means and which one is its default are
+``gs:symmetries=4``, ``gs-prox``, ``gs-prox:symmetries=4``), or a task's own prior (low-light's
+``illumination_box``, derain's ``streaks``). Which keys a task takes, what each means and which one is its default are
 its description's (:class:`core.tasks.TaskDescription`); a default is never stored as a choice.
 """
 
