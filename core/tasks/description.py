@@ -64,7 +64,7 @@ GS_SYMMETRIC_PRIOR = Choice(
     "gs:symmetries=4",
     "learned gradient-step prior averaged over 4 flips and half turns of the image: "
     "g(x) = ¼ Σ_t g_σ(T_t x), still smooth with L ≤ L_g; its denoiser is D_σ's self-ensemble "
-    "(Set12 σ = 25: 30.12 dB against 30.02), at 4× the network cost per iteration",
+    "(a stronger denoiser than D_σ alone), at 4× the network cost per iteration",
     label="gs ×4 — learned prior, averaged over flips and turns (4× slower)",
 )
 # Prox-PnP's learned prior (core/learned_prox_prior.py): its proximal map IS the denoiser D_σ
@@ -77,7 +77,7 @@ GS_PROX_PRIOR = Choice(
 GS_PROX_SYMMETRIC_PRIOR = Choice(
     "gs-prox:symmetries=4",
     "learned proximal prior whose denoiser is D_σ's self-ensemble over 4 flips and half turns "
-    "(Set12 σ = 25: 30.12 dB against 30.02), at 4× the network cost per iteration",
+    "(a stronger denoiser than D_σ alone), at 4× the network cost per iteration",
     label="gs-prox ×4 — learned proximal prior, averaged over flips and turns (4× slower)",
 )
 LEARNED_PRIORS = (

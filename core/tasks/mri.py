@@ -8,9 +8,10 @@ as "the input").
 g: default λ TV(x) (isotropic, λ = 3·10⁻³, prox by 30 FGP steps). The seed's model
 g = λ Σ |(W x)_i|^p on orthonormal Haar wavelets is ``--prior wavelet:p=0.5`` (any p in [0, 1]). Why
 TV by default: inside the conditions FIMA's accepted steps are (inexact) proximal-point steps on Ψ, so
-the result is bounded by Ψ's own critical points; on Brain_data1 with radial:20 and 1 % noise the
-Haar-ℓ1 model gains ≈ 0.5-1 dB over zero filling, the TV minimiser 4.6 dB at its best λ, and the
-CNN alone (naive plug-and-play, no safeguard) peaks at 5.9 dB (``benchmarks/mri_bounds.py``).
+the result is bounded by Ψ's own critical points; on Brain_data1 the TV minimiser gains far more
+over zero filling than the Haar-ℓ1 model, and the CNN alone (naive plug-and-play, no safeguard)
+peaks higher still and then falls (``benchmarks/mri_bounds.py``; the numbers are in
+docs/benchmarks.md, "What limits CS-MRI").
 
 Noise: ``noise_model="gaussian"`` adds complex white Gaussian noise of std ``noise`` per real and
 imaginary part to the sampled k-space; ``"rician"`` forms the magnitude image |x + n₁ + i·n₂|
@@ -93,9 +94,9 @@ DESCRIPTION = TaskDescription(
         sigma_end=max(o["noise"], 2 / 255),
         sigma_steps=30,
     ),
-    # TV by default: the learned Ψ (--prior gs) gains 0.38 dB more on the two brains on average but
-    # not on Brain_data1, and on a textured natural image its minimiser fell below zero filling
-    # (train400 test_250: 21.0 dB at 1,500 iterations, input 22.4, TV 22.8; README, CS-MRI)
+    # TV by default: the learned Ψ (--prior gs) is ahead on one brain image but behind on the other,
+    # and on a textured natural image its minimiser fell below zero filling where TV's did not
+    # (docs/benchmarks.md, "CS-MRI with the learned prior")
     default_prior=HAND_MADE,
     priors=LEARNED_PRIORS,
     learned=LEARNED,
