@@ -35,6 +35,7 @@ from .errors import one_line
 from .metrics import psnr, ssim
 from .params import Parameters, ParameterTimeline
 from .problem import Problem
+from .proposal import ProposalPolicy, ProposalSchedule, parse_policy
 from .splitting import Splitting
 from .trace import Iteration
 
@@ -84,6 +85,7 @@ class _Step:
     u_tilde: Tensor | None = None
     residual: float = math.nan
     tolerance: float = math.nan
+    skipped: bool = False
 
 
 def _propose(module, x: Tensor, k: int, params: Parameters, problem: Problem):
@@ -132,8 +134,18 @@ def _checked_step(ctx: _Context, current: _Point, k: int, params: Parameters, ch
 
 
 def _fima_step(ctx: _Context, current: _Point, k: int, params: Parameters) -> _Step:
-    """Algorithm 1: the learned proposal is kept only when it passes the check."""
-    return _checked_step(ctx, current, k, params, check=True)
+    """Algorithm 1: the learned proposal is kept only when it passes the check.
+
+    When the proposal policy skips iteration k, no proposal is made and the step is the rejection
+    branch itself (v = x^k, then step 9): the guarantee is the same, the module's cost is saved.
+    """
+    if not ctx.schedule.wants(k):
+        return _Step(
+            _proximal_gradient(current, params.gamma, ctx.split), False, "skipped", skipped=True
+        )
+    step = _checked_step(ctx, current, k, params, check=True)
+    ctx.schedule.record(k, step.accepted)
+    return step
 
 
 def _unchecked_step(ctx: _Context, current: _Point, k: int, params: Parameters) -> _Step:
@@ -169,6 +181,7 @@ class _Context:
     module: object
     split: Splitting
     monotone_guard: bool
+    schedule: ProposalSchedule
 
 
 def iterate(
@@ -179,12 +192,14 @@ def iterate(
     max_iter: int | None = None,
     compute_metrics: bool = True,
     monotone_guard: bool = True,
+    propose: str | ProposalPolicy | None = None,
 ) -> Iterator[Iteration]:
     """Yield one :class:`Iteration` per step x^k → x^{k+1} of ``variant`` (Algorithm 1 for fima).
 
     ``parameters`` may be a fixed :class:`Parameters` or a :class:`ParameterTimeline` read at every
-    iteration boundary (live changes). Runs forever if ``max_iter`` is None; a diverging run (non-finite
-    iterate or Ψ exploding) yields a last record with ``diverged=True`` and stops.
+    iteration boundary (live changes). ``propose`` is fima's proposal policy (core/proposal.py:
+    ``always`` or ``adaptive``; None: the default). Runs forever if ``max_iter`` is None; a diverging
+    run (non-finite iterate or Ψ exploding) yields a last record with ``diverged=True`` and stops.
     """
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}: choose {', '.join(VARIANTS)}")
@@ -193,17 +208,20 @@ def iterate(
         parameters if isinstance(parameters, ParameterTimeline) else ParameterTimeline(parameters)
     )
     split = problem.splitting
-    ctx = _Context(problem, module, split, monotone_guard)
+    ctx = _Context(problem, module, split, monotone_guard, parse_policy(propose).schedule())
     scoring = compute_metrics and problem.has_reference
 
     _set_objective(problem.prior, timeline.at(0))
     current = _Point(problem.x0.clone(), split)
     limit = DIVERGENCE_FACTOR * max(abs(current.objective), 1.0)
-    k = 0
+    k, previous = 0, None
     while max_iter is None or k < max_iter:
         params = timeline.at(k)
         if _set_objective(problem.prior, params):  # λ or σ changed: Ψ itself changed
             current = _Point(current.x, split)
+        if previous is not None and params != previous:  # a live change: propose again
+            ctx.schedule.reset(k)
+        previous = params
         start = time.perf_counter()
         step = step_function(ctx, current, k, params)
         seconds = time.perf_counter() - start
@@ -258,6 +276,7 @@ def _record(
         residual=step.residual,
         tolerance=step.tolerance,
         reject_reason=step.reason,
+        skipped=step.skipped,
         diverged=diverged,
     )
 

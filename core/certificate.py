@@ -31,6 +31,7 @@ class Certificate:
     lines: list[str] = field(default_factory=list)
     # the first k where Ψ = +∞ at a finite iterate (gs-prox: a point the prox D_σ did not produce)
     first_unknown: int | None = None
+    skipped: int = 0  # iterations where the proposal policy made no proposal (rejection branch)
 
     @property
     def guaranteed(self) -> bool:
@@ -71,7 +72,9 @@ def certificate(variant: str, rows: list[dict]) -> Certificate:
         math.isnan(o) or o == -math.inf for o in objectives
     )
     accepted = sum(1 for r in rows if r.get("accepted"))
-    rate = accepted / n if n else math.nan
+    skipped = sum(1 for r in rows if r.get("skipped"))
+    proposed = n - skipped
+    rate = accepted / proposed if proposed else math.nan
     cert = Certificate(
         variant=variant,
         iterations=n,
@@ -84,6 +87,7 @@ def certificate(variant: str, rows: list[dict]) -> Certificate:
         step_trend=_trend([r.get("step", math.nan) for r in rows]),
         residual_trend=_trend([r.get("residual", math.nan) for r in rows]),
         first_unknown=unknown,
+        skipped=skipped,
     )
     cert.lines = _explain(cert)
     return cert
@@ -115,7 +119,16 @@ def _explain(c: Certificate) -> list[str]:
     else:
         lines.append(f"The objective Ψ INCREASED at iteration {c.first_increase}.")
     if c.variant == "fima":
-        lines.append(f"{100 * c.acceptance_rate:.0f} % of the learned proposals passed the check.")
+        if c.iterations > c.skipped:
+            lines.append(
+                f"{100 * c.acceptance_rate:.0f} % of the {c.iterations - c.skipped} learned "
+                "proposals made passed the check."
+            )
+        if c.skipped:
+            lines.append(
+                f"The proposal policy skipped the module at {c.skipped} iterations: each is the "
+                "check's rejection branch (v = x^k), so the guarantee is the same."
+            )
         if c.guaranteed:
             lines.append(
                 "So the theorem applies: Ψ keeps decreasing and every limit point of the iterates is "

@@ -48,11 +48,22 @@ def _finite(text: str) -> float:
     return value
 
 
+def _policy(text: str) -> str:
+    """A proposal policy's text, checked (``always``, ``adaptive[:patience=R,max_gap=M]``)."""
+    from .proposal import parse_policy
+
+    try:
+        return parse_policy(text).describe()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser(task: str | None = None) -> argparse.ArgumentParser:
     """The ``fima`` argument parser; with ``task``, ``fima run --help`` is that task's."""
     from . import cli_help
     from .algorithm import VARIANTS
     from .params import PRESETS
+    from .proposal import DEFAULT_POLICY, PATIENCE
     from .tasks import task_names
 
     parser = OneLineParser(
@@ -84,6 +95,15 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
         choices=VARIANTS,
         help=f"which iteration: {cli_help.VARIANT_HELP}; default fima (with --session: every "
         "variant of the session)",
+    )
+    run.add_argument(
+        "--propose",
+        type=_policy,
+        metavar="always|adaptive",
+        help="when fima asks the module for a proposal: at every iteration (always) or, after "
+        f"{PATIENCE} straight rejections, at growing intervals until one is accepted (adaptive); "
+        f"a skipped proposal is the rejection branch, so the guarantee holds; default "
+        f"{DEFAULT_POLICY} (with --session: the session's)",
     )
     run.add_argument(
         "--iters",
@@ -161,6 +181,7 @@ def _command_run(args: argparse.Namespace) -> int:
     from .cli_help import DEFAULT_ITERATIONS, DEFAULT_TASK, task_option_names
     from .outputs import write_run_outputs
     from .params import PRESETS
+    from .proposal import DEFAULT_POLICY
     from .session import Session, load_session
     from .summary import run_summary
     from .tasks import build_task
@@ -179,10 +200,12 @@ def _command_run(args: argparse.Namespace) -> int:
         base_params, changes = session.parameters, session.changes
         variants = [args.variant] if args.variant else list(dict.fromkeys(session.variants))
         iterations = args.iters or session.iterations
+        propose = args.propose or session.propose
     else:
         task, image = args.task or DEFAULT_TASK, args.image
         variants = [args.variant or "fima"]
         iterations, base_params, changes = args.iters or DEFAULT_ITERATIONS, None, {}
+        propose = args.propose or DEFAULT_POLICY
     setup = build_task(task, image, **options)
     if args.lam is not None and getattr(setup.problem.prior, "weight_from_step", False):
         print(
@@ -196,12 +219,14 @@ def _command_run(args: argparse.Namespace) -> int:
         params = (base_params or setup.parameters).with_changes(**overrides)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    session = Session(setup.settings, params, changes, variants, iterations)
+    session = Session(setup.settings, params, changes, variants, iterations, propose)
     rows, records, results = [], {}, {}
     for variant in variants:  # one after another, each from x⁰ with the same timeline
         timeline = session.timeline()
         records[variant] = []
-        steps = iterate(setup.problem, setup.module, timeline, variant, max_iter=iterations)
+        steps = iterate(
+            setup.problem, setup.module, timeline, variant, max_iter=iterations, propose=propose
+        )
         with tqdm(total=iterations, desc=f"{task}/{variant}", unit="it", disable=None) as bar:
             for record in steps:
                 if records[variant]:  # keep the tensors of the newest record only (memory)

@@ -22,6 +22,7 @@ import tomli_w
 from .fileio import atomic_write_text
 from .io import InputError
 from .params import EDITABLE, Parameters, ParameterTimeline
+from .proposal import DEFAULT_POLICY, parse_policy
 
 FORMAT_VERSION = 2
 GREY_BEFORE_FORMAT_2 = ("deblur", "denoise")  # tasks that turned colour grey in format 1
@@ -45,6 +46,7 @@ class Session:
     changes: dict[int, dict[str, float]] = field(default_factory=dict)
     variants: list[str] = field(default_factory=lambda: ["fima"])
     iterations: int = 50
+    propose: str = DEFAULT_POLICY  # fima's proposal policy (core/proposal.py)
 
     def timeline(self) -> ParameterTimeline:
         """A fresh timeline that re-applies the recorded changes at their iterations."""
@@ -80,7 +82,11 @@ def session_text(session: Session) -> str:
     data = {
         "format_version": FORMAT_VERSION,
         "task": task,
-        "solver": {"variants": list(session.variants), "iterations": int(session.iterations)},
+        "solver": {
+            "variants": list(session.variants),
+            "iterations": int(session.iterations),
+            "propose": parse_policy(session.propose).describe(),
+        },
         "parameters": session.parameters.as_dict(),
         "changes": [{"k": int(k), **v} for k, v in sorted(session.changes.items())],
         "versions": _versions(),
@@ -147,7 +153,12 @@ def parse_session(text: str, source: str = "session") -> Session:
         raise InputError(f"{source}: solver.variants must be a list of names")
     if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 1:
         raise InputError(f"{source}: solver.iterations must be a positive whole number")
-    return Session(task, params, changes, variants, iterations)
+    propose = solver.get("propose", "always")  # sessions before the policy proposed every time
+    try:
+        propose = parse_policy(propose if isinstance(propose, str) else repr(propose)).describe()
+    except ValueError as exc:
+        raise InputError(f"{source}: solver.propose: {exc}") from exc
+    return Session(task, params, changes, variants, iterations, propose)
 
 
 def load_session(path: str | Path, check_files: bool = True) -> Session:

@@ -29,6 +29,9 @@ def variant_summary(variant: str, records: Sequence[Iteration]) -> str:
     if variant not in NO_LEARNED_STEP:
         accepted = 100.0 * sum(bool(r.accepted) for r in records) / len(records)
         parts.append(f"accepted {accepted:.0f} %")
+        skipped = sum(bool(r.skipped) for r in records)
+        if skipped:
+            parts.append(f"no proposal at {skipped} (adaptive)")
     if last.diverged:
         parts.append(f"diverged at k = {last.k}")
     return ", ".join(parts)

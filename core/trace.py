@@ -38,6 +38,7 @@ COLUMNS = (
     "sigma",
     "conditions_hold",
     "reject_reason",
+    "skipped",
     "diverged",
     "seconds",
 )
@@ -69,6 +70,7 @@ class Iteration:
     psnr: float = math.nan
     ssim: float = math.nan
     reject_reason: str = ""
+    skipped: bool = False
     diverged: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -113,7 +115,7 @@ def write_trace_json(path: str | Path, rows: list[dict]) -> None:
 def read_trace_csv(path: str | Path) -> list[dict]:
     """Read a trace CSV back into typed rows (empty cells → NaN)."""
     ints = {"k"}
-    bools = {"accepted", "conditions_hold", "diverged"}
+    bools = {"accepted", "conditions_hold", "diverged", "skipped"}
     strings = {"variant", "reject_reason"}
     rows = []
     with open(path, newline="") as fh:

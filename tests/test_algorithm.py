@@ -12,6 +12,7 @@ from core.priors import NoPrior
 from .helpers import FunctionModule, deblur_problem, good_module, params, random_module
 
 REL = 1e-6  # float32 round-off allowance on Ψ
+ALWAYS = "always"  # these tests look at every proposal the check judges
 
 
 def assert_monotone(records):
@@ -38,7 +39,7 @@ def test_fima_monotone_with_a_random_module_and_rejects_it():
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_fima_survives_non_finite_modules(bad):
     module = FunctionModule(lambda x, k: torch.full_like(x, bad), "bad")
-    records = run(deblur_problem(), module, params(), "fima", iterations=15)
+    records = run(deblur_problem(), module, params(), "fima", iterations=15, propose=ALWAYS)
     assert len(records) == 15
     assert_monotone(records)
     for r in records:
@@ -51,7 +52,9 @@ def test_fima_survives_a_module_that_raises_or_returns_the_wrong_shape():
         raise RuntimeError("kaboom")
 
     for fn, reason in ((boom, "module error"), (lambda x, k: x[..., :5, :5], "module returned")):
-        records = run(deblur_problem(), FunctionModule(fn), params(), "fima", iterations=5)
+        records = run(
+            deblur_problem(), FunctionModule(fn), params(), "fima", iterations=5, propose=ALWAYS
+        )
         assert len(records) == 5
         assert all(r.reject_reason.startswith(reason) for r in records)
         assert_monotone(records)
@@ -91,7 +94,7 @@ def test_residual_is_the_subgradient_of_the_proximal_objective():
     problem = deblur_problem()
     problem.prior = NoPrior()
     p = params(mu=0.7)
-    gen = iterate(problem, good_module(), p, "fima", max_iter=3)
+    gen = iterate(problem, good_module(), p, "fima", max_iter=3, propose=ALWAYS)
     previous = problem.x0
     for r in gen:
         grad = problem.fidelity.gradient(r.u_tilde)
@@ -104,7 +107,9 @@ def test_residual_is_the_subgradient_of_the_proximal_objective():
 def test_check_accepts_when_tolerance_is_generous_and_rejects_when_tight():
     problem = deblur_problem()
     loose = run(problem, good_module(), params(C=1e3, mu=1.0), "fima", iterations=10)
-    tight = run(deblur_problem(), good_module(), params(C=1e-6), "fima", iterations=10)
+    tight = run(
+        deblur_problem(), good_module(), params(C=1e-6), "fima", iterations=10, propose=ALWAYS
+    )
     assert any(r.accepted for r in loose)
     assert not any(r.accepted for r in tight)
     assert all(r.reject_reason == "check" for r in tight)
@@ -141,7 +146,7 @@ def test_one_iteration_costs_one_module_call_and_three_gradients():
     problem.fidelity.operator = counter
     problem.fidelity.prox(problem.x0, 1.0)  # caches Tᵀy for A_f
     module = FunctionModule(lambda x, k: good_module()(x, k, params(), problem))
-    gen = iterate(problem, module, params(), "fima", max_iter=6)
+    gen = iterate(problem, module, params(), "fima", max_iter=6, propose=ALWAYS)
     next(gen)
     f0, a0, calls0 = counter.forward_calls, counter.adjoint_calls, module.calls
     for _ in gen:

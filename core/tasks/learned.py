@@ -44,6 +44,8 @@ class LearnedDefaults:
     step: float = 0.9
     refine_steps: int = 2
     prior: str = NAME  # which learned prior these defaults are for: gs or gs-prox
+    # the module's denoiser schedule σ^k under this Ψ: (σ_start, steps), None keeps the task's own
+    module_schedule: tuple[float, int] | None = None
 
     def sigma(self, noise: float) -> float:
         """σ of g_σ: ``sigma_factor``·ν, kept where the network was trained."""
@@ -120,6 +122,9 @@ def learned_objective(
     gamma = defaults.step / lipschitz
     mu = defaults.mu_gamma / gamma
     params = base.with_changes(C=defaults.c_ratio * mu, mu=mu, gamma=gamma, lam=lam, sigma_g=sigma)
+    if defaults.module_schedule is not None:
+        start, steps = defaults.module_schedule
+        params = params.with_changes(sigma_start=max(start, params.sigma_end), sigma_steps=steps)
     return prior, params
 
 
