@@ -154,3 +154,47 @@ def test_the_same_policy_replays_to_the_same_trace():
     b = run(problem, module, params(), "fima", iterations=30, propose="adaptive")
     assert proposing(a) == proposing(b)
     assert [r.objective for r in a] == [r.objective for r in b]
+
+
+def test_a_session_with_the_policy_replays_to_the_same_trace(tmp_path):
+    from core.cli import main
+    from core.io import save_image
+    from core.session import load_session
+    from core.trace import read_trace_csv
+
+    from .helpers import cartoon
+
+    image = tmp_path / "img.png"
+    save_image(image, cartoon(48))
+    first, second = tmp_path / "a", tmp_path / "b"
+    args = ["run", "--image", str(image), "--prior", "wavelet", "--module", "tv", "--iters", "14"]
+    assert main([*args, "--C", "0.001", "--propose", "adaptive", "--out", str(first)]) == 0
+    assert load_session(first / "session.toml").propose == "adaptive"
+    assert main(["run", "--session", str(first / "session.toml"), "--out", str(second)]) == 0
+    a, b = read_trace_csv(first / "trace.csv"), read_trace_csv(second / "trace.csv")
+    assert any(r["skipped"] for r in a)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
+    assert strip(a) == strip(b)
+    third = tmp_path / "c"  # --propose overrides the session's policy
+    argv = ["run", "--session", str(first / "session.toml"), "--propose", "always"]
+    assert main([*argv, "--out", str(third)]) == 0
+    assert not any(r["skipped"] for r in read_trace_csv(third / "trace.csv"))
+
+
+def test_a_session_from_before_the_policy_replays_proposing_every_time():
+    from core.session import parse_session
+
+    text = 'format_version = 2\n[task]\ntask = "deblur"\n[parameters]\nC = 0.1\n'
+    assert parse_session(text).propose == "always"
+    with pytest.raises(Exception, match="proposal policy"):
+        parse_session(text + '[solver]\npropose = "often"\n')
+
+
+def test_a_bad_policy_on_the_command_line_is_one_line_and_exit_2(capsys):
+    from core.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        raise SystemExit(main(["run", "--propose", "often", "--out", "x"]))
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "proposal policy must be one of always, adaptive" in err[0]
