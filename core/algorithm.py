@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .check import norm, optimality_error, passes, proximal_objective_step, residual_and_tolerance
 from .errors import one_line
 from .metrics import psnr, ssim
 from .params import Parameters, ParameterTimeline
@@ -42,10 +43,6 @@ from .trace import Iteration
 Tensor = torch.Tensor
 VARIANTS = ("fima", "unchecked", "naive", "pg")
 DIVERGENCE_FACTOR = 1e8
-
-
-def _norm(t: Tensor) -> float:
-    return float(torch.linalg.vector_norm(t))
 
 
 def _finite(t: Tensor) -> bool:
@@ -118,13 +115,12 @@ def _checked_step(ctx: _Context, current: _Point, k: int, params: Parameters, ch
             return _Step(None, False, reason)
         return _Step(_proximal_gradient(current, gamma, split), False, reason)
     at_u = _Point(u, split, h=0.0)  # h(u) is never needed
-    # step 3: ũ = prox_{γh}(z), z = u − γ(∇s(u) + μ(u − x^k)), fused into three passes
-    z = torch.add(u, x, alpha=-1.0).mul_(-gamma * mu).add_(u).add_(at_u.grad, alpha=-gamma)
-    u_tilde, h_tilde = split.proximal.prox_with_value(z, gamma)
+    # step 3: ũ = prox_{γh}(u − γ(∇s(u) + μ(u − x^k)))  (core/check.py)
+    u_tilde, h_tilde = proximal_objective_step(u, x, at_u.grad, gamma, mu, split)
     at_tilde = _Point(u_tilde, split, h=h_tilde)
     # step 4: d = (1/γ − μ)(u − ũ) + ∇s(ũ) − ∇s(u), and the check ‖d‖ ≤ C‖ũ − x^k‖
-    d = torch.sub(u, u_tilde).mul_(1.0 / gamma - mu).add_(at_tilde.grad).sub_(at_u.grad)
-    residual, tolerance = _norm(d), C * _norm(u_tilde - x)
+    d = optimality_error(u, u_tilde, at_u.grad, at_tilde.grad, gamma, mu)
+    residual, tolerance = residual_and_tolerance(d, u_tilde, x, C)
     accepted, reason = True, ""
     if check:
         accepted, reason = _check(residual, tolerance, at_tilde, current, ctx.monotone_guard)
@@ -263,7 +259,7 @@ def _record(
         f=f_new,
         g=g_new,
         accepted=step.accepted,
-        step=_norm(new_x - x) / max(_norm(x), 1e-12) if not diverged else math.inf,
+        step=norm(new_x - x) / max(norm(x), 1e-12) if not diverged else math.inf,
         C=params.C,
         mu=params.mu,
         gamma=params.gamma,
@@ -283,7 +279,7 @@ def _record(
 
 def _check(residual: float, tolerance: float, candidate: _Point, current: _Point, guard: bool):
     """Step 4's decision: ‖d‖ ≤ C‖ũ − x^k‖ (and, with the guard, Ψ(ũ) ≤ Ψ(x^k))."""
-    if not residual <= tolerance:
+    if not passes(residual, tolerance):
         return False, "check"
     if guard and not candidate.objective <= current.objective:
         return False, "objective"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 POLICIES = ("always", "adaptive")
 DEFAULT_POLICY = "adaptive"
 PATIENCE = 2  # R: straight rejections before proposals are spaced out
-MAX_GAP = 16  # the longest wait between two proposals, in iterations
+MAX_GAP = 32  # the longest wait between two proposals, in iterations
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,16 @@ the learned step with ``steps`` proximal-gradient iterations on Ψ^k started AT 
 
 which keep the basin the network chose (for a nonconvex g such as ℓ0 / ℓp wavelets, a different and
 better critical point than plain proximal gradient reaches) while driving u towards the
-stationarity the check asks for. It is knowledge the module may use; Ψ's guarantee does not depend
-on it (FIMA is monotone for ANY module).
+stationarity the check asks for. When γ(L + μ) ≤ 1 the steps are step 3 itself (t = γ) and stop at
+the first u_j the check would accept, so ``steps`` is a most, not a count. It is knowledge the module
+may use; Ψ's guarantee does not depend on it (FIMA is monotone for ANY module).
 """
 
 from __future__ import annotations
 
 import torch
 
+from ..check import optimality_error, passes, proximal_objective_step, residual_and_tolerance
 from ..params import Parameters
 from .base import Module
 
@@ -48,11 +50,35 @@ class ProximalRefinement(Module):
 
 
 def refine(u: Tensor, x: Tensor, params: Parameters, problem, steps: int) -> Tensor:
-    """``steps`` proximal-gradient steps on Ψ^k = s + h + μ/2‖· − x^k‖² from u (step 3's map)."""
+    """At most ``steps`` proximal-gradient steps on Ψ^k = s + h + μ/2‖· − x^k‖² from u (step 3's map).
+
+    When step 3's own step γ is a safe one for Ψ^k (γ(L + μ) ≤ 1), the steps ARE step 3 and the
+    refinement stops at the first u_j that the check would accept (‖d‖ ≤ C‖u_{j+1} − x^k‖, with
+    u_{j+1} = step 3 of u_j): the engine then finds ∇s(u_j) and ũ = u_{j+1} already evaluated (the
+    learned prior keeps its last evaluations), so a proposal that passes at once costs no more than
+    the raw one. Otherwise ``steps`` steps of size 0.99/(L + μ) are taken.
+    """
     split = problem.splitting
-    mu = params.mu
-    step = min(params.gamma, 0.99 / (split.lipschitz() + mu))
+    mu, gamma = params.mu, params.gamma
+    lipschitz = split.lipschitz()
+    if gamma * (lipschitz + mu) <= 1.0 + 1e-9:
+        return _refine_until_checked(u, x, params, split, steps)
+    step = min(gamma, 0.99 / (lipschitz + mu))
     for _ in range(steps):
         grad = split.smooth.evaluate(u).gradient + mu * (u - x)
         u = split.proximal.prox_with_value(u - step * grad, step)[0]
+    return u
+
+
+def _refine_until_checked(u: Tensor, x: Tensor, params: Parameters, split, steps: int) -> Tensor:
+    """Step 3 repeated from u until the check would accept the current point (at most ``steps``)."""
+    gamma, mu = params.gamma, params.mu
+    grad = split.smooth.evaluate(u).gradient
+    for _ in range(steps):
+        u_next, _ = proximal_objective_step(u, x, grad, gamma, mu, split)
+        grad_next = split.smooth.evaluate(u_next).gradient
+        d = optimality_error(u, u_next, grad, grad_next, gamma, mu)
+        if passes(*residual_and_tolerance(d, u_next, x, params.C)):
+            return u  # the engine's check will accept u: stop refining
+        u, grad = u_next, grad_next
     return u

@@ -8,8 +8,8 @@ Module A = R ∘ A_g ∘ A_f: A_f the closed-form solve of ½‖k ⊛ z − y‖
 trained CNN denoiser (or a classical one) at a geometrically decreasing σ^k, and R proximal-gradient
 steps on Ψ^k = Ψ + μ/2‖· − x^k‖² started at the denoiser's output (core/modules/refine.py): 10 with
 a hand-made Ψ, where without them FIMA's check (inside 2C < μ) rejects nearly every raw denoiser
-output; none with the learned Ψ, where μ = 0.3/γ lets the check accept the raw output while it
-helps (and the adaptive proposal policy stops paying for it once it does not).
+output; at most 4 with the learned Ψ, stopping as soon as the check would accept (the adaptive
+proposal policy stops paying for proposals once they no longer pass).
 """
 
 from __future__ import annotations
@@ -35,12 +35,13 @@ from .learned import LearnedDefaults, task_objective
 REFINE_STEPS = 10  # proximal-gradient steps on Ψ^k after the denoiser (modules/refine.py)
 # Ψ = f + λ g_σ with σ = 3ν, λ = ν²/(2σ²): the best of benchmarks/deblur_defaults.py's grid (eight
 # train400 crops × Levin kernels, the last iterate at 300 iterations; never Set12). The learned step
-# under that Ψ: μ = 0.3/γ (an accepted ũ may move three times further than with μ = 1/γ), the raw
-# denoiser output without refinement, and the denoiser's σ^k from 30/255 down to the noise in 3
-# iterations — the settings with the shortest time to quality on ten train400 crops (CPU seconds
-# until the PSNR stays within 0.5 dB of its final value; benchmarks/time_to_quality.py measures it)
+# under that Ψ: μ = 0.1/γ (an accepted ũ is a long proximal-point step; C = 0.45μ keeps 2C < μ), the
+# denoiser's output refined by step 3 itself until the check would accept it (at most 4 steps,
+# core/modules/refine.py), and the denoiser's σ^k from 30/255 down to the noise in 3 iterations: the
+# shortest time to quality found on train400 crops (CPU seconds until the PSNR stays within 0.5 dB
+# of its final value; benchmarks/time_to_quality.py measures it on Set12)
 LEARNED = LearnedDefaults(
-    sigma_factor=3.0, lam_factor=0.5, mu_gamma=0.3, refine_steps=0, module_schedule=(30 / 255, 3)
+    sigma_factor=3.0, lam_factor=0.5, mu_gamma=0.1, refine_steps=4, module_schedule=(30 / 255, 3)
 )
 WAVELET = {"name": "wavelet", "p": 1.0, "levels": 4}  # the hand-made model's layout
 
