@@ -184,7 +184,7 @@ def _command_run(args: argparse.Namespace) -> int:
         variants = [args.variant or "fima"]
         iterations, base_params, changes = args.iters or DEFAULT_ITERATIONS, None, {}
     setup = build_task(task, image, **options)
-    if args.lam is not None and getattr(setup.problem.prior, "weight_from_step", False):
+    if args.lam is not None and setup.problem.prior.weight_from_step:
         print(
             "fima: warning: --lam does not apply to the gs-prox prior (λ = 1/γ, so that its prox is "
             "the denoiser D_σ); set its σ with --prior gs-prox:sigma=S",

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from .modules.unet import load_network
+from .priors import Prior
 
 Tensor = torch.Tensor
 WEIGHTS_NAME = "gs.pt"
@@ -59,6 +60,14 @@ def default_gs_weights_path() -> Path:
     from .io import resources_dir
 
     return resources_dir() / "weights" / WEIGHTS_NAME
+
+
+def custom_weights(path: Path) -> dict[str, str]:
+    """``{"weights": path}`` for a weight file other than the shipped one, else {} (for describe)."""
+    default = default_gs_weights_path()
+    if path == default or (path.exists() and default.exists() and path.samefile(default)):
+        return {}
+    return {"weights": str(path.resolve())}
 
 
 def load_gs_network(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -116,7 +125,7 @@ class LearnedEvaluation:
         return self._grad
 
 
-class GradientStepPrior:
+class GradientStepPrior(Prior):
     """g(x) = λ g_σ(x) = λ/2 ‖x − N_σ(x)‖², smooth with ∇g = λ(I − J_N)ᵀ(x − N_σ(x)).
 
     ``weight`` is λ (set from the parameters each iteration) and ``sigma`` the noise level σ of
@@ -128,8 +137,6 @@ class GradientStepPrior:
     name = "gs"
     smooth = True
     learned = True
-    exact = True
-    fixed_weight = False
 
     def __init__(
         self,
@@ -282,13 +289,14 @@ class GradientStepPrior:
         return True
 
     def describe(self) -> dict:
-        """Settings that rebuild this prior."""
+        """Settings that rebuild this prior (``weights`` only when not the shipped file)."""
         return {
             "name": self.name,
             "weight": self.weight,
             "sigma": self.sigma,
             "range_weight": self.range_weight,
             "symmetries": self.symmetries,
+            **custom_weights(self.weights),
         }
 
 

@@ -15,6 +15,7 @@ part is f), μ = ``mu_gamma``/γ and C = ``c_ratio``·μ.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
@@ -22,6 +23,7 @@ import torch
 from ..algorithm import proximal_weight, weight_in_force
 from ..io import InputError
 from ..params import Parameters
+from ..priors import Prior
 from .base import make_task_prior, parse_prior_spec
 
 Tensor = torch.Tensor
@@ -62,7 +64,7 @@ PROX_DEFAULTS = LearnedDefaults(
 )
 
 
-def learned_name(spec, default: dict) -> str | None:
+def learned_name(spec: str | dict | Prior | None, default: Mapping) -> str | None:
     """The learned prior asked for (or the task's default): ``gs``, ``gs-prox``, or None."""
     if spec is None:
         name = default.get("name")
@@ -71,7 +73,7 @@ def learned_name(spec, default: dict) -> str | None:
     elif isinstance(spec, dict):
         name = spec.get("name")
     else:
-        name = getattr(spec, "name", None) if getattr(spec, "learned", False) else None
+        name = spec.name if spec.learned else None
     return name if name in NAMES else None
 
 
@@ -86,7 +88,12 @@ def proximal_objective(
     """(Prox-PnP's λφ_σ, parameters with γ = step/L_f, λ = 1/γ, 2C < μ) for ``data_l`` = L_f."""
     given = {} if spec is None or not isinstance(spec, str | dict) else _as_dict(spec)
     sigma = float(given.get("sigma", defaults.sigma(noise)))
-    settings = {"name": PROX_NAME, "sigma": sigma, "symmetries": given.get("symmetries", 1)}
+    settings = {
+        "name": PROX_NAME,
+        "sigma": sigma,
+        "symmetries": given.get("symmetries", 1),
+        **_weight_file(given),
+    }
     prior = make_task_prior(settings, {"name": PROX_NAME}, 1.0)
     prior.lipschitz_points = [_centre_crop(start, LIPSCHITZ_CROP)]
     gamma = defaults.step / data_l
@@ -111,6 +118,7 @@ def learned_objective(
         "weight": lam,
         "range_weight": float(given.get("range_weight", defaults.range_weight)),
         "symmetries": given.get("symmetries", 1),
+        **_weight_file(given),
     }
     prior = make_task_prior(settings, {"name": NAME}, lam)
     prior.lipschitz_points = [_centre_crop(start, LIPSCHITZ_CROP)]
@@ -160,6 +168,11 @@ def defaults_for(defaults, name: str) -> LearnedDefaults:
     if name == PROX_NAME:
         return PROX_DEFAULTS
     raise ValueError(f"no defaults for the learned prior {name!r}")
+
+
+def _weight_file(given: dict) -> dict:
+    """``{"weights": path}`` when the spec names a weight file of its own (else the shipped one)."""
+    return {"weights": str(given["weights"])} if given.get("weights") else {}
 
 
 def _as_dict(spec) -> dict:
