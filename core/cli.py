@@ -7,45 +7,14 @@ Bad input gives exit status 2 and ONE line on stderr; never a traceback (set FIM
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
 
+from .arguments import EXIT_BAD_INPUT, OneLineParser, finite_number, positive_int
 from .errors import first_line, one_line
 from .fileio import WriteError
 from .io import InputError
-
-EXIT_BAD_INPUT = 2
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse with one-line errors and exit status 2."""
-
-    def error(self, message: str):
-        """Print one line and exit 2."""
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
-
-
-def positive_int(text: str) -> int:
-    """argparse type: a whole number ≥ 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
-
-
-def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
-    return value
 
 
 def build_parser(task: str | None = None) -> argparse.ArgumentParser:
@@ -76,7 +45,7 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
         "--image",
         help="input image: PNG, JPEG, TIFF, NPY or MAT (default: the task's bundled sample)",
     )
-    cli_help.add_task_options(run, task, _finite)
+    cli_help.add_task_options(run, task, finite_number)
     run.add_argument("--module", help=cli_help.module_help(task))
     run.add_argument("--prior", help=cli_help.prior_help(task))
     run.add_argument(
@@ -100,7 +69,7 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
     )
     for name in cli_help.PARAMETER_HELP:
         run.add_argument(
-            f"--{name}", type=_finite, metavar="X", help=cli_help.parameter_help(name, task)
+            f"--{name}", type=finite_number, metavar="X", help=cli_help.parameter_help(name, task)
         )
     run.add_argument(
         "--downscale",
@@ -133,7 +102,7 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
     den.add_argument(
         "--sigma",
         required=True,
-        type=_finite,
+        type=finite_number,
         help="noise standard deviation on the 0-255 scale of the denoising literature (25 = "
         "25/255 ≈ 0.098 on the [0, 1] scale); below 1 gives a warning",
     )

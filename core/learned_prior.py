@@ -32,8 +32,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .modules.unet import load_network
 from .priors import Prior
+from .unet import load_network
 
 Tensor = torch.Tensor
 WEIGHTS_NAME = "gs.pt"

@@ -13,8 +13,8 @@ import shutil
 import pytest
 import torch
 
-import core.retinex  # noqa: F401  (its prior class)
-import core.streaks  # noqa: F401  (its prior class)
+import core.tasks.retinex  # noqa: F401  (its prior class)
+import core.tasks.streaks  # noqa: F401  (its prior class)
 from core.io import resources_dir, save_image
 from core.learned_prior import GradientStepPrior, default_gs_weights_path
 from core.learned_prox_prior import ProximalGradientStepPrior

@@ -1,4 +1,4 @@
-"""Trained CNN denoiser used as the learned module A_g (FFDNet / DRUNet-lite, see ``unet.py``).
+"""Trained CNN denoiser used as the learned module A_g (FFDNet / DRUNet-lite, see :mod:`core.unet`).
 
 The shipped network is grayscale and noise-level conditional. Colour (or any multi-channel) images
 are denoised channel by channel with the same noise level. Any H, W work: the image is padded by
@@ -15,8 +15,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from core.modules.unet import SIGMA_MAX, LiteUNet, load_network
 from core.resources import resources_dir
+from core.unet import SIGMA_MAX, LiteUNet, load_network
 
 WEIGHTS_NAME = "cnn.pt"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from ..io import InputError, load_image, resources_dir
-from ..modules import make_module
+from ..modules import default_module_name, make_module
 from ..params import Parameters
 from ..prior_registry import make_prior
 from ..priors import NAMED_OPTIONS, OPTION_ALIASES, Prior
@@ -56,13 +56,6 @@ def task_setup(
 def task_names() -> tuple[str, ...]:
     """Names accepted by :func:`build_task`."""
     return TASKS
-
-
-def default_module_name() -> str:
-    """``cnn`` when the trained weights are bundled, else the classical ``tv`` denoiser."""
-    from ..modules.cnn import default_weights_path
-
-    return "cnn" if default_weights_path().is_file() else "tv"
 
 
 def resolve_device(device: str | None) -> torch.device:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..io import InputError
+from ..modules import default_module_name as learned_module_name
 from ..params import Parameters
 
 KINDS = (bool, int, float, str)
@@ -282,9 +283,7 @@ class TaskDescription:
         """The module used when none is chosen (the learned one resolved to cnn or tv)."""
         if self.default_module is not None:
             return self.default_module
-        from .base import default_module_name
-
-        return default_module_name()
+        return learned_module_name()
 
     def describe_default_module(self) -> str:
         """The default module as help text shows it."""

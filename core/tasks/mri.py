@@ -17,7 +17,7 @@ imaginary part to the sampled k-space; ``"rician"`` forms the magnitude image |x
 (n₁, n₂ ~ N(0, noise²)) before sampling, as in the seed.
 
 Mask: ``radial:PCT``, ``lines:PCT``, ``gauss2d:PCT``, ``poisson:PCT`` (generated with ``seed``) or a
-.npy/.png/.mat file, DC-centred or DC-at-corner (see :mod:`core.masks`). The measured sampling rate
+.npy/.png/.mat file, DC-centred or DC-at-corner (see :mod:`core.tasks.masks`). The measured sampling rate
 is in ``problem.info["sampling_rate"]`` and the DC-centred mask in ``problem.info["mask"]``.
 
 Module A = refine ∘ A_g ∘ A_f: A_f the closed-form k-space solve of f + ρ/2‖· − x‖², A_g the trained
@@ -32,7 +32,6 @@ from __future__ import annotations
 import torch
 
 from ..fidelity import LeastSquares
-from ..masks import make_mask
 from ..operators import MaskedFourier
 from ..params import Parameters
 from ..problem import Problem
@@ -47,6 +46,7 @@ from .description import (
     seed_option,
 )
 from .learned import LearnedDefaults, task_objective
+from .masks import make_mask
 
 # --prior gs: Ψ = f + λ g_σ with σ = 4ν, λ = ν²/σ² (the MAP balance; no tuning on brain images)
 HAND_MADE = {"name": "tv", "isotropic": True, "iterations": 30}  # the hand-made model's layout
