@@ -133,8 +133,9 @@ def _command_run(args: argparse.Namespace) -> int:
     from .session import Session, load_session
     from .summary import run_summary
     from .tasks import build_task
+    from .tasks.description import BUILD_OPTIONS
 
-    names = (*task_option_names(), "module", "prior", "device", "downscale")
+    names = (*task_option_names(), *BUILD_OPTIONS)
     options = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     overrides = dict(PRESETS[args.preset]) if args.preset else {}
     for name in ("C", "mu", "gamma", "lam", "rho"):
