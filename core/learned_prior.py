@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from .priors import Prior
-from .unet import load_network
+from .unet import grey_batch, load_network
 
 Tensor = torch.Tensor
 WEIGHTS_NAME = "gs.pt"
@@ -182,14 +181,8 @@ class GradientStepPrior(Prior):
 
     def _residual_energy(self, x: Tensor, level: float) -> Tensor:
         """½‖x − N_σ(x)‖² for one orientation of x."""
-        n, c, h, w = x.shape
-        z = x.reshape(n * c, 1, h, w).to(torch.float32)
-        m = self.network.multiple
-        ph, pw = (-h) % m, (-w) % m
-        if ph or pw:
-            mode = "reflect" if ph < h and pw < w else "replicate"
-            z = F.pad(z, (0, pw, 0, ph), mode=mode)
-        sig = torch.full((n * c,), level, device=z.device, dtype=torch.float32)
+        z = grey_batch(x, self.network.multiple)
+        sig = torch.full((z.shape[0],), level, device=z.device, dtype=torch.float32)
         residual = self.network.predict_noise(z, sig)
         return 0.5 * residual.pow(2).sum()
 

@@ -34,9 +34,7 @@ import torch
 from ..fidelity import LeastSquares
 from ..operators import MaskedFourier
 from ..params import Parameters
-from ..problem import Problem
-from .base import TaskSetup, load_task_image, task_setup
-from .common import refined_module
+from .base import TaskSetup, load_task_image
 from .description import (
     LEARNED_PRIORS,
     TaskDescription,
@@ -45,7 +43,7 @@ from .description import (
     noise_option,
     seed_option,
 )
-from .learned import LearnedDefaults, task_objective
+from .learned import LearnedDefaults, Observed, learned_task_setup
 from .masks import make_mask
 
 # --prior gs: Ψ = f + λ g_σ with σ = 4ν, λ = ν²/σ² (the MAP balance; no tuning on brain images)
@@ -135,35 +133,16 @@ def build(image, options: dict) -> TaskSetup:
     operator.to(dev)
     truth, observation = truth.to(dev), observation.to(dev)
     zero_filled = operator.adjoint(observation)
-    params = DESCRIPTION.parameters(options)
-    fidelity = LeastSquares(operator, observation)
-    g, params, learned = task_objective(
-        options["prior"],
-        DESCRIPTION,
-        HAND_MADE,
-        LEARNED,
-        noise,
-        zero_filled,
-        params,
-        fidelity.lipschitz,
+    info = {
+        "mask": centred,
+        "sampling_rate": mask_info["sampling_rate"],
+        "mask_info": mask_info,
+        "noise": noise,
+        "noise_model": options["noise_model"],
+        "seed": seed,
+        "kspace": observation,
+    }
+    observed = Observed(LeastSquares(operator, observation), zero_filled, truth, info)
+    return learned_task_setup(
+        DESCRIPTION, observed, image, path, options, hand_made=HAND_MADE, refine_steps=REFINE_STEPS
     )
-    problem = Problem(
-        fidelity=fidelity,
-        prior=g,
-        x0=zero_filled.clone(),
-        ground_truth=truth,
-        observation_image=zero_filled,
-        task="mri",
-        info={
-            "mask": centred,
-            "sampling_rate": mask_info["sampling_rate"],
-            "mask_info": mask_info,
-            "noise": noise,
-            "noise_model": options["noise_model"],
-            "seed": seed,
-            "kspace": observation,
-        },
-    )
-    steps = learned.refine_steps if learned else REFINE_STEPS
-    mod, module_name = refined_module(options["module"], dev, steps)
-    return task_setup(problem, mod, module_name, params, image, path, options)
