@@ -149,7 +149,7 @@ class Observed:
 def learned_task_setup(
     description: TaskDescription,
     observed: Observed,
-    image,
+    image: str | Path | Tensor | None,
     path: Path | None,
     options: Mapping,
     *,
