@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.modules.cnn import CNNDenoiser  # noqa: E402
-from core.modules.unet import count_macs  # noqa: E402
+from core.unet import count_macs  # noqa: E402
 
 PUBLISHED = {15: (32.37, 32.86), 25: (29.97, 30.44), 50: (26.72, 27.18)}  # BM3D, DnCNN-S
 

@@ -35,6 +35,7 @@ from .check import norm, optimality_error, passes, proximal_objective_step, resi
 from .errors import one_line
 from .metrics import psnr, ssim
 from .params import Parameters, ParameterTimeline
+from .priors import Prior
 from .problem import Problem
 from .proposal import ProposalPolicy, ProposalSchedule, parse_policy
 from .splitting import Splitting
@@ -291,23 +292,23 @@ def proximal_weight(gamma: float) -> float:
     return 1.0 / gamma
 
 
-def weight_in_force(prior, params: Parameters) -> float | None:
+def weight_in_force(prior: Prior, params: Parameters) -> float | None:
     """λ of Ψ = f + λg under ``params``: 1/γ for Prox-PnP (prox_{γλφ} = D_σ), λ, or None if fixed."""
-    if getattr(prior, "weight_from_step", False):
+    if prior.weight_from_step:
         return proximal_weight(params.gamma)
-    if hasattr(prior, "weight") and not getattr(prior, "fixed_weight", False):
+    if not prior.fixed_weight:
         return float(params.lam)
     return None
 
 
-def _set_objective(prior, params: Parameters) -> bool:
+def _set_objective(prior: Prior, params: Parameters) -> bool:
     """Give the prior its weight λ (1/γ for Prox-PnP) and a learned prior its σ; True if Ψ changed."""
     changed = False
     weight = weight_in_force(prior, params)
     if weight is not None and prior.weight != weight:
         prior.weight = weight
         changed = True
-    if getattr(prior, "learned", False) and params.sigma_g > 0 and prior.sigma != params.sigma_g:
+    if prior.learned and params.sigma_g > 0 and prior.sigma != params.sigma_g:
         prior.sigma = float(params.sigma_g)
         changed = True
     return changed

@@ -7,45 +7,14 @@ Bad input gives exit status 2 and ONE line on stderr; never a traceback (set FIM
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
 
+from .arguments import EXIT_BAD_INPUT, OneLineParser, finite_number, positive_int
 from .errors import first_line, one_line
 from .fileio import WriteError
 from .io import InputError
-
-EXIT_BAD_INPUT = 2
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse with one-line errors and exit status 2."""
-
-    def error(self, message: str):
-        """Print one line and exit 2."""
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
-
-
-def positive_int(text: str) -> int:
-    """argparse type: a whole number ≥ 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
-
-
-def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
-    return value
 
 
 def _policy(text: str) -> str:
@@ -87,7 +56,7 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
         "--image",
         help="input image: PNG, JPEG, TIFF, NPY or MAT (default: the task's bundled sample)",
     )
-    cli_help.add_task_options(run, task, _finite)
+    cli_help.add_task_options(run, task, finite_number)
     run.add_argument("--module", help=cli_help.module_help(task))
     run.add_argument("--prior", help=cli_help.prior_help(task))
     run.add_argument(
@@ -120,7 +89,7 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
     )
     for name in cli_help.PARAMETER_HELP:
         run.add_argument(
-            f"--{name}", type=_finite, metavar="X", help=cli_help.parameter_help(name, task)
+            f"--{name}", type=finite_number, metavar="X", help=cli_help.parameter_help(name, task)
         )
     run.add_argument(
         "--downscale",
@@ -153,7 +122,7 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
     den.add_argument(
         "--sigma",
         required=True,
-        type=_finite,
+        type=finite_number,
         help="noise standard deviation on the 0-255 scale of the denoising literature (25 = "
         "25/255 ≈ 0.098 on the [0, 1] scale); below 1 gives a warning",
     )
@@ -185,8 +154,9 @@ def _command_run(args: argparse.Namespace) -> int:
     from .session import Session, load_session
     from .summary import run_summary
     from .tasks import build_task
+    from .tasks.description import BUILD_OPTIONS
 
-    names = (*task_option_names(), "module", "prior", "device", "downscale")
+    names = (*task_option_names(), *BUILD_OPTIONS)
     options = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     overrides = dict(PRESETS[args.preset]) if args.preset else {}
     for name in ("C", "mu", "gamma", "lam", "rho"):
@@ -207,7 +177,7 @@ def _command_run(args: argparse.Namespace) -> int:
         iterations, base_params, changes = args.iters or DEFAULT_ITERATIONS, None, {}
         propose = args.propose or DEFAULT_POLICY
     setup = build_task(task, image, **options)
-    if args.lam is not None and getattr(setup.problem.prior, "weight_from_step", False):
+    if args.lam is not None and setup.problem.prior.weight_from_step:
         print(
             "fima: warning: --lam does not apply to the gs-prox prior (λ = 1/γ, so that its prox is "
             "the denoiser D_σ); set its σ with --prior gs-prox:sigma=S",

@@ -35,10 +35,11 @@ MODULE_HELP = (
     "bm3d (classical denoisers), none (the data step only), or FILE.pt (a TorchScript denoiser)"
 )
 PRIOR_HELP = (
-    "the prior g in Ψ = f + λg: gs[:sigma=S,weight=W,symmetries=1|2|4|8] (the learned "
-    "gradient-step prior, where the task offers it; symmetries averages g_σ over that many flips "
-    "and quarter turns, n× the cost), gs-prox[:sigma=S,symmetries=N] (Prox-PnP's learned prior, prox = the denoiser D_σ; "
-    "λ = 1/γ), "
+    "the prior g in Ψ = f + λg: gs[:sigma=S,weight=W,symmetries=1|2|4|8,weights=FILE.pt] (the "
+    "learned gradient-step prior, where the task offers it; symmetries averages g_σ over that many "
+    "flips and quarter turns, n× the cost; weights: another weight file than the shipped gs.pt), "
+    "gs-prox[:sigma=S,symmetries=N,weights=FILE.pt] (Prox-PnP's learned prior, prox = the "
+    "denoiser D_σ; λ = 1/γ), "
     "wavelet[:wavelet=haar|dbN|symN|coifN,p=P,levels=N] (ℓp on orthonormal "
     "wavelet details, 0 ≤ p ≤ 1, Haar and p=1 unless given), tv, box, none"
 )

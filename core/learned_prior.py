@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-from .modules.unet import load_network
+from .priors import Prior
+from .unet import grey_batch, load_network
 
 Tensor = torch.Tensor
 WEIGHTS_NAME = "gs.pt"
@@ -60,6 +60,14 @@ def default_gs_weights_path() -> Path:
     from .io import resources_dir
 
     return resources_dir() / "weights" / WEIGHTS_NAME
+
+
+def custom_weights(path: Path) -> dict[str, str]:
+    """``{"weights": path}`` for a weight file other than the shipped one, else {} (for describe)."""
+    default = default_gs_weights_path()
+    if path == default or (path.exists() and default.exists() and path.samefile(default)):
+        return {}
+    return {"weights": str(path.resolve())}
 
 
 def load_gs_network(path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -117,7 +125,7 @@ class LearnedEvaluation:
         return self._grad
 
 
-class GradientStepPrior:
+class GradientStepPrior(Prior):
     """g(x) = λ g_σ(x) = λ/2 ‖x − N_σ(x)‖², smooth with ∇g = λ(I − J_N)ᵀ(x − N_σ(x)).
 
     ``weight`` is λ (set from the parameters each iteration) and ``sigma`` the noise level σ of
@@ -129,8 +137,6 @@ class GradientStepPrior:
     name = "gs"
     smooth = True
     learned = True
-    exact = True
-    fixed_weight = False
 
     def __init__(
         self,
@@ -177,14 +183,8 @@ class GradientStepPrior:
 
     def _residual_energy(self, x: Tensor, level: float) -> Tensor:
         """½‖x − N_σ(x)‖² for one orientation of x."""
-        n, c, h, w = x.shape
-        z = x.reshape(n * c, 1, h, w).to(torch.float32)
-        m = self.network.multiple
-        ph, pw = (-h) % m, (-w) % m
-        if ph or pw:
-            mode = "reflect" if ph < h and pw < w else "replicate"
-            z = F.pad(z, (0, pw, 0, ph), mode=mode)
-        sig = torch.full((n * c,), level, device=z.device, dtype=torch.float32)
+        z = grey_batch(x, self.network.multiple)
+        sig = torch.full((z.shape[0],), level, device=z.device, dtype=torch.float32)
         residual = self.network.predict_noise(z, sig)
         return 0.5 * residual.pow(2).sum()
 
@@ -297,13 +297,14 @@ class GradientStepPrior:
         return True
 
     def describe(self) -> dict:
-        """Settings that rebuild this prior."""
+        """Settings that rebuild this prior (``weights`` only when not the shipped file)."""
         return {
             "name": self.name,
             "weight": self.weight,
             "sigma": self.sigma,
             "range_weight": self.range_weight,
             "symmetries": self.symmetries,
+            **custom_weights(self.weights),
         }
 
 

@@ -32,20 +32,19 @@ from pathlib import Path
 
 import torch
 
-from .learned_prior import DEFAULT_SIGMA, GradientStepPrior
+from .learned_prior import DEFAULT_SIGMA, GradientStepPrior, custom_weights
+from .priors import Prior
 
 Tensor = torch.Tensor
 NAME = "gs-prox"
 KNOWN = 6  # prox outputs whose φ_σ is kept (the iterate, ũ, and a few before them)
 
 
-class ProximalGradientStepPrior:
+class ProximalGradientStepPrior(Prior):
     """h(x) = λ φ_σ(x) with prox_{φ_σ} = D_σ and λ = 1/γ (Prox-PnP); proximal, not smooth."""
 
     name = NAME
-    smooth = False
     learned = True
-    exact = True
     fixed_weight = True  # λ from the parameters does not apply: λ = 1/γ
     weight_from_step = True
 
@@ -121,4 +120,9 @@ class ProximalGradientStepPrior:
 
     def describe(self) -> dict:
         """Settings that rebuild this prior."""
-        return {"name": self.name, "sigma": self.sigma, "symmetries": self.potential.symmetries}
+        return {
+            "name": self.name,
+            "sigma": self.sigma,
+            "symmetries": self.potential.symmetries,
+            **custom_weights(self.potential.weights),
+        }

@@ -24,12 +24,26 @@ Tensor = torch.Tensor
 
 
 class Prior:
-    """g: a value and a proximal map; ``weight`` is the regularisation weight λ."""
+    """g: a value and a proximal map; ``weight`` is the regularisation weight λ.
+
+    Every prior declares what it can do as class attributes (the engine reads them, never probes):
+
+    * ``smooth`` — g enters Ψ through its gradient (``evaluate``, ``lipschitz``) and f is proxed
+      instead (:mod:`core.splitting`); False: g is proxed (``prox``, ``prox_with_value``).
+    * ``learned`` — g holds a trained network whose noise level ``sigma`` is part of Ψ (the
+      parameters' σ_g sets it).
+    * ``weight_from_step`` — λ follows the step: λ = 1/γ (Prox-PnP), not the parameters' λ.
+    * ``fixed_weight`` — λ from the parameters does not apply (indicators, g = 0, λ = 1/γ).
+    * ``exact`` — the prox is exact (False: computed inexactly, e.g. TV's FGP iterations).
+    """
 
     name = "prior"
     exact = True
     weight = 0.0
-    fixed_weight = False  # True: λ from the parameters does not apply (indicators, g = 0)
+    smooth = False
+    learned = False
+    weight_from_step = False
+    fixed_weight = False
 
     def value(self, x: Tensor) -> float:
         """g(x)."""
@@ -87,7 +101,9 @@ def generalized_shrinkage(c: Tensor, t: float, p: float, iterations: int = 10) -
     return torch.where(a > tau, torch.sign(c) * x, torch.zeros_like(c))
 
 
-NAMED_OPTIONS = frozenset({"wavelet"})  # prior options whose value is a name, not a number
+# prior options whose value is a name, not a number: a wavelet family, a weight file
+NAMED_OPTIONS = frozenset({"wavelet", "weights"})
+OPTION_ALIASES = {"family": "wavelet"}  # another name an option may be given by
 # |c| ≤ max(64 ε, 1e-10)·max|c| is round-off of a transform round trip, not a coefficient (1e-10:
 # PyWavelets' tabulated symlet filters are orthonormal to ~1e-11 only)
 ROUNDOFF_ULPS, ROUNDOFF_FLOOR = 64, 1e-10
@@ -300,28 +316,3 @@ class Box(Prior):
     def describe(self) -> dict:
         """Settings that rebuild this prior."""
         return {"name": self.name, "lo": self.lo, "hi": self.hi}
-
-
-def make_prior(spec: dict) -> Prior:
-    """Build a prior from :meth:`Prior.describe`-style settings."""
-    spec = dict(spec)
-    name = spec.pop("name", "wavelet")
-    if name == "wavelet":
-        return WaveletSparsity(**spec)
-    if name == "tv":
-        return TotalVariation(**spec)
-    if name == "box":
-        return Box(**spec)
-    if name == "none":
-        return NoPrior()
-    if name == "gs":  # the learned gradient-step prior λ g_σ (smooth; core/learned_prior.py)
-        from .learned_prior import GradientStepPrior
-
-        return GradientStepPrior(**spec)
-    if (
-        name == "gs-prox"
-    ):  # the learned proximal prior λφ_σ, prox = D_σ (core/learned_prox_prior.py)
-        from .learned_prox_prior import ProximalGradientStepPrior
-
-        return ProximalGradientStepPrior(**spec)
-    raise ValueError(f"unknown prior {name!r} (choose wavelet, tv, box, gs, gs-prox or none)")

@@ -24,7 +24,7 @@ class Problem:
     """
 
     fidelity: LeastSquares
-    prior: Prior  # or the learned GradientStepPrior (smooth: enters Ψ through its gradient)
+    prior: Prior  # smooth ones (the learned GradientStepPrior) enter Ψ through their gradient
     x0: Tensor
     ground_truth: Tensor | None = None
     observation_image: Tensor | None = None
@@ -57,7 +57,7 @@ class Problem:
     @property
     def learned(self) -> bool:
         """True when Ψ holds a learned term (λ g_σ, or Prox-PnP's λφ_σ with prox D_σ)."""
-        return bool(getattr(self.prior, "learned", False))
+        return self.prior.learned
 
     @property
     def lipschitz(self) -> float:

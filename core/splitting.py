@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .priors import Prior
+
 Tensor = torch.Tensor
 
 
@@ -105,8 +107,8 @@ class Splitting:
         return self.smooth.lipschitz()
 
 
-def splitting_of(fidelity, prior) -> Splitting:
+def splitting_of(fidelity, prior: Prior) -> Splitting:
     """The splitting of Ψ = f + g for this fidelity and prior."""
-    if getattr(prior, "smooth", False):
+    if prior.smooth:
         return Splitting(SmoothPrior(prior), ProximalFidelity(fidelity), learned=True)
     return Splitting(SmoothFidelity(fidelity), prior, learned=False)

@@ -86,7 +86,7 @@ class Hostile(Module):
 
 def small_gs_weights(directory) -> str:
     """A small random SiLU LiteUNet (weights halved: ∇g_σ contracts) in the shipped file format."""
-    from core.modules.unet import LiteUNet, save_weights
+    from core.unet import LiteUNet, save_weights
 
     torch.manual_seed(1)
     net = LiteUNet(channels=(8, 16), blocks=(1, 1), activation="silu")

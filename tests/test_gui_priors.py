@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QApplication
 
 import core.memory
 from core import build_task
-from core.retinex import IlluminationBox
 from core.session import Session, save_session
-from core.streaks import StreakPrior
 from core.tasks import mri
 from core.tasks.base import TASKS
+from core.tasks.retinex import IlluminationBox
+from core.tasks.streaks import StreakPrior
 from gui.dialogs.memory_dialog import MemoryDialog
 from gui.state.problem_spec import ProblemSpec
 from tests.conftest import synthetic_image

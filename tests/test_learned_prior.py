@@ -11,11 +11,11 @@ from core.algorithm import iterate
 from core.fidelity import LeastSquares
 from core.learned_prior import GradientStepPrior, default_gs_weights_path, load_gs_network
 from core.modules.base import FidelityStep
-from core.modules.unet import LiteUNet, save_weights
 from core.operators import Blur, Identity
 from core.params import Parameters
 from core.problem import Problem
 from core.splitting import ProximalFidelity
+from core.unet import LiteUNet, save_weights
 
 from .helpers import Hostile, assert_gradient_matches_differences, small_gs_weights
 

@@ -14,7 +14,7 @@ from core.learned_prior import GradientStepPrior, symmetry
 from core.learned_prox_prior import ProximalGradientStepPrior
 from core.operators import Blur
 from core.params import Parameters
-from core.priors import make_prior
+from core.prior_registry import make_prior
 from core.problem import Problem
 
 from .helpers import Hostile, assert_gradient_matches_differences, small_gs_weights

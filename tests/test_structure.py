@@ -1,8 +1,34 @@
-"""The code's shape: no import cycles among the modules of ``core`` and ``gui``, no long files.
+"""The code's shape: no import cycles among the modules of ``core`` and ``gui``, no import from a
+lower floor to a higher one, no long files.
 
-The import graph is read statically with :mod:`ast`: the imports a module makes when it is loaded
-(module level, also inside top-level ``if`` / ``try`` blocks and class bodies), not those inside
-functions (deferred on purpose) nor under ``if TYPE_CHECKING:`` (never run).
+The import graph is read statically with :mod:`ast` and counts EVERY import a module makes: at module
+level, inside functions (deferred), and under ``if TYPE_CHECKING:`` (a type is a dependence too).
+Importing ``a.b.c`` also runs the package ``a.b``'s ``__init__``, so the edge goes to both — except to
+the importer's own packages, which are loaded before it.
+
+The floors, lowest first (an import may go to its own floor or below, never up; ``core`` is below
+``gui`` as a whole, and never imports it):
+
+core
+  1. foundations — errors, fileio, resources, arguments (argparse types), params, history, metrics,
+     operators, wavelets, unet (the network definition and its weight files): no other core module.
+  2. engine — io, fidelity, priors (hand-made, learned, the registry building them by name), splitting,
+     problem, trace, algorithm, certificate, session, summary, movie: Ψ and Algorithm 1.
+  3. modules — ``core.modules``: the modules A = A_g ∘ A_f (denoisers, refinement).
+  4. tasks — ``core.tasks``: each application's problem, options and defaults, with the pieces only
+     tasks use (streaks, retinex, masks, layer operators).
+  5. runs — ``core`` (the scripting API), memory, outputs: what one run needs around a task.
+  6. study — ``core.study``: sweeps of runs.
+  7. cli — cli, cli_help: the ``fima`` command line over all of it.
+
+gui
+  1. support — the package, settings, recent_files, actions: leaves that import no other gui module.
+  2. state — ``gui.state``: the Qt-free evented state.
+  3. run — ``gui.run``: the worker thread, the solver run and its controller.
+  4. views — ``gui.views``: widgets that show the state.
+  5. windows — ``gui.dialogs``, ``gui.study``, export, window_files: dialogs and side windows.
+  6. main window — main_window: composes views, dialogs and the run.
+  7. app — app, scripted, ``__main__``: the entry point.
 """
 
 from __future__ import annotations
@@ -10,10 +36,71 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("core", "gui")
 MAX_LINES = 500
 KNOWN_CYCLES: set[frozenset[str]] = set()  # none today; list one here only to accept it knowingly
+# (floor, module patterns): a pattern is a module's dotted name, or ``package.*`` for its submodules
+FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "core foundations",
+        (
+            "core.errors",
+            "core.fileio",
+            "core.resources",
+            "core.arguments",
+            "core.params",
+            "core.history",
+            "core.metrics",
+            "core.operators",
+            "core.wavelets",
+            "core.unet",
+        ),
+    ),
+    (
+        "core engine",
+        (
+            "core.io",
+            "core.fidelity",
+            "core.priors",
+            "core.learned_prior",
+            "core.learned_prox_prior",
+            "core.prior_registry",
+            "core.splitting",
+            "core.problem",
+            "core.trace",
+            "core.algorithm",
+            "core.certificate",
+            "core.session",
+            "core.summary",
+            "core.movie",
+        ),
+    ),
+    ("core modules", ("core.modules", "core.modules.*")),
+    ("core tasks", ("core.tasks", "core.tasks.*")),
+    ("core runs", ("core", "core.memory", "core.outputs")),
+    ("core study", ("core.study", "core.study.*")),
+    ("core cli", ("core.cli", "core.cli_help")),
+    ("gui support", ("gui", "gui.settings", "gui.recent_files", "gui.actions")),
+    ("gui state", ("gui.state", "gui.state.*")),
+    ("gui run", ("gui.run", "gui.run.*")),
+    ("gui views", ("gui.views", "gui.views.*")),
+    (
+        "gui windows",
+        (
+            "gui.dialogs",
+            "gui.dialogs.*",
+            "gui.study",
+            "gui.study.*",
+            "gui.export",
+            "gui.window_files",
+        ),
+    ),
+    ("gui main window", ("gui.main_window",)),
+    ("gui app", ("gui.app", "gui.scripted", "gui.__main__")),
+)
 
 
 def _sources() -> dict[str, Path]:
@@ -28,33 +115,6 @@ def _sources() -> dict[str, Path]:
     return modules
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING``."""
-    if isinstance(test, ast.Name):
-        return test.id == "TYPE_CHECKING"
-    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-
-
-def _load_time_imports(body: list[ast.stmt]):
-    """The import statements run when a module with ``body`` is loaded."""
-    for node in body:
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            yield node
-        elif isinstance(node, ast.If):
-            if not _is_type_checking(node.test):
-                yield from _load_time_imports(node.body)
-            yield from _load_time_imports(node.orelse)
-        elif isinstance(node, ast.Try):
-            for block in (node.body, node.orelse, node.finalbody):
-                yield from _load_time_imports(block)
-            for handler in node.handlers:
-                yield from _load_time_imports(handler.body)
-        elif isinstance(node, ast.With):
-            yield from _load_time_imports(node.body)
-        elif isinstance(node, ast.ClassDef):
-            yield from _load_time_imports(node.body)
-
-
 def _known(name: str, modules: dict[str, Path]) -> str | None:
     """``name`` or its longest prefix that is one of ``modules`` (``core.x.attr`` → ``core.x``)."""
     parts = name.split(".")
@@ -66,34 +126,59 @@ def _known(name: str, modules: dict[str, Path]) -> str | None:
     return None
 
 
+def _imported_names(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, modules):
+    """The dotted names an import statement in ``module`` brings in."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if node.level:
+        base = module.split(".")
+        base = base if is_package else base[:-1]
+        base = base[: len(base) - (node.level - 1)]
+        origin = ".".join([*base, *([node.module] if node.module else [])])
+    else:
+        origin = node.module or ""
+    return [  # a submodule itself, else what the module named defines
+        f"{origin}.{alias.name}" if f"{origin}.{alias.name}" in modules else origin
+        for alias in node.names
+    ]
+
+
+def _loaded(target: str, importer: str, modules: dict[str, Path]) -> set[str]:
+    """``target`` and the packages above it that importing it runs (the importer's own excluded)."""
+    parts = target.split(".")
+    loaded = set()
+    for n in range(1, len(parts) + 1):
+        name = ".".join(parts[:n])
+        if name in modules and name != importer and not importer.startswith(name + "."):
+            loaded.add(name)
+    return loaded
+
+
 def import_graph() -> dict[str, set[str]]:
-    """Module → the modules of the packages it imports at load time."""
+    """Module → the modules of the packages it imports, anywhere in its file."""
     modules = _sources()
     graph: dict[str, set[str]] = {}
     for module, path in modules.items():
         is_package = path.name == "__init__.py"
         targets: set[str] = set()
-        for node in _load_time_imports(ast.parse(path.read_text(), str(path)).body):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            else:
-                if node.level:
-                    base = module.split(".")
-                    base = base if is_package else base[:-1]
-                    base = base[: len(base) - (node.level - 1)]
-                    origin = ".".join([*base, *([node.module] if node.module else [])])
-                else:
-                    origin = node.module or ""
-                names = [  # a submodule itself, else what the module named defines
-                    f"{origin}.{alias.name}" if f"{origin}.{alias.name}" in modules else origin
-                    for alias in node.names
-                ]
-            for name in names:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            for name in _imported_names(node, module, is_package, modules):
                 target = _known(name, modules)
-                if target is not None and target != module:
-                    targets.add(target)
+                if target is not None:
+                    targets |= _loaded(target, module, modules)
         graph[module] = targets
     return graph
+
+
+def floor_of(module: str) -> int | None:
+    """The index of ``module``'s floor in :data:`FLOORS` (None: on none of them)."""
+    for index, (_, patterns) in enumerate(FLOORS):
+        for pattern in patterns:
+            if module == pattern or (pattern.endswith(".*") and module.startswith(pattern[:-1])):
+                return index
+    return None
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -153,14 +238,52 @@ def test_the_graph_sees_relative_and_package_imports():
     assert "core" not in graph["core.priors"]  # from . import wavelets: the submodule only
     assert "core.errors" in graph["core.cli"]  # from .errors import …
     assert "core.algorithm" in graph["core"]  # the package's __init__
-    assert "gui.main_window" not in graph["gui.settings"]  # under if TYPE_CHECKING
+    assert "gui.main_window" not in graph["gui.settings"]
 
 
-def test_no_import_cycles_in_core_and_gui():
+def test_the_graph_sees_deferred_type_checking_and_package_imports():
     graph = import_graph()
-    new = [c for c in cycles(graph) if frozenset(c) not in KNOWN_CYCLES]
+    assert "core.study.cli" in graph["core.cli"]  # inside a function
+    assert "core.tasks" in graph["core.memory"]  # under if TYPE_CHECKING
+    assert {"core.modules", "core.modules.base"} <= graph["core.tasks.streaks"]  # runs __init__
+    assert "core.tasks" not in graph["core.tasks.base"]  # its own package: already loading
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_import_cycles(package):
+    graph = import_graph()
+    new = [
+        c
+        for c in cycles(graph)
+        if frozenset(c) not in KNOWN_CYCLES and any(_in(m, package) for m in c)
+    ]
     paths = "\n".join(" → ".join(cycle_path(graph, c)) for c in new)
     assert not new, f"import cycles:\n{paths}"
+
+
+def _in(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_module_is_on_a_floor(package):
+    unplaced = [m for m in import_graph() if _in(m, package) and floor_of(m) is None]
+    assert not unplaced, f"put these on a floor (FLOORS in tests/test_structure.py): {unplaced}"
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_import_goes_up_a_floor(package):
+    graph = import_graph()
+    upward = []
+    for module, targets in sorted(graph.items()):
+        low = floor_of(module)
+        if not _in(module, package) or low is None:
+            continue
+        for target in sorted(targets):
+            high = floor_of(target)
+            if high is not None and high > low:
+                upward.append(f"{module} ({FLOORS[low][0]}) → {target} ({FLOORS[high][0]})")
+    assert not upward, "imports up a floor:\n" + "\n".join(upward)
 
 
 def test_no_file_in_core_or_gui_over_500_lines():

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from core.algorithm import run
 from core.io import InputError, load_image, resources_dir
 from core.metrics import psnr
-from core.streaks import STREAK_THRESHOLD, StreakPrior, add_rain, streak_map
 from core.tasks import build_task
+from core.tasks.streaks import STREAK_THRESHOLD, StreakPrior, add_rain, streak_map
 
 from .helpers import random_module
 from .test_tasks_mri import assert_monotone

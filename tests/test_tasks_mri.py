@@ -9,10 +9,10 @@ import torch.nn.functional as F
 
 from core.algorithm import run
 from core.io import InputError, load_image, resources_dir
-from core.masks import GENERATORS, is_dc_centred, load_mask, make_mask
 from core.metrics import psnr
 from core.operators import MaskedFourier, power_iteration
 from core.tasks import build_task
+from core.tasks.masks import GENERATORS, is_dc_centred, load_mask, make_mask
 
 from .helpers import random_module
 

@@ -1,4 +1,4 @@
-"""Train the noise-level-conditional CNN denoiser (core/modules/unet.py) on a folder of images.
+"""Train the noise-level-conditional CNN denoiser (core/unet.py) on a folder of images.
 
 Random patches with flips/rot90, sigma uniform in [0, --sigma-max/255] per patch, Gaussian noise
 in float (no clipping, no quantisation), L1 loss (L2 for the last part), Adam with linear warm-up
@@ -36,8 +36,8 @@ from tqdm import tqdm
 
 
 def _load_unet_module():
-    """Import core/modules/unet.py by path (pure torch; independent of the core package)."""
-    path = Path(__file__).resolve().parents[1] / "core" / "modules" / "unet.py"
+    """Import core/unet.py by path (pure torch; independent of the core package)."""
+    path = Path(__file__).resolve().parents[1] / "core" / "unet.py"
     spec = importlib.util.spec_from_file_location("fima_unet", path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules["fima_unet"] = mod

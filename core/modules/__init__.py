@@ -5,13 +5,14 @@ Denoisers are callables ``denoiser(x, sigma) -> x̂`` wrapped by :class:`base.Pl
 """
 
 from .base import FidelityStep, Module, PlugAndPlay
-from .registry import available_modules, make_denoiser, make_module
+from .registry import available_modules, default_module_name, make_denoiser, make_module
 
 __all__ = [
     "FidelityStep",
     "Module",
     "PlugAndPlay",
     "available_modules",
+    "default_module_name",
     "make_denoiser",
     "make_module",
 ]

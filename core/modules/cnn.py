@@ -1,4 +1,4 @@
-"""Trained CNN denoiser used as the learned module A_g (FFDNet / DRUNet-lite, see ``unet.py``).
+"""Trained CNN denoiser used as the learned module A_g (FFDNet / DRUNet-lite, see :mod:`core.unet`).
 
 The shipped network is grayscale and noise-level conditional. Colour (or any multi-channel) images
 are denoised channel by channel with the same noise level. Any H, W work: the image is padded by
@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-from core.modules.unet import SIGMA_MAX, LiteUNet, load_network
 from core.resources import resources_dir
+from core.unet import SIGMA_MAX, LiteUNet, grey_batch, load_network
 
 WEIGHTS_NAME = "cnn.pt"
 
@@ -51,12 +50,7 @@ class CNNDenoiser:
         s = min(max(float(sigma), 0.0), self.sigma_max)
         with torch.inference_mode():
             n, c, h, w = x.shape
-            z = x.to(self.device, torch.float32).reshape(n * c, 1, h, w)
-            m = self.model.multiple
-            ph, pw = (-h) % m, (-w) % m
-            if ph or pw:
-                mode = "reflect" if ph < h and pw < w else "replicate"
-                z = F.pad(z, (0, pw, 0, ph), mode=mode)
+            z = grey_batch(x.to(self.device), self.model.multiple)
             sig = torch.full((n * c,), s, device=self.device, dtype=torch.float32)
             out = self.model(z, sig)[..., :h, :w]
             return out.reshape(n, c, h, w).to(x.device, x.dtype)

@@ -17,6 +17,13 @@ def available_modules() -> list[str]:
     return ["cnn", *CLASSICAL, "none"]
 
 
+def default_module_name() -> str:
+    """``cnn`` when the trained weights are bundled, else the classical ``tv`` denoiser."""
+    from .cnn import default_weights_path
+
+    return "cnn" if default_weights_path().is_file() else "tv"
+
+
 def make_denoiser(name: str, device: str | torch.device = "cpu"):
     """A denoiser ``(x, sigma) -> x̂`` by name or TorchScript path."""
     from . import classical

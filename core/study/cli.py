@@ -14,7 +14,7 @@ import math
 import sys
 from pathlib import Path
 
-from ..cli import positive_int
+from ..arguments import positive_int
 from ..io import InputError
 from .cells import METRICS
 

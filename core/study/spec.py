@@ -20,8 +20,6 @@ whose one-line message names the key at fault.
 from __future__ import annotations
 
 import glob
-import importlib
-import inspect
 import itertools
 import json
 import math
@@ -124,16 +122,12 @@ def parameter_names() -> tuple[str, ...]:
 
 
 def task_option_names(task: str) -> tuple[str, ...]:
-    """Build options of ``task`` (what ``build_task`` accepts besides the image), downscale first."""
-    tasks = importlib.import_module("core.tasks")
-    describe = getattr(tasks, "describe_task", None)
-    if describe is not None:  # tasks declare their options in a TaskDescription
-        from ..tasks.description import COMMON_OPTIONS
+    """Build options of ``task`` (what ``build_task`` accepts besides the image): its own, then
+    those every task takes."""
+    from ..tasks import describe_task
+    from ..tasks.description import BUILD_OPTIONS
 
-        return ("downscale", *describe(task).option_names(), *COMMON_OPTIONS)
-    builder = importlib.import_module(f"core.tasks.{task}").build
-    names = [n for n in inspect.signature(builder).parameters if n != "image"]
-    return ("downscale", *names)
+    return (*describe_task(task).option_names(), *BUILD_OPTIONS)
 
 
 def load_spec(path: str | Path) -> StudySpec:

@@ -8,7 +8,8 @@ rest. Every option is recorded in ``setup.settings`` so a session can rebuild it
 
 from __future__ import annotations
 
-from .base import TaskSetup, build_task, default_module_name, describe_task, task_names
+from ..modules import default_module_name
+from .base import TaskSetup, build_task, describe_task, task_names
 from .description import TaskDescription, TaskOption
 
 __all__ = [

@@ -10,9 +10,10 @@ from pathlib import Path
 import torch
 
 from ..io import InputError, load_image, resources_dir
-from ..modules import make_module
+from ..modules import default_module_name, make_module
 from ..params import Parameters
-from ..priors import NAMED_OPTIONS, Prior, make_prior
+from ..prior_registry import make_prior
+from ..priors import NAMED_OPTIONS, OPTION_ALIASES, Prior
 from ..problem import Problem
 from .description import COMMON_OPTIONS, TaskDescription
 
@@ -57,13 +58,6 @@ def task_names() -> tuple[str, ...]:
     return TASKS
 
 
-def default_module_name() -> str:
-    """``cnn`` when the trained weights are bundled, else the classical ``tv`` denoiser."""
-    from ..modules.cnn import default_weights_path
-
-    return "cnn" if default_weights_path().is_file() else "tv"
-
-
 def resolve_device(device: str | None) -> torch.device:
     """``cuda`` when available (or asked for), else ``cpu``."""
     if device in (None, "", "auto"):
@@ -97,12 +91,14 @@ def parse_prior_spec(text: str) -> dict:
     """``name:key=value,…`` (the ``--prior`` text) as a dict, e.g. ``{"name": "wavelet", "p": 0.5}``.
 
     Values are numbers, except for the options that name something (``wavelet=db4``,
-    :data:`core.priors.NAMED_OPTIONS`), which stay text.
+    ``weights=FILE.pt``: :data:`core.priors.NAMED_OPTIONS`), which stay text; ``family=sym8`` is
+    another way to write ``wavelet=sym8`` (:data:`core.priors.OPTION_ALIASES`).
     """
     name, _, rest = text.partition(":")
     parsed: dict = {"name": name.strip()}
     for item in filter(None, rest.split(",")):
         key, _, value = (part.strip() for part in item.partition("="))
+        key = OPTION_ALIASES.get(key, key)
         if key in NAMED_OPTIONS and value:
             parsed[key] = value
             continue

@@ -5,15 +5,11 @@ from __future__ import annotations
 import torch
 
 from ..io import InputError
+from ..modules import default_module_name as learned_module_name
 from ..modules.refine import ProximalRefinement
-from .base import default_module_name, module_for
+from .base import module_for
 
 Tensor = torch.Tensor
-
-
-def learned_module_name() -> str:
-    """``cnn`` when the trained denoiser's weights are bundled, else the classical default."""
-    return default_module_name()
 
 
 def refined_module(name: str | None, device: torch.device, steps: int):

@@ -18,9 +18,7 @@ from ..fidelity import LeastSquares
 from ..io import load_kernel
 from ..operators import Blur
 from ..params import Parameters
-from ..problem import Problem
-from .base import TaskSetup, gaussian_noise, load_task_image, task_setup
-from .common import refined_module
+from .base import TaskSetup, gaussian_noise, load_task_image
 from .description import (
     GRAYSCALE,
     LEARNED_PRIORS,
@@ -30,7 +28,7 @@ from .description import (
     noise_option,
     seed_option,
 )
-from .learned import LearnedDefaults, task_objective
+from .learned import LearnedDefaults, Observed, learned_task_setup
 
 REFINE_STEPS = 10  # proximal-gradient steps on Ψ^k after the denoiser (modules/refine.py)
 # Ψ = f + λ g_σ with σ = 3ν, λ = ν²/(2σ²): the best of benchmarks/deblur_defaults.py's grid (eight
@@ -92,29 +90,10 @@ def build(image, options: dict) -> TaskSetup:
     k = load_kernel(options["kernel"], max_size=tuple(truth.shape[-2:]))
     operator = Blur(k, truth.shape[-2:])
     observation = operator.forward(truth) + gaussian_noise(tuple(truth.shape), noise, seed)
-    params = DESCRIPTION.parameters(options)
     operator.to(dev)
     truth, observation = truth.to(dev), observation.to(dev)
-    fidelity = LeastSquares(operator, observation)
-    g, params, learned = task_objective(
-        options["prior"],
-        DESCRIPTION,
-        WAVELET,
-        LEARNED,
-        noise,
-        observation,
-        params,
-        fidelity.lipschitz,
+    info = {"kernel": options["kernel"], "noise": noise, "seed": seed}
+    observed = Observed(LeastSquares(operator, observation), observation, truth, info)
+    return learned_task_setup(
+        DESCRIPTION, observed, image, path, options, hand_made=WAVELET, refine_steps=REFINE_STEPS
     )
-    problem = Problem(
-        fidelity=fidelity,
-        prior=g,
-        x0=observation.clone(),
-        ground_truth=truth,
-        observation_image=observation,
-        task="deblur",
-        info={"kernel": options["kernel"], "noise": noise, "seed": seed},
-    )
-    steps = learned.refine_steps if learned else REFINE_STEPS
-    mod, module_name = refined_module(options["module"], dev, steps)
-    return task_setup(problem, mod, module_name, params, image, path, options)

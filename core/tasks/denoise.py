@@ -13,9 +13,7 @@ from __future__ import annotations
 from ..fidelity import LeastSquares
 from ..operators import Identity
 from ..params import Parameters
-from ..problem import Problem
-from .base import TaskSetup, gaussian_noise, load_task_image, task_setup
-from .common import refined_module
+from .base import TaskSetup, gaussian_noise, load_task_image
 from .description import (
     GRAYSCALE,
     LEARNED_PRIORS,
@@ -24,7 +22,7 @@ from .description import (
     noise_option,
     seed_option,
 )
-from .learned import LearnedDefaults, task_objective
+from .learned import LearnedDefaults, Observed, learned_task_setup
 
 # Ψ = f + λφ_σ (Prox-PnP, prox φ_σ = D_σ) with σ = ν and γ = 0.99 (λ = 1/γ): the fixed point tends
 # to D_σ(y) as γ → 1. ``--prior gs`` (Ψ = f + λ g_σ) keeps σ = 0.8ν, λ = ν²/σ² (train400 crops).
@@ -65,28 +63,9 @@ def build(image, options: dict) -> TaskSetup:
     dev, noise, seed = options["device"], options["noise"], options["seed"]
     truth, path = load_task_image(image, DESCRIPTION.sample, options["grayscale"])
     observation = truth + gaussian_noise(tuple(truth.shape), noise, seed)
-    params = DESCRIPTION.parameters(options)
     truth, observation = truth.to(dev), observation.to(dev)
-    fidelity = LeastSquares(Identity(), observation)
-    g, params, learned = task_objective(
-        options["prior"],
-        DESCRIPTION,
-        HAND_MADE,
-        DEFAULTS,
-        noise,
-        observation,
-        params,
-        fidelity.lipschitz,
+    info = {"noise": noise, "seed": seed}
+    observed = Observed(LeastSquares(Identity(), observation), observation, truth, info)
+    return learned_task_setup(
+        DESCRIPTION, observed, image, path, options, hand_made=HAND_MADE, refine_steps=REFINE_STEPS
     )
-    problem = Problem(
-        fidelity=fidelity,
-        prior=g,
-        x0=observation.clone(),
-        ground_truth=truth,
-        observation_image=observation,
-        task="denoise",
-        info={"noise": noise, "seed": seed},
-    )
-    steps = learned.refine_steps if learned else REFINE_STEPS
-    mod, module_name = refined_module(options["module"], dev, steps)
-    return task_setup(problem, mod, module_name, params, image, path, options)

@@ -6,7 +6,7 @@ Model:  Ψ(b) = (α/2)‖∂_v (y − b)‖² + (β/2)‖∂_h b‖² + λ·#{r 
     f(b) = ½‖T b − c‖², T = [√β ∂_h; √α ∂_v], c = [0; √α ∂_v y]: the rain layer is smooth ALONG
            the streaks (vertical), the background smooth ACROSS them (horizontal); periodic
            differences, L = 4(α + β), prox of f diagonal in Fourier;
-    g(b) = ℓ0 on r = y − b with r ≥ 0, b ≥ 0 (:class:`core.streaks.StreakPrior`): rain is sparse
+    g(b) = ℓ0 on r = y − b with r ≥ 0, b ≥ 0 (:class:`core.tasks.streaks.StreakPrior`): rain is sparse
            and only brightens, and it lies on S = {streak_map(y) > τ}, the pixels the streak
            detector finds in y (thin, bright, vertically coherent; τ = 0.06, ``support=τ``; 0:
            anywhere). Exact per-pixel prox. ``--prior streaks:p=1`` gives ℓ1.
@@ -15,14 +15,14 @@ model inpaints streak pixels from their horizontal neighbours. Without S the min
 rain in texture too and smooths it away (PSNR peaks, then falls with every iteration); with S the
 converged iterate is the result. b⁰ = y.
 
-Module A (:class:`core.streaks.StreakModule`; denoiser ``cnn`` when trained weights exist, else
+Module A (:class:`core.tasks.streaks.StreakModule`; denoiser ``cnn`` when trained weights exist, else
 ``tv``): streak pixels = horizontal white top-hat of y (thin and bright) averaged along the vertical
 (long) above a threshold; there the proposal is the row-wise opening of A_f(b^k) cleaned by the
 learned denoiser at σ^k, elsewhere y; proximal-gradient steps on Ψ^k make it checkable.
 ``none``: A_f + refinement only.
 
 Synthetic data (the benchmark): the bundled CC0 photo (or the given image) + seeded streaks of seed
-density ``rain`` at ``angle`` degrees from vertical (:func:`core.streaks.add_rain`) + Gaussian noise
+density ``rain`` at ``angle`` degrees from vertical (:func:`core.tasks.streaks.add_rain`) + Gaussian noise
 ``noise``; ground truth = the clean image. With ``rain = 0`` the image is taken as already rainy
 (no ground truth).
 """
@@ -35,14 +35,12 @@ import torch
 
 from ..fidelity import LeastSquares
 from ..io import InputError
-from ..layer_operators import DifferenceStack, dv
 from ..modules import make_denoiser
 from ..modules.base import FidelityStep
 from ..modules.refine import ProximalRefinement
 from ..params import Parameters
 from ..priors import Prior
 from ..problem import Problem
-from ..streaks import STREAK_THRESHOLD, StreakModule, StreakPrior, add_rain
 from .base import (
     TaskSetup,
     gaussian_noise,
@@ -61,6 +59,8 @@ from .description import (
     noise_option,
     seed_option,
 )
+from .layer_operators import DifferenceStack, dv
+from .streaks import STREAK_THRESHOLD, StreakModule, StreakPrior, add_rain
 
 ALONG = 1.0  # α: smoothness of r along the streaks
 ACROSS = 0.5  # β: smoothness of b across the streaks

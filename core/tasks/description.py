@@ -15,13 +15,20 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..io import InputError
+from ..modules import default_module_name as learned_module_name
 from ..params import Parameters
 
 KINDS = (bool, int, float, str)
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
-# options every task takes besides its own (their values are names, resolved by build_task)
+# the build options every task takes besides its own, declared once (build_task, the CLI, study
+# specs and the explorer read them): ``module``, ``prior`` and ``device`` are names build_task
+# resolves (None: the task's default, the fastest device), ``downscale`` area-averages the image first
 COMMON_OPTIONS = ("module", "prior", "device")
+DOWNSCALE = "downscale"
+BUILD_OPTIONS: Mapping[str, object] = MappingProxyType(
+    {**dict.fromkeys(COMMON_OPTIONS), DOWNSCALE: 1}
+)
 LEARNED = "the learned denoiser (cnn with its bundled weights, else tv)"
 
 
@@ -218,7 +225,7 @@ class TaskDescription:
     def __post_init__(self) -> None:
         object.__setattr__(self, "default_prior", MappingProxyType(dict(self.default_prior)))
         names = [o.name for o in self.options]
-        if len(set(names)) != len(names) or set(names) & set(COMMON_OPTIONS):
+        if len(set(names)) != len(names) or set(names) & set(BUILD_OPTIONS):
             raise ValueError(f"task {self.name}: option names must be unique and not common ones")
         if self.default_prior.get("name") not in self.prior_names():
             raise ValueError(f"task {self.name}: its default prior is not among its priors")
@@ -264,7 +271,7 @@ class TaskDescription:
         """
         unknown = sorted(set(values) - set(self.option_names()))
         if unknown:
-            takes = ", ".join(sorted((*self.option_names(), *COMMON_OPTIONS)))
+            takes = ", ".join(sorted((*self.option_names(), *BUILD_OPTIONS)))
             raise InputError(
                 f"option(s) {', '.join(unknown)} do not apply to task {self.name} (it takes {takes})"
             )
@@ -282,9 +289,7 @@ class TaskDescription:
         """The module used when none is chosen (the learned one resolved to cnn or tv)."""
         if self.default_module is not None:
             return self.default_module
-        from .base import default_module_name
-
-        return default_module_name()
+        return learned_module_name()
 
     def describe_default_module(self) -> str:
         """The default module as help text shows it."""

@@ -15,14 +15,21 @@ part is f), μ = ``mu_gamma``/γ and C = ``c_ratio``·μ.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
 from ..algorithm import proximal_weight, weight_in_force
+from ..fidelity import LeastSquares
 from ..io import InputError
 from ..params import Parameters
-from .base import make_task_prior, parse_prior_spec
+from ..priors import Prior
+from ..problem import Problem
+from .base import TaskSetup, make_task_prior, parse_prior_spec, task_setup
+from .common import refined_module
+from .description import TaskDescription
 
 Tensor = torch.Tensor
 NAME = "gs"
@@ -64,7 +71,7 @@ PROX_DEFAULTS = LearnedDefaults(
 )
 
 
-def learned_name(spec, default: dict) -> str | None:
+def learned_name(spec: str | dict | Prior | None, default: Mapping) -> str | None:
     """The learned prior asked for (or the task's default): ``gs``, ``gs-prox``, or None."""
     if spec is None:
         name = default.get("name")
@@ -73,7 +80,7 @@ def learned_name(spec, default: dict) -> str | None:
     elif isinstance(spec, dict):
         name = spec.get("name")
     else:
-        name = getattr(spec, "name", None) if getattr(spec, "learned", False) else None
+        name = spec.name if spec.learned else None
     return name if name in NAMES else None
 
 
@@ -88,7 +95,12 @@ def proximal_objective(
     """(Prox-PnP's λφ_σ, parameters with γ = step/L_f, λ = 1/γ, 2C < μ) for ``data_l`` = L_f."""
     given = {} if spec is None or not isinstance(spec, str | dict) else _as_dict(spec)
     sigma = float(given.get("sigma", defaults.sigma(noise)))
-    settings = {"name": PROX_NAME, "sigma": sigma, "symmetries": given.get("symmetries", 1)}
+    settings = {
+        "name": PROX_NAME,
+        "sigma": sigma,
+        "symmetries": given.get("symmetries", 1),
+        **_weight_file(given),
+    }
     prior = make_task_prior(settings, {"name": PROX_NAME}, 1.0)
     prior.lipschitz_points = [_centre_crop(start, LIPSCHITZ_CROP)]
     gamma = defaults.step / data_l
@@ -113,6 +125,7 @@ def learned_objective(
         "weight": lam,
         "range_weight": float(given.get("range_weight", defaults.range_weight)),
         "symmetries": given.get("symmetries", 1),
+        **_weight_file(given),
     }
     prior = make_task_prior(settings, {"name": NAME}, lam)
     prior.lipschitz_points = [_centre_crop(start, LIPSCHITZ_CROP)]
@@ -128,33 +141,77 @@ def learned_objective(
     return prior, params
 
 
+@dataclass
+class Observed:
+    """A task's data: f, the start x⁰ (also the picture shown as the observation), x*, settings."""
+
+    fidelity: LeastSquares
+    start: Tensor
+    truth: Tensor
+    info: dict
+
+
+def learned_task_setup(
+    description: TaskDescription,
+    observed: Observed,
+    image: str | Path | Tensor | None,
+    path: Path | None,
+    options: Mapping,
+    *,
+    hand_made: Mapping[str, object],
+    refine_steps: int,
+) -> TaskSetup:
+    """The TaskSetup of a task offering learned Ψ's: its prior and parameters (learned or hand-made,
+    :func:`task_objective`), the problem from ``observed`` and the refined module.
+
+    ``image``, ``path`` and ``options`` are what the task's ``build`` got and loaded (see
+    :func:`core.tasks.base.task_setup`; ``options["noise"]`` is the noise level ν); ``hand_made`` the
+    layout a hand-made prior takes when the task's default is a learned one; ``refine_steps`` the
+    module's proximal-gradient steps under a hand-made prior (a learned one has its own).
+    """
+    base = description.parameters(options)
+    spec, noise = options["prior"], options["noise"]
+    prior, params, learned = task_objective(spec, description, hand_made, noise, observed, base)
+    problem = Problem(
+        fidelity=observed.fidelity,
+        prior=prior,
+        x0=observed.start.clone(),
+        ground_truth=observed.truth,
+        observation_image=observed.start,
+        task=description.name,
+        info=observed.info,
+    )
+    steps = learned.refine_steps if learned else refine_steps
+    module, name = refined_module(options["module"], options["device"], steps)
+    return task_setup(problem, module, name, params, image, path, options)
+
+
 def task_objective(
     spec,
-    description,
-    hand_made: dict,
-    defaults: LearnedDefaults | tuple[LearnedDefaults, ...],
+    description: TaskDescription,
+    hand_made: Mapping[str, object],
     noise: float,
-    start: Tensor,
+    observed: Observed,
     base: Parameters,
-    data_l: float = 1.0,
-) -> tuple[object, Parameters, LearnedDefaults | None]:
+) -> tuple[Prior, Parameters, LearnedDefaults | None]:
     """(prior, parameters, the learned defaults used or None) of a task offering learned Ψ's.
 
-    ``hand_made`` is the layout a hand-made prior takes when the task's default is a learned one;
-    ``defaults`` one :class:`LearnedDefaults` per learned prior the task tunes (others: generic);
-    ``data_l`` is L_f (the smooth part under ``gs-prox``).
+    The task's :class:`LearnedDefaults` are its description's ``learned`` (one per learned prior it
+    tunes; others: generic); L_f (``observed.fidelity.lipschitz``) is the smooth part's constant
+    under ``gs-prox``.
     """
-    name = learned_name(spec, description.default_prior)
+    start, default = observed.start, description.default_prior
+    name = learned_name(spec, default)
     if name is not None:
-        chosen = defaults_for(defaults, name)
+        chosen = defaults_for(description.learned, name)
         if name == PROX_NAME:
+            data_l = observed.fidelity.lipschitz
             prior, params = proximal_objective(spec, noise, chosen, start, base, data_l)
         else:
             prior, params = learned_objective(spec, noise, chosen, start, base)
         return prior, params, chosen
-    default = description.default_prior
     layout = hand_made if default.get("name") in NAMES else default
-    return make_task_prior(spec, layout, base.lam), base, None
+    return make_task_prior(spec, dict(layout), base.lam), base, None
 
 
 def defaults_for(defaults, name: str) -> LearnedDefaults:
@@ -165,6 +222,11 @@ def defaults_for(defaults, name: str) -> LearnedDefaults:
     if name == PROX_NAME:
         return PROX_DEFAULTS
     raise ValueError(f"no defaults for the learned prior {name!r}")
+
+
+def _weight_file(given: dict) -> dict:
+    """``{"weights": path}`` when the spec names a weight file of its own (else the shipped one)."""
+    return {"weights": str(given["weights"])} if given.get("weights") else {}
 
 
 def _as_dict(spec) -> dict:

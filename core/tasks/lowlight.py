@@ -34,14 +34,11 @@ from collections.abc import Mapping
 import torch
 
 from ..fidelity import LeastSquares
-from ..layer_operators import DifferenceStack
 from ..modules import make_denoiser
 from ..modules.base import Module
 from ..modules.refine import ProximalRefinement
 from ..params import Parameters
 from ..problem import Problem
-from ..retinex import IlluminationBox, initial_illumination, synthetic_illumination
-from ..retinex import enhance as retinex_enhance
 from .base import (
     TaskSetup,
     gaussian_noise,
@@ -60,6 +57,9 @@ from .description import (
     noise_option,
     seed_option,
 )
+from .layer_operators import DifferenceStack
+from .retinex import IlluminationBox, initial_illumination, synthetic_illumination
+from .retinex import enhance as retinex_enhance
 
 FLOOR = 0.02  # ε: the smallest illumination
 EXPOSURE = 0.8  # γ_e for real dark photos (LIME); synthetic data follow y = t·R exactly: γ_e = 1

@@ -18,7 +18,7 @@ imaginary part to the sampled k-space; ``"rician"`` forms the magnitude image |x
 (n₁, n₂ ~ N(0, noise²)) before sampling, as in the seed.
 
 Mask: ``radial:PCT``, ``lines:PCT``, ``gauss2d:PCT``, ``poisson:PCT`` (generated with ``seed``) or a
-.npy/.png/.mat file, DC-centred or DC-at-corner (see :mod:`core.masks`). The measured sampling rate
+.npy/.png/.mat file, DC-centred or DC-at-corner (see :mod:`core.tasks.masks`). The measured sampling rate
 is in ``problem.info["sampling_rate"]`` and the DC-centred mask in ``problem.info["mask"]``.
 
 Module A = refine ∘ A_g ∘ A_f: A_f the closed-form k-space solve of f + ρ/2‖· − x‖², A_g the trained
@@ -33,12 +33,9 @@ from __future__ import annotations
 import torch
 
 from ..fidelity import LeastSquares
-from ..masks import make_mask
 from ..operators import MaskedFourier
 from ..params import Parameters
-from ..problem import Problem
-from .base import TaskSetup, load_task_image, task_setup
-from .common import refined_module
+from .base import TaskSetup, load_task_image
 from .description import (
     LEARNED_PRIORS,
     TaskDescription,
@@ -47,7 +44,8 @@ from .description import (
     noise_option,
     seed_option,
 )
-from .learned import LearnedDefaults, task_objective
+from .learned import LearnedDefaults, Observed, learned_task_setup
+from .masks import make_mask
 
 # --prior gs: Ψ = f + λ g_σ with σ = 4ν, λ = ν²/σ² (the MAP balance; no tuning on brain images)
 HAND_MADE = {"name": "tv", "isotropic": True, "iterations": 30}  # the hand-made model's layout
@@ -136,35 +134,16 @@ def build(image, options: dict) -> TaskSetup:
     operator.to(dev)
     truth, observation = truth.to(dev), observation.to(dev)
     zero_filled = operator.adjoint(observation)
-    params = DESCRIPTION.parameters(options)
-    fidelity = LeastSquares(operator, observation)
-    g, params, learned = task_objective(
-        options["prior"],
-        DESCRIPTION,
-        HAND_MADE,
-        LEARNED,
-        noise,
-        zero_filled,
-        params,
-        fidelity.lipschitz,
+    info = {
+        "mask": centred,
+        "sampling_rate": mask_info["sampling_rate"],
+        "mask_info": mask_info,
+        "noise": noise,
+        "noise_model": options["noise_model"],
+        "seed": seed,
+        "kspace": observation,
+    }
+    observed = Observed(LeastSquares(operator, observation), zero_filled, truth, info)
+    return learned_task_setup(
+        DESCRIPTION, observed, image, path, options, hand_made=HAND_MADE, refine_steps=REFINE_STEPS
     )
-    problem = Problem(
-        fidelity=fidelity,
-        prior=g,
-        x0=zero_filled.clone(),
-        ground_truth=truth,
-        observation_image=zero_filled,
-        task="mri",
-        info={
-            "mask": centred,
-            "sampling_rate": mask_info["sampling_rate"],
-            "mask_info": mask_info,
-            "noise": noise,
-            "noise_model": options["noise_model"],
-            "seed": seed,
-            "kspace": observation,
-        },
-    )
-    steps = learned.refine_steps if learned else REFINE_STEPS
-    mod, module_name = refined_module(options["module"], dev, steps)
-    return task_setup(problem, mod, module_name, params, image, path, options)

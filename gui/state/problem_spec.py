@@ -6,17 +6,16 @@ from dataclasses import dataclass, field, replace
 
 from core import TaskSetup, build_task
 from core.tasks import TaskOption
+from core.tasks.description import BUILD_OPTIONS, COMMON_OPTIONS
 
 from .module_choices import accepts_module, default_module
 from .prior_choices import carried_prior, is_default_prior
 from .task_catalog import task_description, task_options
 
 # options the explorer has controls for; a task uses those its description declares
-KNOWN_OPTIONS = ("kernel", "mask", "noise", "seed", "module", "prior", "device")
-# options core.build_task takes for every task besides those of the task's description
-COMMON_OPTIONS: dict[str, object] = {"downscale": 1}
+KNOWN_OPTIONS = ("kernel", "mask", "noise", "seed", *COMMON_OPTIONS)
 # kept across task switches ("module" and "prior" only when the new task accepts them: with_task)
-CARRIED_OVER = ("kernel", "mask", "seed", "module", "prior", "device", "downscale")
+CARRIED_OVER = ("kernel", "mask", "seed", *BUILD_OPTIONS)
 
 
 def extra_options(task: str) -> dict[str, object]:
@@ -65,7 +64,7 @@ class ProblemSpec:
         general prior, as its key), and dropped when it belongs to the old task only (smooth's
         ``l0``, low-light's ``illumination_box``, derain's ``streaks``): the new task's default.
         """
-        accepted = {**task_options(task), **COMMON_OPTIONS}
+        accepted = {**task_options(task), **BUILD_OPTIONS}
         options = {k: v for k, v in self.options.items() if k in CARRIED_OVER and k in accepted}
         module = options.get("module")
         if module is not None and not accepts_module(task, str(module)):
@@ -95,15 +94,15 @@ class ProblemSpec:
         """An option's value, or the task's default for it."""
         if name in self.options:
             return self.options[name]
-        return task_options(self.task).get(name, COMMON_OPTIONS.get(name))
+        return task_options(self.task).get(name, BUILD_OPTIONS.get(name))
 
     def accepts(self, name: str) -> bool:
         """True when the task takes option ``name``."""
-        return name in task_options(self.task) or name in COMMON_OPTIONS
+        return name in task_options(self.task) or name in BUILD_OPTIONS
 
     def build_options(self) -> dict:
         """The options passed to :func:`core.build_task` (only those the task accepts)."""
-        accepted = {**task_options(self.task), **COMMON_OPTIONS}
+        accepted = {**task_options(self.task), **BUILD_OPTIONS}
         return {k: v for k, v in self.options.items() if k in accepted and v is not None}
 
     def build(self) -> TaskSetup:

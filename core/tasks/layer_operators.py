@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from .operators import LinearOperator
+from ..operators import LinearOperator
 
 Tensor = torch.Tensor
 

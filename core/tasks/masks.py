@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import InputError, read_array
+from ..io import InputError, read_array
 
 PATTERNS = ("lines", "radial", "gauss2d", "poisson")
 

@@ -119,6 +119,18 @@ class LiteUNet(nn.Module):
         return noise
 
 
+def grey_batch(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """x (N, C, H, W) as N·C one-channel float32 images, padded at the bottom and right to multiples
+    of ``multiple`` (reflection; replication where the image is too small to reflect)."""
+    n, c, h, w = x.shape
+    z = x.reshape(n * c, 1, h, w).to(torch.float32)
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph or pw:
+        mode = "reflect" if ph < h and pw < w else "replicate"
+        z = F.pad(z, (0, pw, 0, ph), mode=mode)
+    return z
+
+
 def potential_and_gradient(
     model: LiteUNet, x: torch.Tensor, sigma: torch.Tensor, create_graph: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import torch
 
-from .priors import Prior
+from ..priors import Prior
 
 Tensor = torch.Tensor
 

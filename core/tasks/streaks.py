@@ -25,10 +25,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .modules.base import Module
-from .modules.refine import refine
-from .params import Parameters
-from .priors import Prior
+from ..modules.base import Module
+from ..modules.refine import refine
+from ..params import Parameters
+from ..priors import Prior
 
 Tensor = torch.Tensor
 STREAK_THRESHOLD = 0.06  # τ: a pixel is a streak pixel where streak_map(y) > τ (module and prior)
