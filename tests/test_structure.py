@@ -57,6 +57,8 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "core.operators",
             "core.wavelets",
             "core.unet",
+            "core.check",
+            "core.proposal",
         ),
     ),
     (
