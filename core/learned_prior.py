@@ -130,6 +130,7 @@ class GradientStepPrior:
     learned = True
     exact = True
     fixed_weight = False
+    weight_from_step = False
 
     def __init__(
         self,
