@@ -10,7 +10,7 @@ import torch
 from core.cli import main
 from core.io import load_image, save_image
 from core.session import load_session
-from gui.run.solver_worker import to_display_array
+from gui.display import to_display_array
 from gui.state.problem_spec import ProblemSpec
 from tests.conftest import run_to_limit
 

@@ -19,7 +19,7 @@ from core.outputs import write_run_outputs
 from core.session import Session, save_session
 from core.tasks import default_module_name
 from core.tasks.base import TASKS
-from gui.run.solver_worker import to_display_array
+from gui.display import to_display_array
 from tests.conftest import run_to_limit
 from tests.gui_actions import choose_module, choose_task
 
