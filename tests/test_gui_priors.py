@@ -34,7 +34,7 @@ MIB = 2**20
 
 def _key(describe: dict) -> str:
     """The list entry that names a built prior: its name, with p (symmetries for gs) where it is
-    not the usual."""
+    not the usual, and a wavelet family other than Haar."""
     name = describe["name"]
     option, usual = {
         "wavelet": ("p", 1.0),
@@ -43,9 +43,10 @@ def _key(describe: dict) -> str:
         "gs-prox": ("symmetries", 1),
     }.get(name, (None, None))
     value = describe.get(option) if option else None
-    if value is not None and value != usual:
-        return f"{name}:{option}={value:g}"
-    return name
+    named = [f"{option}={value:g}"] if value is not None and value != usual else []
+    if name == "wavelet" and describe.get("wavelet", "haar") != "haar":
+        named.append(f"wavelet={describe['wavelet']}")
+    return f"{name}:{','.join(named)}" if named else name
 
 
 def _assert_shown_is_built(window, where: str) -> str:
@@ -143,6 +144,32 @@ def test_every_offered_prior_builds_and_is_shown(small_window, dialogs):
             choose_prior(window, key)
             assert dialogs == [], f"{task}/{key}: {dialogs}"
             assert _assert_shown_is_built(window, f"{task}/{key}") == key
+
+
+def test_the_wavelet_families_and_lp_are_offered_and_built(small_window, dialogs):
+    """Haar, db4 and sym8, each with ℓ1 and the nonconvex ℓp (p = 0.5), wherever wavelets are."""
+    window = small_window
+    families = {
+        "wavelet": ("haar", 1.0),
+        "wavelet:p=0.5": ("haar", 0.5),
+        "wavelet:wavelet=db4": ("db4", 1.0),
+        "wavelet:p=0.5,wavelet=db4": ("db4", 0.5),
+        "wavelet:wavelet=sym8": ("sym8", 1.0),
+        "wavelet:p=0.5,wavelet=sym8": ("sym8", 0.5),
+    }
+    for task in TASKS:
+        choose_task(window, task)
+        assert set(families) <= set(window.solver_panel.prior_names()), task
+    choose_task(window, "deblur")
+    for key, (family, p) in families.items():
+        choose_prior(window, key)
+        built = window.setup.settings["prior"]
+        assert (built["name"], built["wavelet"], built["p"]) == ("wavelet", family, p), key
+        tip = window.solver_panel.prior_combo.itemData(
+            window.solver_panel.prior_combo.currentIndex(), 3
+        )
+        assert ("Haar" if family == "haar" else family) in tip, (key, tip)
+    assert dialogs == []
 
 
 # ---- task switches ----------------------------------------------------------------------------
