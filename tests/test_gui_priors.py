@@ -244,7 +244,7 @@ def test_a_sessions_default_prior_is_not_a_choice(small_window, image_file, tmp_
     setup = build_task("lowlight", str(image_file), module="none")
     path = tmp_path / "lowlight.toml"
     save_session(path, Session(setup.settings, setup.parameters, {}, ["fima"], 5))
-    assert window.load_session_file(path), window.last_error
+    assert window.files.load_session_file(path), window.last_error
     assert _assert_shown_is_built(window, "session") == "illumination_box"
     choose_task(window, "mri")
     assert _assert_shown_is_built(window, "mri") == defaults["mri"]
@@ -252,7 +252,7 @@ def test_a_sessions_default_prior_is_not_a_choice(small_window, image_file, tmp_
     chosen = build_task("deblur", str(image_file), module="none", prior="tv")
     path = tmp_path / "tv.toml"
     save_session(path, Session(chosen.settings, chosen.parameters, {}, ["fima"], 5))
-    assert window.load_session_file(path), window.last_error
+    assert window.files.load_session_file(path), window.last_error
     assert _assert_shown_is_built(window, "session") == "tv"
     choose_task(window, "smooth")  # a prior the session chose is a choice
     assert _assert_shown_is_built(window, "smooth") == "tv"
@@ -302,11 +302,11 @@ def test_the_downscale_is_saved_and_restored_with_the_session(sample_window, tmp
     choose_task(window, "mri")
     _downscale(window, 4)
     path = tmp_path / "small.toml"
-    assert window.save_session_file(path)
+    assert window.files.save_session_file(path)
     assert tomllib.loads(path.read_text())["task"]["downscale"] == 4
     _downscale(window, 1)
     choose_task(window, "deblur")
-    assert window.load_session_file(path), window.last_error
+    assert window.files.load_session_file(path), window.last_error
     assert window.spec.task == "mri"
     assert window.problem_panel.downscale_spin.value() == 4
     assert tuple(window.setup.problem.x0.shape[-2:]) == (SAMPLE_SIDE // 4,) * 2
