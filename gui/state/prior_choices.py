@@ -6,8 +6,8 @@ A prior is named by a short key, the text ``--prior`` takes: ``wavelet`` (ℓ1 o
 ``gs:symmetries=4``, ``gs-prox``, ``gs-prox:symmetries=4``), or a task's own prior (low-light's
 ``illumination_box``, derain's ``streaks``). Which keys a task takes, what each means and which one
 is its default are its description's (:class:`core.tasks.TaskDescription`); a default is never
-stored as a choice. Where a task takes the wavelet prior, the list also offers other wavelet
-families (:data:`FAMILY_KEYS`: ``wavelet:wavelet=db4``, ``wavelet:p=0.5,wavelet=sym8`` …).
+stored as a choice. The general priors include the wavelet prior on other families than Haar
+(``wavelet:wavelet=db4``, ``wavelet:p=0.5,wavelet=sym8`` …): a key names p and a non-Haar family.
 """
 
 from __future__ import annotations
@@ -27,14 +27,6 @@ KEY_OPTIONS = {
     "gs-prox": (("symmetries", 1.0),),
 }
 GENERAL_TIPS = {c.name: c.help for c in GENERAL_PRIORS}
-# the wavelet prior on other orthonormal families than Haar (whose ℓ1 / ℓp / ℓ0 the task lists),
-# offered wherever a task takes the wavelet prior: key → what it is
-FAMILY_KEYS = {
-    "wavelet:wavelet=db4": "ℓ1 on Daubechies-4 (db4) wavelet details (soft thresholding)",
-    "wavelet:p=0.5,wavelet=db4": "ℓ0.5 (ℓp, p = 0.5) on Daubechies-4 (db4) wavelet details (nonconvex)",
-    "wavelet:wavelet=sym8": "ℓ1 on Symlet-8 (sym8) wavelet details (soft thresholding)",
-    "wavelet:p=0.5,wavelet=sym8": "ℓ0.5 (ℓp, p = 0.5) on Symlet-8 (sym8) wavelet details (nonconvex)",
-}
 
 
 def prior_key(prior: str | dict | None) -> str | None:
@@ -96,10 +88,6 @@ def offered_priors(task: str) -> list[str]:
     for key in description.prior_keys() if description is not None else GENERAL_TIPS:
         if key not in keys:
             keys.append(key)
-    wavelets = [i for i, key in enumerate(keys) if prior_name(key) == "wavelet"]
-    if wavelets:  # the other families, after the task's own wavelet entries
-        families = [key for key in FAMILY_KEYS if key not in keys]
-        keys[wavelets[-1] + 1 : wavelets[-1] + 1] = families
     return keys
 
 
@@ -141,12 +129,9 @@ def prior_tip(task: str, key: str) -> str:
     """A one-line description of prior ``key`` (the task's default says so)."""
     description = task_description(task)
     choice = description.prior_choice(key) if description is not None else None
-    if choice is None and key in FAMILY_KEYS:
-        tip = FAMILY_KEYS[key]
-    else:
-        if choice is None and description is not None:  # a key it takes but does not list
-            choice = description.prior_choice(prior_name(key) or "")
-        tip = choice.help if choice is not None else GENERAL_TIPS.get(key, key)
+    if choice is None and description is not None:  # a key it takes but does not list
+        choice = description.prior_choice(prior_name(key) or "")
+    tip = choice.help if choice is not None else GENERAL_TIPS.get(key, key)
     return f"{tip} — the task's default" if key == default_prior_key(task) else tip
 
 
