@@ -130,7 +130,6 @@ class GradientStepPrior:
     learned = True
     exact = True
     fixed_weight = False
-    weight_from_step = False
 
     def __init__(
         self,

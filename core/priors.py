@@ -30,9 +30,6 @@ class Prior:
     exact = True
     weight = 0.0
     fixed_weight = False  # True: λ from the parameters does not apply (indicators, g = 0)
-    smooth = False  # True: g enters Ψ through its gradient (the learned λ g_σ)
-    learned = False  # True: g holds a trained network
-    weight_from_step = False  # True: λ = 1/γ (Prox-PnP's λφ_σ)
 
     def value(self, x: Tensor) -> float:
         """g(x)."""
