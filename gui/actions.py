@@ -11,6 +11,16 @@ from dataclasses import dataclass
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
+from .state import ExplorerState
+
+# the actions that open a file picker, and the picker's kind (gui.dialogs.file_dialogs.PICKERS)
+PICKER_ACTIONS = {
+    "open_image": "image",
+    "open_session": "session",
+    "save_session": "session_target",
+    "screenshot": "screenshot",
+}
+
 
 @dataclass
 class Actions:
@@ -35,6 +45,28 @@ class Actions:
     about_guarantee: QAction
     shortcuts: QAction
     view_menu: QMenu
+
+    def pickers(self) -> dict[QAction, str]:
+        """The actions that open a file picker, with the picker's kind."""
+        return {getattr(self, name): kind for name, kind in PICKER_ACTIONS.items()}
+
+    def follow(self, state: ExplorerState) -> None:
+        """Bind the run actions to ``state``: enabled once a problem is loaded, Run reads Pause
+        while the run runs."""
+        state.events.problem.connect(self._show_run)
+        state.events.status.connect(self._show_run_status)
+        self._show_run(state)
+
+    def _show_run(self, state: ExplorerState) -> None:
+        loaded = state.loaded
+        for action in (self.run_pause, self.step, self.reset, self.export_run, self.save_session):
+            action.setEnabled(loaded)
+        for action in (self.history_back, self.history_forward):
+            action.setEnabled(loaded)
+        self._show_run_status(state.status)
+
+    def _show_run_status(self, status: str) -> None:
+        self.run_pause.setText("Pause" if status == "running" else "Run")
 
 
 def _action(window: QMainWindow, text: str, tip: str, *shortcuts) -> QAction:

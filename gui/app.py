@@ -78,7 +78,7 @@ def _initial_load(window, args: argparse.Namespace) -> bool:
     """Load what the command line asks for; interactively fall back to the sample on failure."""
     options = {"downscale": args.downscale} if args.downscale else {}
     if args.session:
-        ok = window.load_session_file(args.session, image=args.image, task=args.task)
+        ok = window.files.load_session_file(args.session, image=args.image, task=args.task)
     else:
         ok = window.load_problem(ProblemSpec(args.task or "deblur", args.image, options))
     if not ok and not window.scripted:

@@ -52,11 +52,11 @@ class ScriptedDriver(QObject):
         self._done = True
         self.window.runner.refresh_now()
         code = EXIT_OK
-        if self.export_dir and not self.window.export_to(self.export_dir):
+        if self.export_dir and not self.window.files.export_to(self.export_dir):
             code = EXIT_BAD_INPUT
         if code == EXIT_OK and self.screenshot:
             QApplication.processEvents()
-            if not self.window.save_screenshot(Path(self.screenshot)):
+            if not self.window.files.save_screenshot(Path(self.screenshot)):
                 code = EXIT_BAD_INPUT
         if self.quits:
             QApplication.instance().exit(code)

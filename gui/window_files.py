@@ -1,32 +1,27 @@
 """The explorer window's files: open anything, sessions in and out, export, screenshots, drops.
 
-A mixin of :class:`gui.main_window.MainWindow` (``self`` is the window); kept apart so that the
-window composes its concerns instead of holding them all.
+:class:`WindowFiles` is a part the window composes (``window.files``): it is given the window it
+serves as a :class:`FilesHost` — the state, the run, the views and the loading methods it uses —
+and watches the window's drag-and-drop events through an event filter. Paths the file pickers
+choose arrive in :meth:`WindowFiles.use_path`.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import (
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QGuiApplication,
-)
-from PySide6.QtWidgets import (
-    QDialog,
-)
+from PySide6.QtCore import QEvent, QObject, Slot
+from PySide6.QtWidgets import QDialog
 
-from core import InputError
+from core import InputError, Parameters, TaskSetup
 from core.session import Session, load_session
 
 from . import settings
+from .busy import wait_cursor
 from .dialogs.export_dialog import ExportDialog
+from .display import to_display_array
 from .export import (
     ExportContents,
     ExportOptions,
@@ -35,25 +30,70 @@ from .export import (
     save_screenshot,
     write_session,
 )
-from .run.solver_worker import to_display_array
+from .run.controller import RunController
+from .state import ExplorerState
 from .state.module_choices import MODULE_SUFFIXES
 from .state.problem_spec import ProblemSpec
+from .views.images import ImagePanel
+from .views.plots import PlotPanel
+from .views.scrubber import Scrubber
+from .views.solver_panel import SolverPanel
+from .views.status import StatusPanel
 
-APP_TITLE = "FIMA Explorer"
-
-
-@contextlib.contextmanager
-def wait_cursor() -> Iterator[None]:
-    """Show a busy cursor while a slow thing (building a task, loading a module) happens."""
-    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        yield
-    finally:
-        QGuiApplication.restoreOverrideCursor()
+DROP_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
 
 
-class WindowFiles:
-    """Opening files, sessions, export and screenshots of :class:`MainWindow`."""
+class FilesHost(Protocol):
+    """What :class:`WindowFiles` uses of the window it serves (a QWidget besides)."""
+
+    state: ExplorerState
+    runner: RunController
+    images: ImagePanel
+    plots: PlotPanel
+    scrubber: Scrubber
+    solver_panel: SolverPanel
+    status: StatusPanel
+
+    def load_problem(
+        self,
+        spec: ProblemSpec,
+        parameters: Parameters | None = None,
+        scheduled: dict[int, dict[str, float]] | None = None,
+    ) -> bool: ...
+    def open_image(self, path: str | Path) -> bool: ...
+    def set_option(self, name: str, value: object) -> bool: ...
+    def set_module(self, name: str) -> bool: ...
+    def show_variants(self, variants: list[str]) -> None: ...
+    def show_error(self, message: str) -> None: ...
+
+
+class WindowFiles(QObject):
+    """Opening files, sessions, export, screenshots and drops of the explorer window."""
+
+    def __init__(self, window: FilesHost) -> None:
+        super().__init__(window)
+        self.window = window
+        window.installEventFilter(self)
+
+    @property
+    def setup(self) -> TaskSetup | None:
+        """The problem as built (the state's)."""
+        return self.window.state.setup
+
+    @Slot(str, str)
+    def use_path(self, kind: str, path: str) -> bool:
+        """Use a path a file picker chose for ``kind`` (see gui.dialogs.file_dialogs.PICKERS)."""
+        w = self.window
+        uses = {
+            "image": w.open_image,
+            "kernel": lambda p: w.set_option("kernel", p),
+            "mask": lambda p: w.set_option("mask", p),
+            "module": w.set_module,
+            "session": self.load_session_file,
+            "session_target": self.save_session_file,
+            "screenshot": self.save_screenshot,
+        }
+        return uses[kind](path)
 
     def open_file(self, path: str | Path) -> bool:
         """Open whatever ``path`` is: a session (.toml), a TorchScript module, or an image."""
@@ -61,10 +101,10 @@ class WindowFiles:
         if suffix == ".toml":
             return self.load_session_file(path)
         if suffix in MODULE_SUFFIXES:
-            return self.set_module(str(path))
-        return self.open_image(path)
+            return self.window.set_module(str(path))
+        return self.window.open_image(path)
 
-    # ---- sessions and exports -------------------------------------------------------------
+    # ---- sessions -------------------------------------------------------------------------
     def load_session_file(
         self, path: str | Path, image: str | None = None, task: str | None = None
     ) -> bool:
@@ -72,7 +112,7 @@ class WindowFiles:
         try:
             session = load_session(path)
         except InputError as exc:
-            self.show_error(str(exc))
+            self.window.show_error(str(exc))
             return False
         return self.open_session(session, image, task)
 
@@ -87,164 +127,157 @@ class WindowFiles:
             spec = spec.with_task(task)
         if image:
             spec = spec.with_image(image)
-        if not self.load_problem(spec, session.parameters, session.changes):
+        w = self.window
+        if not w.load_problem(spec, session.parameters, session.changes):
             return False
-        self.solver_panel.set_variants(session.variants)
-        self.solver_panel.set_limit(session.iterations)
-        self._on_variants_changed(self.solver_panel.variants())
+        w.solver_panel.set_variants(session.variants)
+        w.solver_panel.set_limit(session.iterations)
+        w.show_variants(w.solver_panel.variants())
         return True
 
     def current_session(self) -> Session | None:
         """The session that replays the current run (or would start the next one)."""
         if self.setup is None:
             return None
-        runner, timeline = self.runner, self.state.timeline
-        if runner.run is not None and timeline is not None:
+        runner, state, panel = self.window.runner, self.window.state, self.window.solver_panel
+        if runner.run is not None and state.timeline is not None:
             iterations = max((runner.history.count(v) for v in runner.variants), default=0)
             return make_session(
                 self.setup.settings,
-                timeline.initial,
-                timeline.changes,
+                state.timeline.initial,
+                state.timeline.changes,
                 runner.variants,
-                iterations or self.solver_panel.limit(),
+                iterations or panel.limit(),
             )
         return make_session(
-            self.setup.settings,
-            self.state.initial,
-            self.state.scheduled,
-            self.solver_panel.variants(),
-            self.solver_panel.limit(),
+            self.setup.settings, state.initial, state.scheduled, panel.variants(), panel.limit()
         )
 
     def save_session_file(self, path: str | Path) -> bool:
         """Save the current session."""
         session = self.current_session()
         if session is None:
-            self.show_error("Nothing to save: no problem is loaded")
+            self.window.show_error("Nothing to save: no problem is loaded")
             return False
         try:
             write_session(path, session)
         except OSError as exc:
-            self.show_error(f"Cannot save the session: {exc}")
+            self.window.show_error(f"Cannot save the session: {exc}")
             return False
         settings.remember_folder(path)
-        self.status.message(f"Session saved to {path}")
+        self.window.status.message(f"Session saved to {path}")
         return True
 
+    # ---- results and exports --------------------------------------------------------------
     def result_variant(self) -> str | None:
         """The variant whose result is exported: FIMA if it ran, else the first one that ran."""
-        variants = self.runner.variants
-        for variant in ("fima", *variants):
-            if variant in self.runner.latest_x:
+        runner = self.window.runner
+        for variant in ("fima", *runner.variants):
+            if variant in runner.latest_x:
                 return variant
-        return variants[0] if variants else None
+        return runner.variants[0] if runner.variants else None
 
     def result_iterate(self) -> np.ndarray | None:
         """FIMA's latest iterate if it ran, else the first variant's, else x⁰."""
         if self.setup is None:
             return None
-        variant = self.result_variant()
-        if variant in self.runner.latest_x:
-            return self.runner.latest_x[variant]
+        variant, latest = self.result_variant(), self.window.runner.latest_x
+        if variant in latest:
+            return latest[variant]
         return to_display_array(self.setup.problem.x0)
 
     def result_image(self) -> np.ndarray | None:
         """The result picture: :meth:`result_iterate`, rendered when the task renders its
         iterate (low-light: the enhanced picture from the illumination t)."""
         x = self.result_iterate()
-        render = self.images.task_view().render
+        render = self.window.images.task_view().render
         return render(x) if render is not None and x is not None else x
 
     def export_to(self, out_dir: str | Path, options: ExportOptions | None = None) -> bool:
         """Write the export items into ``out_dir`` (default: all of them, as ``--export`` does)."""
         session = self.current_session()
         if session is None:
-            self.show_error("Nothing to export: no problem is loaded")
+            self.window.show_error("Nothing to export: no problem is loaded")
             return False
-        self.runner.refresh_now()
-        self.plots.flush()
+        w = self.window
+        w.runner.refresh_now()
+        w.plots.flush()
         problem = self.setup.problem
         observation = problem.observation_image
-        order = self.runner.variants
-        view = self.images.task_view()
+        view = w.images.task_view()
         rendered = view.render is not None
         contents = ExportContents(
-            rows=self.runner.history.all_rows(order),
+            rows=w.runner.history.all_rows(w.runner.variants),
             result=self.result_image(),
             observation=to_display_array(observation if observation is not None else problem.x0),
             truth=to_display_array(problem.ground_truth),
             session=session,
-            iterates=self.scrubber.iterates,
+            iterates=w.scrubber.iterates,
             variant=self.result_variant(),
-            save_plots=self.plots.save_image,
+            save_plots=w.plots.save_image,
             variable=self.result_iterate() if rendered else None,
             reference=view.picture_truth if rendered else None,
             render=view.render,
         )
-        options = options or ExportOptions(error_max=self.images.error_max.value())
+        options = options or ExportOptions(error_max=w.images.error_max.value())
         try:
             with wait_cursor():
                 written = export_files(out_dir, contents, options)
         except (OSError, ValueError) as exc:
-            self.show_error(f"Export failed: {exc}")
+            w.show_error(f"Export failed: {exc}")
             return False
         settings.remember_folder(out_dir)
-        self.status.message(f"Exported {len(written)} files to {out_dir}")
+        w.status.message(f"Exported {len(written)} files to {out_dir}")
         return True
 
     @Slot()
     def open_export_dialog(self) -> None:
         """File → Export…: choose the folder and the items, then export."""
         if self.setup is None:
-            self.show_error("Nothing to export: no problem is loaded")
+            self.window.show_error("Nothing to export: no problem is loaded")
             return
-        dialog = ExportDialog(settings.last_folder(), self)
+        dialog = ExportDialog(settings.last_folder(), self.window)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         dialog.remember()
         if not dialog.folder():
-            self.show_error("Choose a folder to export into")
+            self.window.show_error("Choose a folder to export into")
             return
-        self.export_to(dialog.folder(), dialog.options(self.images.error_max.value()))
+        self.export_to(dialog.folder(), dialog.options(self.window.images.error_max.value()))
 
     def save_screenshot(self, path: str | Path) -> bool:
         """Save a picture of the window as it is drawn."""
-        self.runner.refresh_now()
-        self.plots.flush()
+        self.window.runner.refresh_now()
+        self.window.plots.flush()
         try:
-            save_screenshot(self, path)
+            save_screenshot(self.window, path)
         except OSError as exc:
-            self.show_error(str(exc))
+            self.window.show_error(str(exc))
             return False
         return True
 
     # ---- drag and drop --------------------------------------------------------------------
-    @staticmethod
-    def _dropped_path(event) -> str | None:
-        mime = event.mimeData()
-        if mime is None or not mime.hasUrls():
-            return None
-        for url in mime.urls():
-            if url.isLocalFile():
-                return url.toLocalFile()
-        return None
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        """Accept a dragged local file."""
-        if self._dropped_path(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        """Keep accepting a dragged local file."""
-        self.dragEnterEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        """Open a dropped image (or session / TorchScript file)."""
-        path = self._dropped_path(event)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The window's drags and drops: accept a dragged local file, open a dropped one."""
+        if watched is not self.window or event.type() not in DROP_EVENTS:
+            return super().eventFilter(watched, event)
+        path = dropped_path(event)
         if not path:
             event.ignore()
-            return
-        event.acceptProposedAction()
-        self.open_file(path)
+        elif event.type() != QEvent.Type.Drop:
+            event.acceptProposedAction()
+        else:
+            event.acceptProposedAction()
+            self.open_file(path)
+        return True
+
+
+def dropped_path(event) -> str | None:
+    """The first local file a drag or drop event carries, or None."""
+    mime = event.mimeData()
+    if mime is None or not mime.hasUrls():
+        return None
+    for url in mime.urls():
+        if url.isLocalFile():
+            return url.toLocalFile()
+    return None

@@ -42,7 +42,7 @@ def test_paper_preset_leaves_the_guarantee_visibly(qtbot, loaded):
     assert not window.certificate_panel.certificates["fima"].guaranteed
     text = window.certificate_panel.text()
     assert "outside the guarantee" in text and "failed from iteration 2" in text
-    assert window.apply_preset("guaranteed")
+    assert panel.apply_preset("guaranteed")
     assert panel.parameters() == window.setup.parameters
     assert not panel.mu_condition.property("violated")
 

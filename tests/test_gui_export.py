@@ -44,7 +44,7 @@ def test_export_writes_every_file_and_each_reads_back(ran, tmp_path):
     window = ran
     out = tmp_path / "export"
     options = ExportOptions(plot_width=900, movie_frames=4)
-    assert window.export_to(out, options), window.last_error
+    assert window.files.export_to(out, options), window.last_error
     names = {p.name for p in out.iterdir()}
     expected = {
         "trace.csv",
@@ -69,7 +69,7 @@ def test_export_writes_every_file_and_each_reads_back(ran, tmp_path):
         assert all(_same(mine[c], back[c]) for c in COLUMNS), mine["k"]
     data = json.loads((out / "trace.json").read_text())
     assert [(r["variant"], r["k"]) for r in data] == [(r["variant"], r["k"]) for r in rows]
-    result = window.result_image()
+    result = window.files.result_image()
     np.testing.assert_array_equal(np.load(out / "result.npy"), result)
     np.testing.assert_array_equal(tifffile.imread(out / "result.tif"), result)
     png8, png16 = iio.imread(out / "result.png"), iio.imread(out / "result_16bit.png")
@@ -92,7 +92,7 @@ def test_export_writes_every_file_and_each_reads_back(ran, tmp_path):
 
 def test_export_only_the_chosen_items(ran, tmp_path):
     out = tmp_path / "some"
-    assert ran.export_to(out, ExportOptions(items={"trace_csv", "movie"}, movie_frames=50))
+    assert ran.files.export_to(out, ExportOptions(items={"trace_csv", "movie"}, movie_frames=50))
     assert {p.name for p in out.iterdir()} >= {"trace.csv", "iterates.gif"}
     assert not (out / "result.png").exists()
     assert iio.imread(out / "iterates.gif", index=None).shape[0] == ITERATIONS + 1
@@ -101,7 +101,7 @@ def test_export_only_the_chosen_items(ran, tmp_path):
 def test_an_interrupted_export_leaves_no_partial_file(ran, tmp_path, monkeypatch):
     window = ran
     out = tmp_path / "export"
-    assert window.export_to(out)
+    assert window.files.export_to(out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     original = iio.imwrite
 
@@ -113,7 +113,7 @@ def test_an_interrupted_export_leaves_no_partial_file(ran, tmp_path, monkeypatch
 
     monkeypatch.setattr(iio, "imwrite", dies_half_way)
     with pytest.raises(KeyboardInterrupt):
-        window.export_to(out)
+        window.files.export_to(out)
     assert (out / "iterates.gif").read_bytes() == before["iterates.gif"]  # the old one, whole
     assert not _partials(out)
     assert iio.imread(out / "iterates.gif", index=None).shape[0] >= 2
@@ -122,7 +122,7 @@ def test_an_interrupted_export_leaves_no_partial_file(ran, tmp_path, monkeypatch
 def test_a_full_disk_gives_a_message_and_keeps_earlier_files(ran, tmp_path, monkeypatch, dialogs):
     window = ran
     out = tmp_path / "export"
-    assert window.export_to(out)
+    assert window.files.export_to(out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     original = tifffile.imwrite
 
@@ -131,7 +131,7 @@ def test_a_full_disk_gives_a_message_and_keeps_earlier_files(ran, tmp_path, monk
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(tifffile, "imwrite", disk_full)
-    assert not window.export_to(out)
+    assert not window.files.export_to(out)
     assert "No space left on device" in window.last_error and "result.tif" in window.last_error
     assert dialogs == [window.last_error]
     monkeypatch.setattr(tifffile, "imwrite", original)
@@ -142,7 +142,7 @@ def test_a_full_disk_gives_a_message_and_keeps_earlier_files(ran, tmp_path, monk
 def test_a_folder_that_cannot_be_written_gives_a_clear_message(ran, tmp_path, dialogs):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    assert not ran.export_to(blocker / "out")
+    assert not ran.files.export_to(blocker / "out")
     assert ran.last_error.startswith("Export failed: cannot create the folder")
     assert "\n" not in ran.last_error and dialogs == [ran.last_error]
 
@@ -154,7 +154,7 @@ def test_a_read_only_folder_gives_a_clear_message(ran, tmp_path, monkeypatch):
         raise PermissionError(errno.EACCES, "Permission denied")
 
     monkeypatch.setattr(tempfile, "mkstemp", denied)
-    assert not ran.export_to(tmp_path / "ro")
+    assert not ran.files.export_to(tmp_path / "ro")
     assert "Permission denied" in ran.last_error and "cannot write in" in ran.last_error
 
 
@@ -162,7 +162,7 @@ def test_session_save_is_atomic_on_failure(ran, tmp_path, monkeypatch):
     import os
 
     path = tmp_path / "s.toml"
-    assert ran.save_session_file(path)
+    assert ran.files.save_session_file(path)
     before = path.read_bytes()
 
     def no_space(src, dst):
@@ -170,7 +170,7 @@ def test_session_save_is_atomic_on_failure(ran, tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", no_space)
     ran.parameter_panel.spin("C").setValue(0.2)
-    assert not ran.save_session_file(path)
+    assert not ran.files.save_session_file(path)
     assert "No space left on device" in ran.last_error
     assert path.read_bytes() == before
     assert not _partials(tmp_path)

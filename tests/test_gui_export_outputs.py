@@ -10,7 +10,7 @@ import torch
 from core.cli import main
 from core.io import load_image, save_image
 from core.session import load_session
-from gui.run.solver_worker import to_display_array
+from gui.display import to_display_array
 from gui.state.problem_spec import ProblemSpec
 from tests.conftest import run_to_limit
 
@@ -23,7 +23,7 @@ def test_the_lowlight_export_has_the_clean_picture_as_ground_truth(qtbot, window
     window.solver_panel.set_variants(["fima"])
     run_to_limit(qtbot, window, 1)
     out = tmp_path / "export"
-    assert window.export_to(out), window.last_error
+    assert window.files.export_to(out), window.last_error
     problem = window.setup.problem
     clean = to_display_array(problem.info["clean"])
     truth = load_image(out / "ground_truth.png")
@@ -48,6 +48,6 @@ def test_a_colour_photo_is_explored_and_exported_in_colour(qtbot, window, tmp_pa
     window.solver_panel.set_variants(["fima"])
     run_to_limit(qtbot, window, 1)
     out = tmp_path / "export"
-    assert window.export_to(out), window.last_error
+    assert window.files.export_to(out), window.last_error
     assert np.load(out / "result.npy").shape == (40, 40, 3)
     assert load_session(out / "session.toml").task["grayscale"] is False

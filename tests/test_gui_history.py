@@ -11,7 +11,7 @@ import torch
 
 import gui.run.solver_worker
 from core import COLUMNS, ParameterTimeline, iterate
-from gui.run.solver_worker import to_display_array
+from gui.display import to_display_array
 from tests.conftest import GUI_TIMEOUT_MS, run_to_limit
 
 

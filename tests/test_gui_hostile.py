@@ -34,7 +34,7 @@ def _check_fima_is_safe(window) -> list[dict]:
     objective = [r["objective"] for r in rows]
     assert all(math.isfinite(v) for v in objective)
     assert all(b <= a * (1 + 1e-6) for a, b in itertools.pairwise(objective))
-    assert np.isfinite(window.result_image()).all()
+    assert np.isfinite(window.files.result_image()).all()
     assert not any(r["diverged"] for r in rows)
     return rows
 

@@ -37,7 +37,9 @@ def test_bad_inputs_keep_the_previous_state(qtbot, loaded, image_file, tmp_path,
     setup, spec = window.setup, window.spec
     observation = window.images.image("observation").copy()
     for name, (path, expected) in _bad_files(tmp_path, image_file).items():
-        opened = window.set_option("kernel", path) if name == "kernel" else window.open_file(path)
+        opened = (
+            window.set_option("kernel", path) if name == "kernel" else window.files.open_file(path)
+        )
         assert not opened, name
         assert expected in window.last_error and "\n" not in window.last_error, name
         assert dialogs[-1] == window.last_error

@@ -34,7 +34,7 @@ MIB = 2**20
 
 def _key(describe: dict) -> str:
     """The list entry that names a built prior: its name, with p (symmetries for gs) where it is
-    not the usual."""
+    not the usual, and a wavelet family other than Haar."""
     name = describe["name"]
     option, usual = {
         "wavelet": ("p", 1.0),
@@ -43,9 +43,10 @@ def _key(describe: dict) -> str:
         "gs-prox": ("symmetries", 1),
     }.get(name, (None, None))
     value = describe.get(option) if option else None
-    if value is not None and value != usual:
-        return f"{name}:{option}={value:g}"
-    return name
+    named = [f"{option}={value:g}"] if value is not None and value != usual else []
+    if name == "wavelet" and describe.get("wavelet", "haar") != "haar":
+        named.append(f"wavelet={describe['wavelet']}")
+    return f"{name}:{','.join(named)}" if named else name
 
 
 def _assert_shown_is_built(window, where: str) -> str:
@@ -145,6 +146,32 @@ def test_every_offered_prior_builds_and_is_shown(small_window, dialogs):
             assert _assert_shown_is_built(window, f"{task}/{key}") == key
 
 
+def test_the_wavelet_families_and_lp_are_offered_and_built(small_window, dialogs):
+    """Haar, db4 and sym8, each with ℓ1 and the nonconvex ℓp (p = 0.5), wherever wavelets are."""
+    window = small_window
+    families = {
+        "wavelet": ("haar", 1.0),
+        "wavelet:p=0.5": ("haar", 0.5),
+        "wavelet:wavelet=db4": ("db4", 1.0),
+        "wavelet:p=0.5,wavelet=db4": ("db4", 0.5),
+        "wavelet:wavelet=sym8": ("sym8", 1.0),
+        "wavelet:p=0.5,wavelet=sym8": ("sym8", 0.5),
+    }
+    for task in TASKS:
+        choose_task(window, task)
+        assert set(families) <= set(window.solver_panel.prior_names()), task
+    choose_task(window, "deblur")
+    for key, (family, p) in families.items():
+        choose_prior(window, key)
+        built = window.setup.settings["prior"]
+        assert (built["name"], built["wavelet"], built["p"]) == ("wavelet", family, p), key
+        tip = window.solver_panel.prior_combo.itemData(
+            window.solver_panel.prior_combo.currentIndex(), 3
+        )
+        assert ("Haar" if family == "haar" else family) in tip, (key, tip)
+    assert dialogs == []
+
+
 # ---- task switches ----------------------------------------------------------------------------
 def test_the_shown_prior_is_the_built_one_after_every_switch_order(small_window, defaults):
     window = small_window
@@ -217,7 +244,7 @@ def test_a_sessions_default_prior_is_not_a_choice(small_window, image_file, tmp_
     setup = build_task("lowlight", str(image_file), module="none")
     path = tmp_path / "lowlight.toml"
     save_session(path, Session(setup.settings, setup.parameters, {}, ["fima"], 5))
-    assert window.load_session_file(path), window.last_error
+    assert window.files.load_session_file(path), window.last_error
     assert _assert_shown_is_built(window, "session") == "illumination_box"
     choose_task(window, "mri")
     assert _assert_shown_is_built(window, "mri") == defaults["mri"]
@@ -225,7 +252,7 @@ def test_a_sessions_default_prior_is_not_a_choice(small_window, image_file, tmp_
     chosen = build_task("deblur", str(image_file), module="none", prior="tv")
     path = tmp_path / "tv.toml"
     save_session(path, Session(chosen.settings, chosen.parameters, {}, ["fima"], 5))
-    assert window.load_session_file(path), window.last_error
+    assert window.files.load_session_file(path), window.last_error
     assert _assert_shown_is_built(window, "session") == "tv"
     choose_task(window, "smooth")  # a prior the session chose is a choice
     assert _assert_shown_is_built(window, "smooth") == "tv"
@@ -275,11 +302,11 @@ def test_the_downscale_is_saved_and_restored_with_the_session(sample_window, tmp
     choose_task(window, "mri")
     _downscale(window, 4)
     path = tmp_path / "small.toml"
-    assert window.save_session_file(path)
+    assert window.files.save_session_file(path)
     assert tomllib.loads(path.read_text())["task"]["downscale"] == 4
     _downscale(window, 1)
     choose_task(window, "deblur")
-    assert window.load_session_file(path), window.last_error
+    assert window.files.load_session_file(path), window.last_error
     assert window.spec.task == "mri"
     assert window.problem_panel.downscale_spin.value() == 4
     assert tuple(window.setup.problem.x0.shape[-2:]) == (SAMPLE_SIDE // 4,) * 2

@@ -209,7 +209,7 @@ def test_export_after_a_run(qtbot, loaded, tmp_path):
     window.runner.start_run()
     qtbot.waitUntil(lambda: window.runner.run_state() == "limit", timeout=TIMEOUT_MS)
     out = tmp_path / "out"
-    assert window.export_to(out)
+    assert window.files.export_to(out)
     rows = read_trace_csv(out / "trace.csv")
     assert [(r["variant"], r["k"]) for r in rows] == [
         ("fima", 0),

@@ -58,14 +58,14 @@ def test_three_live_changes_replay_headless_to_the_same_trace(qtbot, loaded, tmp
     assert changes == {1: {"C": 0.3}, 3: {"mu": 0.8, "gamma": 0.7}, k_lam: {"lam": 0.002}}
     assert k_lam >= 4 and rows[k_lam - 1]["lam"] == window.setup.parameters.lam
     path = tmp_path / "live.toml"
-    assert window.save_session_file(path)
+    assert window.files.save_session_file(path)
     out = tmp_path / "replay"
     assert fima(["run", "--session", str(path), "--out", str(out)]) == 0
     assert _same_rows(read_trace_csv(out / "trace.csv"), rows)
     # opening it in a window restores everything, and running it gives the same trace again
     window.runner.reset_run()
     panel.spin("C").setValue(0.1)
-    assert window.load_session_file(path)
+    assert window.files.load_session_file(path)
     assert window.solver_panel.variants() == ["fima"]
     assert window.solver_panel.limit() == len(rows)
     assert panel.parameters() == window.setup.parameters  # the initial ones
@@ -76,15 +76,15 @@ def test_three_live_changes_replay_headless_to_the_same_trace(qtbot, loaded, tmp
 def test_a_session_whose_image_changed_or_moved_is_refused(loaded, image_file, tmp_path, dialogs):
     window = loaded
     path = tmp_path / "s.toml"
-    assert window.save_session_file(path)
+    assert window.files.save_session_file(path)
     setup, spec = window.setup, window.spec
     iio.imwrite(image_file, np.zeros((64, 64), dtype=np.uint8))
-    assert not window.load_session_file(path)
+    assert not window.files.load_session_file(path)
     assert "has changed since it was saved" in window.last_error
     assert window.setup is setup and window.spec is spec
     assert fima(["run", "--session", str(path), "--out", str(tmp_path / "o")]) == 2
     image_file.rename(tmp_path / "elsewhere.png")
-    assert not window.load_session_file(path)
+    assert not window.files.load_session_file(path)
     assert "has moved or is gone" in window.last_error
     assert len(dialogs) == 2 and window.setup is setup
 
@@ -104,7 +104,7 @@ def test_bad_sessions_are_refused(loaded, tmp_path, dialogs, text, expected):
     path = tmp_path / "bad.toml"
     path.write_text(text)
     setup, parameters = loaded.setup, loaded.parameter_panel.parameters()
-    assert not loaded.load_session_file(path)
+    assert not loaded.files.load_session_file(path)
     assert expected in loaded.last_error and "\n" not in loaded.last_error
     assert dialogs == [loaded.last_error]
     assert loaded.setup is setup and loaded.parameter_panel.parameters() == parameters

@@ -77,7 +77,7 @@ def test_the_parameter_panel_follows_a_replayed_sessions_changes(qtbot, loaded, 
     )
     path = tmp_path / "replay.toml"
     save_session(path, session)
-    assert window.load_session_file(path)
+    assert window.files.load_session_file(path)
     panel = window.parameter_panel
     assert panel.parameters().C == initial.C  # before the run: where it starts
     run_to_limit(qtbot, window, 6)

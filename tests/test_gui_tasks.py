@@ -19,7 +19,7 @@ from core.outputs import write_run_outputs
 from core.session import Session, save_session
 from core.tasks import default_module_name
 from core.tasks.base import TASKS
-from gui.run.solver_worker import to_display_array
+from gui.display import to_display_array
 from tests.conftest import run_to_limit
 from tests.gui_actions import choose_module, choose_task
 
@@ -190,7 +190,7 @@ def test_lowlight_export_writes_what_fima_run_writes(qtbot, lowlight, tmp_path):
     setup = window.setup
     run_to_limit(qtbot, window, 3)
     out = tmp_path / "export"
-    assert window.export_to(out), window.last_error
+    assert window.files.export_to(out), window.last_error
     t = window.scrubber.frame("fima", 3)[1]
     picture = _rendered(setup, t)
     np.testing.assert_allclose(np.load(out / "result.npy"), picture, atol=1e-6)
@@ -208,7 +208,7 @@ def test_lowlight_export_writes_what_fima_run_writes(qtbot, lowlight, tmp_path):
     # the headless writer, given the same iterate, writes the same result
     headless = tmp_path / "headless"
     t_tensor = torch.from_numpy(t)[None, None]
-    write_run_outputs(headless, setup.problem, [], t_tensor, window.current_session())
+    write_run_outputs(headless, setup.problem, [], t_tensor, window.files.current_session())
     for name in ("result.npy", "variable.npy"):
         np.testing.assert_allclose(np.load(out / name), np.load(headless / name), atol=1e-6)
 
@@ -282,7 +282,7 @@ def test_a_sessions_default_module_is_not_a_choice(sample_window, tmp_path):
     path = tmp_path / "deblur.toml"
     save_session(path, Session(setup.settings, setup.parameters, {}, ["fima"], 5))
     window = sample_window
-    assert window.load_session_file(path)
+    assert window.files.load_session_file(path)
     assert window.setup.settings["module"] == default_module_name()
     choose_task(window, "smooth")
     assert window.setup.settings["module"] == "l0"

@@ -205,7 +205,7 @@ def test_bad_session_is_refused(loaded, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("format_version = 1\n[task]\nnope = 1\n")
     setup = loaded.setup
-    assert not loaded.load_session_file(bad)
+    assert not loaded.files.load_session_file(bad)
     assert "task" in loaded.last_error
     assert loaded.setup is setup
 
@@ -215,9 +215,9 @@ def test_session_round_trip(loaded, tmp_path):
     window.parameter_panel.spin("C").setValue(0.3)
     window.solver_panel.set_limit(7)
     path = tmp_path / "s.toml"
-    assert window.save_session_file(path)
+    assert window.files.save_session_file(path)
     window.parameter_panel.spin("C").setValue(0.1)
-    assert window.load_session_file(path)
+    assert window.files.load_session_file(path)
     assert window.parameter_panel.parameters().C == 0.3
     assert window.solver_panel.limit() == 7
     assert window.setup.settings["module"] == "tv"

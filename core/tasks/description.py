@@ -53,6 +53,16 @@ GENERAL_PRIORS = (
     ),
     Choice("wavelet:p=0.5", "ℓ0.5 on Haar wavelet details (nonconvex)"),
     Choice("wavelet:p=0", "ℓ0 on Haar wavelet details: their count (hard thresholding, nonconvex)"),
+    Choice("wavelet:wavelet=db4", "ℓ1 on Daubechies-4 (db4) wavelet details (soft thresholding)"),
+    Choice(
+        "wavelet:p=0.5,wavelet=db4",
+        "ℓ0.5 (ℓp, p = 0.5) on Daubechies-4 (db4) wavelet details (nonconvex)",
+    ),
+    Choice("wavelet:wavelet=sym8", "ℓ1 on Symlet-8 (sym8) wavelet details (soft thresholding)"),
+    Choice(
+        "wavelet:p=0.5,wavelet=sym8",
+        "ℓ0.5 (ℓp, p = 0.5) on Symlet-8 (sym8) wavelet details (nonconvex)",
+    ),
     Choice("tv", "Total variation (isotropic; prox by 30 FGP steps)"),
     Choice("box", "The box [0, 1]: g = 0 inside, +∞ outside"),
     Choice("none", "g = 0: no prior"),

@@ -1,14 +1,17 @@
-"""The window's file pickers and its "Open recent" menu; each hands its path to the window.
+"""The window's file pickers and its "Open recent" menu; a chosen path goes out as ``chosen``.
 
-Pickers start in the folder used last (remembered across launches, :mod:`gui.settings`).
+Every picker is one entry of :data:`PICKERS` (what it asks for, which files it shows, the name a
+save picker proposes) and one call of :meth:`FileDialogs.choose`. Pickers start in the folder used
+last (remembered across launches, :mod:`gui.settings`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QFileDialog, QMenu
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from core.io import IMAGE_SUFFIXES
 
@@ -21,84 +24,55 @@ MODULE_FILTER = "TorchScript (*.pt *.pth *.ts);;All files (*)"
 SESSION_FILTER = "Sessions (*.toml)"
 
 
-class FileDialogs(QObject):
-    """File → Open / Save … dialogs and the recent-files menu of a :class:`MainWindow`."""
+@dataclass(frozen=True)
+class Picker:
+    """One file picker: its title, its file filter, and for a save picker the proposed name."""
 
-    def __init__(self, window, recent_menu: QMenu) -> None:
-        super().__init__(window)
-        self.window = window
+    title: str
+    filter: str
+    save_as: str = ""  # a save picker proposes this file name in the last folder; "": open
+
+
+PICKERS = {  # kind → picker; the kind names what the path is for (see WindowFiles.use_path)
+    "image": Picker("Open image", IMAGE_FILTER),
+    "kernel": Picker("Open blur kernel", OPTION_FILE_FILTER),
+    "mask": Picker("Open mask file", OPTION_FILE_FILTER),
+    "module": Picker("Your own TorchScript denoiser", MODULE_FILTER),
+    "session": Picker("Open session", SESSION_FILTER),
+    "session_target": Picker("Save session", SESSION_FILTER, "session.toml"),
+    "screenshot": Picker("Save screenshot", "PNG (*.png)", "fima-explorer.png"),
+}
+
+
+class FileDialogs(QObject):
+    """File → Open / Save … pickers and the recent-files menu of the explorer window."""
+
+    chosen = Signal(str, str)  # kind (a key of PICKERS), path
+
+    def __init__(self, parent: QWidget, recent_menu: QMenu) -> None:
+        super().__init__(parent)
+        self._parent = parent
         self.recent = RecentFiles()
         self.recent_menu = recent_menu
 
     # ---- pickers --------------------------------------------------------------------------
-    @Slot()
-    def choose_image(self) -> None:
-        """File → Open image…"""
-        path, _ = QFileDialog.getOpenFileName(
-            self.window, "Open image", self._start_dir(), IMAGE_FILTER
-        )
-        if path:
-            settings.remember_folder(path)
-            self.window.open_image(path)
-
     @Slot(str)
-    def choose_option_file(self, option: str) -> None:
-        """Pick a file for a task option: a blur kernel or a sampling mask."""
-        title = "Open blur kernel" if option == "kernel" else f"Open {option} file"
-        path, _ = QFileDialog.getOpenFileName(
-            self.window, title, self._start_dir(), OPTION_FILE_FILTER
-        )
-        if path:
+    def choose(self, kind: str) -> str | None:
+        """Ask for a file for ``kind`` (``image``, ``kernel``, ``session_target`` …); emits
+        ``chosen`` with the path and returns it (None when the user cancels)."""
+        picker = PICKERS[kind]
+        start = settings.last_folder()
+        if picker.save_as:
+            target = str(Path(start) / picker.save_as)
+            path, _ = QFileDialog.getSaveFileName(self._parent, picker.title, target, picker.filter)
+        else:
+            path, _ = QFileDialog.getOpenFileName(self._parent, picker.title, start, picker.filter)
+        if not path:
+            return None
+        if kind != "session_target":  # saving a session remembers its folder once it is written
             settings.remember_folder(path)
-            self.window.set_option(option, path)
-
-    @Slot()
-    def choose_torchscript(self) -> None:
-        """Pick your own TorchScript denoiser."""
-        path, _ = QFileDialog.getOpenFileName(
-            self.window, "Your own TorchScript denoiser", self._start_dir(), MODULE_FILTER
-        )
-        if path:
-            settings.remember_folder(path)
-            self.window.set_module(path)
-
-    @Slot()
-    def choose_session(self) -> None:
-        """File → Open session…"""
-        path, _ = QFileDialog.getOpenFileName(
-            self.window, "Open session", self._start_dir(), SESSION_FILTER
-        )
-        if path:
-            settings.remember_folder(path)
-            self.window.load_session_file(path)
-
-    @Slot()
-    def choose_session_target(self) -> None:
-        """File → Save session as…"""
-        path, _ = QFileDialog.getSaveFileName(
-            self.window,
-            "Save session",
-            str(Path(self._start_dir()) / "session.toml"),
-            SESSION_FILTER,
-        )
-        if path:
-            self.window.save_session_file(path)
-
-    @Slot()
-    def choose_screenshot_target(self) -> None:
-        """File → Save screenshot…"""
-        path, _ = QFileDialog.getSaveFileName(
-            self.window,
-            "Save screenshot",
-            str(Path(self._start_dir()) / "fima-explorer.png"),
-            "PNG (*.png)",
-        )
-        if path:
-            settings.remember_folder(path)
-            self.window.save_screenshot(path)
-
-    def _start_dir(self) -> str:
-        return settings.last_folder()
+        self.chosen.emit(kind, path)
+        return path
 
     # ---- recent files ---------------------------------------------------------------------
     def remember(self, path: str | Path) -> None:
@@ -126,7 +100,7 @@ class FileDialogs(QObject):
     def _open_recent(self) -> None:
         action = self.sender()
         if action is not None and action.data():
-            self.window.open_image(action.data())
+            self.chosen.emit("image", action.data())
 
     @Slot()
     def _clear_recent(self) -> None:

@@ -1,6 +1,10 @@
 """The run controller: starts, pauses, steps and resets the solver run, pulls its iterations into
 the views and keeps the explorer state's run status and parameters in step with it.
 
+It is given what it works with — the state, the views it feeds (:class:`RunViews`) and a check
+asked before a run starts — and tells the rest through its signals (``failed`` for an error the
+user must see); it knows nothing of the window that composes it.
+
 A GUI-thread QObject, so the worker's notifications reach its bound methods in the GUI thread.
 It owns at most one :class:`SolverRun` (plus a stopped one still finishing its iteration) and
 the run's scalar history; it pulls the worker's data only after a notification, at most ~30 times
@@ -13,24 +17,40 @@ background (its results are dropped) and the next run's worker waits for it in i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from ..display import to_display_array
 from ..state import ExplorerState
 from ..state.run_history import RunHistory
-from ..views.certificate_panel import last_reject_html
+from ..views.certificate_panel import CertificatePanel, last_reject_html
+from ..views.images import ImagePanel
+from ..views.plots import PlotPanel
+from ..views.scrubber import Scrubber
+from ..views.solver_panel import SolverPanel
+from ..views.status import StatusPanel
 from ..views.style import variant_label
 from .refresh_budget import RefreshBudget
 from .solver_run import STOP_TIMEOUT_S, SolverRun
-from .solver_worker import RunSpec, to_display_array
-
-if TYPE_CHECKING:
-    from ..main_window import MainWindow
+from .solver_worker import RunSpec
 
 RESET_WAIT_S = 0.25  # reset / rebuild wait at most this long for the iteration in progress
 CERTIFICATE_CATCH_UP_MS = 1100
+
+
+@dataclass(frozen=True)
+class RunViews:
+    """What a run reads its settings from (variants, limit) and the views it feeds."""
+
+    solver_panel: SolverPanel
+    plots: PlotPanel
+    images: ImagePanel
+    scrubber: Scrubber
+    certificate_panel: CertificatePanel
+    status: StatusPanel
 
 
 class RunController(QObject):
@@ -38,11 +58,20 @@ class RunController(QObject):
 
     limitReached = Signal()  # the run reached its iteration limit (and paused)
     ended = Signal()  # the worker loop returned (error, or every variant stopped)
+    failed = Signal(str)  # a problem the user must be told of, in one line
 
-    def __init__(self, state: ExplorerState, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(
+        self,
+        state: ExplorerState,
+        views: RunViews,
+        admit: Callable[[int], bool] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        """``admit(n)`` is asked before a run of n variants starts (False: it does not)."""
+        super().__init__(parent)
         self.state = state
-        self.window = window  # the views this controller feeds
+        self.views = views
+        self._admit = admit or (lambda _variants: True)
         self.run: SolverRun | None = None
         self._retired: SolverRun | None = None  # a stopped run still finishing its iteration
         self.history = RunHistory()
@@ -61,24 +90,24 @@ class RunController(QObject):
     # ---- running --------------------------------------------------------------------------
     def start_run(self, running: bool = True) -> bool:
         """Start a fresh run of the selected variants from x⁰ (free-running or paused)."""
-        w = self.window
+        v = self.views
         if not self.state.loaded:
-            w.show_error("Load an image first (File → Open, or drop one on the window)")
+            self.failed.emit("Load an image first (File → Open, or drop one on the window)")
             return False
-        variants = w.solver_panel.variants()
-        if not w.run_fits(len(variants)):
+        variants = v.solver_panel.variants()
+        if not self._admit(len(variants)):
             return False
         self.stop()
         try:
             timeline = self.state.begin_run()
         except ValueError as exc:
-            w.show_error(f"Bad parameters: {exc}")
+            self.failed.emit(f"Bad parameters: {exc}")
             return False
         self.clear_views()
         self._run_error = None
         self._budget.reset()
         problem = self.state.setup.problem
-        w.scrubber.new_run(variants, to_display_array(problem.x0))
+        v.scrubber.new_run(variants, to_display_array(problem.x0))
         if self._retired is not None and self._retired.has_ended():
             self._retired = None
         spec = RunSpec(
@@ -86,16 +115,16 @@ class RunController(QObject):
             self.state.setup.module,
             timeline,
             tuple(variants),
-            w.solver_panel.limit(),
-            history=w.scrubber.iterates,
+            v.solver_panel.limit(),
+            history=v.scrubber.iterates,
         )
         self.run = SolverRun(spec, predecessor=self._retired)
         self.run.dataReady.connect(self._on_data_ready)
         self.run.limitReached.connect(self._on_limit_reached)
         self.run.error.connect(self._on_run_error)
         self.run.finished.connect(self._on_run_finished)
-        w.plots.set_variants(variants)
-        w.images.set_variants(variants)
+        v.plots.set_variants(variants)
+        v.images.set_variants(variants)
         self.run.start(running)
         self.update_status()
         return True
@@ -109,7 +138,7 @@ class RunController(QObject):
             self.pause_run()
         else:
             self.run.start(running=True)
-            self.window.status.meter.reset()
+            self.views.status.meter.reset()
             self.update_status()
 
     @Slot()
@@ -142,9 +171,7 @@ class RunController(QObject):
             run, self.run = self.run, None
             if not run.stop(wait_s):
                 self._retired = run
-                self.window.status.message(
-                    "The solver is finishing its iteration in the background"
-                )
+                self.views.status.message("The solver is finishing its iteration in the background")
         self.state.end_run()
         self._refresh_timer.stop()
         self._certificate_timer.stop()
@@ -158,16 +185,16 @@ class RunController(QObject):
 
     def clear_views(self) -> None:
         """Forget the run's data and empty the views that show it."""
-        w = self.window
+        v = self.views
         self.history.clear()
         self.latest_x.clear()
         self.iterations = 0
         self._announced.clear()
-        w.plots.clear()
-        w.images.reset_iterates()
-        w.scrubber.clear()
-        w.certificate_panel.show_empty()
-        w.status.reset_progress()
+        v.plots.clear()
+        v.images.reset_iterates()
+        v.scrubber.clear()
+        v.certificate_panel.show_empty()
+        v.status.reset_progress()
 
     @property
     def variants(self) -> tuple[str, ...]:
@@ -179,12 +206,12 @@ class RunController(QObject):
         """Show past iterate x^k of the shown variant (pinned); returns the k shown."""
         if self.run is None:
             return None
-        return self.window.scrubber.scrub_to(k)
+        return self.views.scrubber.scrub_to(k)
 
     @Slot()
     def follow_live(self) -> None:
         """Show the newest iterate again, and keep following it."""
-        self.window.scrubber.follow_live()
+        self.views.scrubber.follow_live()
 
     @Slot()
     def history_back(self) -> None:
@@ -193,12 +220,12 @@ class RunController(QObject):
             return
         if self.run.is_running():
             self.pause_run()
-        self.window.scrubber.back()
+        self.views.scrubber.back()
 
     @Slot()
     def history_forward(self) -> None:
         """→: one iterate forward in the history; at the newest, step one iteration."""
-        if self.run is not None and self.window.scrubber.forward():
+        if self.run is not None and self.views.scrubber.forward():
             return
         self.step_run()
 
@@ -215,16 +242,16 @@ class RunController(QObject):
         self._budget.begin()
         try:
             self._pull()
-            self.window.plots.draw_one()
+            self.views.plots.draw_one()
         finally:
             self._budget.end()
-        if self.window.plots.pending():
+        if self.views.plots.pending():
             self._on_data_ready()
 
     def _pull(self) -> None:
         if self.run is None:
             return
-        w = self.window
+        v = self.views
         update = self.run.take_update()
         if not update.rows and not update.images:
             return
@@ -234,15 +261,15 @@ class RunController(QObject):
             if images.get("x") is not None:
                 self.latest_x[variant] = images["x"]
         self.iterations = update.iterations
-        w.plots.update_curves(self.history)
+        v.plots.update_curves(self.history)
         changes = self.state.timeline.changes if self.state.timeline is not None else {}
-        w.plots.set_markers({k: c for k, c in changes.items() if k < update.iterations})
+        v.plots.set_markers({k: c for k, c in changes.items() if k < update.iterations})
         self.state.follow(update.iterations)
-        w.images.update_images(update.images, update.iterations)
-        w.scrubber.set_latest(update.iterations)
-        w.status.show_progress(update.iterations, self._acceptance_summary())
+        v.images.update_images(update.images, update.iterations)
+        v.scrubber.set_latest(update.iterations)
+        v.status.show_progress(update.iterations, self._acceptance_summary())
         self._announce_divergence(update.done)
-        if not w.certificate_panel.update_from(self.history, self.run.variants):
+        if not v.certificate_panel.update_from(self.history, self.run.variants):
             if not self._certificate_timer.isActive():
                 self._certificate_timer.start(CERTIFICATE_CATCH_UP_MS)
 
@@ -251,10 +278,10 @@ class RunController(QObject):
         """Recompute the certificate panel now (it is otherwise refreshed about once a second)."""
         self._certificate_timer.stop()
         if self.variants:
-            self.window.certificate_panel.update_from(self.history, self.variants, force=True)
+            self.views.certificate_panel.update_from(self.history, self.variants, force=True)
 
     def _announce_divergence(self, done: tuple[str, ...]) -> None:
-        status = self.window.status
+        status = self.views.status
         diverged = {v: self.history.diverged_at(v) for v in done}
         diverged = {v: k for v, k in diverged.items() if k is not None}
         for variant, at in diverged.items():
@@ -270,7 +297,7 @@ class RunController(QObject):
             return ""
         rate = float(self.history.acceptance_rate("fima")[-1])
         last = self.history.last_reject("fima")
-        self.window.status.acceptance.setToolTip(
+        self.views.status.acceptance.setToolTip(
             last_reject_html("fima", last[0], last[1]) if last else "No rejection so far"
         )
         return f"{variant_label('fima')} accepted {100 * rate:.0f} %"
@@ -279,8 +306,8 @@ class RunController(QObject):
     def _on_limit_reached(self) -> None:
         self.refresh_now()
         self.update_certificate()
-        self.window.status.message(
-            f"Iteration limit {self.window.solver_panel.limit()} reached — "
+        self.views.status.message(
+            f"Iteration limit {self.views.solver_panel.limit()} reached — "
             "raise it and press Run to go on"
         )
         self.update_status("Limit reached")
@@ -291,7 +318,7 @@ class RunController(QObject):
         self._run_error = message
         self.refresh_now()
         self.update_status("Stopped by an error")
-        self.window.show_error(f"The solver stopped: {message}")
+        self.failed.emit(f"The solver stopped: {message}")
 
     @Slot()
     def _on_run_finished(self) -> None:
@@ -302,22 +329,17 @@ class RunController(QObject):
             stopped = {v: k for v, k in stopped.items() if k is not None}
             if stopped:
                 names = ", ".join(f"{variant_label(v)} (k = {k})" for v, k in stopped.items())
-                self.window.status.message(f"Diverged and stopped: {names}")
+                self.views.status.message(f"Diverged and stopped: {names}")
             self.update_status("Finished")
         self.ended.emit()
 
     # ---- edits from the panels ------------------------------------------------------------
-    def submit(self, changes: dict) -> bool:
-        """The user changed parameters: they apply from the running run's next iteration."""
-        try:
-            self.state.edit(**changes)
-        except ValueError as exc:
-            self.window.show_error(f"Parameter refused: {exc}")
-            return False
+    @Slot(dict)
+    def announce_edit(self, changes: dict) -> None:
+        """The user changed parameters (the state has them): say when a live run takes them."""
         if self.run is not None and not self.run.has_ended():
             text = ", ".join(f"{k} = {v:g}" for k, v in changes.items())
-            self.window.status.message(f"{text} from the next iteration")
-        return True
+            self.views.status.message(f"{text} from the next iteration")
 
     def set_limit(self, limit: int) -> None:
         """The iteration limit changed (a paused run at its limit may go on)."""
@@ -338,6 +360,6 @@ class RunController(QObject):
         return "paused"
 
     def update_status(self, text: str | None = None) -> None:
-        """Put the run's status into the state (the window shows it, ``text`` if given)."""
+        """Put the run's status into the state and the status bar (``text`` if given)."""
         self.state.set_status(self.run_state())
-        self.window.show_run_status(text)
+        self.views.status.show_run(self.state.status, self.state.loaded, text)

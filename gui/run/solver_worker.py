@@ -28,30 +28,19 @@ import torch
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core import ParameterTimeline, iterate
-from core.errors import one_line  # also imported from here by gui.main_window
+from core.errors import one_line
 from core.history import IterateHistory
+from core.io import tensor_to_array
 
+from ..display import to_display_array
 from .allocator import frame_copy
 
 IDLE_WAIT_S = 0.1  # upper bound on a paused sleep; control calls wake the loop at once
 
 
-def _image_view(x: torch.Tensor) -> np.ndarray:
-    """(1, C, H, W) tensor → (H, W) or (H, W, C) float32 numpy view (or CPU copy)."""
-    arr = x.detach().to("cpu", torch.float32).numpy()[0]
-    return arr[0] if arr.shape[0] == 1 else np.moveaxis(arr, 0, -1)
-
-
-def to_display_array(x: torch.Tensor | None) -> np.ndarray | None:
-    """(1, C, H, W) tensor → (H, W) or (H, W, C) float32 C-contiguous numpy copy (None → None)."""
-    if x is None:
-        return None
-    return np.array(_image_view(x), dtype=np.float32, order="C", copy=True)
-
-
 def to_history_frame(x: torch.Tensor) -> np.ndarray:
     """Like :func:`to_display_array`, in memory the history can give back (gui.run.allocator)."""
-    return frame_copy(_image_view(x))
+    return frame_copy(tensor_to_array(x))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ writes nothing here; the run controller pulls the worker's iterations and calls 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core import Parameters, ParameterTimeline, TaskSetup
 
 from .events import EventGroup
@@ -67,19 +69,24 @@ class ExplorerState:
         return self.setup is not None
 
     # ---- parameters -----------------------------------------------------------------------
-    def edit(self, **changes: float) -> Parameters:
-        """The user's edit: validated (raises ValueError), sent to the running timeline's next
-        boundary, and kept for the next run's start."""
+    def edit(self, **changes: float) -> dict[str, float]:
+        """The user's edit: validated here, once (raises ValueError), sent to the running
+        timeline's next boundary and kept for the next run's start; listeners hear of it once.
+
+        Returns the fields that changed ({} when the values shown already are these: no event)."""
         if self.initial is None:
             raise ValueError("no problem is loaded")
-        initial = self.initial.with_changes(**changes)
+        base = self.shown if self.shown is not None else self.initial
+        shown = base.with_changes(**changes)  # the one validation: every field is checked alone
+        changes = {k: v for k, v in changes.items() if getattr(base, k) != v}
+        if not changes:
+            return {}
         if self.timeline is not None:
             self.timeline.submit(**changes)
-        self.initial = initial
-        base = self.shown if self.shown is not None else initial
-        self.shown = base.with_changes(**changes)
-        self.events.parameters.emit(self.shown)
-        return self.shown
+        self.initial = replace(self.initial, **changes)
+        self.shown = shown
+        self.events.parameters.emit(shown)
+        return changes
 
     def begin_run(self) -> ParameterTimeline:
         """A fresh timeline for a new run: ``initial`` plus the scheduled changes (ValueError if

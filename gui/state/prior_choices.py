@@ -4,8 +4,10 @@ A prior is named by a short key, the text ``--prior`` takes: ``wavelet`` (ℓ1 o
 ``wavelet:p=0.5``, ``tv``, ``box``, ``none`` — the general priors every task builds through
 :func:`core.tasks.base.make_task_prior` —, the learned ones where a task offers them (``gs``,
 ``gs:symmetries=4``, ``gs-prox``, ``gs-prox:symmetries=4``), or a task's own prior (low-light's
-``illumination_box``, derain's ``streaks``). Which keys a task takes, what each means and which one is its default are
-its description's (:class:`core.tasks.TaskDescription`); a default is never stored as a choice.
+``illumination_box``, derain's ``streaks``). Which keys a task takes, what each means and which one
+is its default are its description's (:class:`core.tasks.TaskDescription`); a default is never
+stored as a choice. The general priors include the wavelet prior on other families than Haar
+(``wavelet:wavelet=db4``, ``wavelet:p=0.5,wavelet=sym8`` …): a key names p and a non-Haar family.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ from core.tasks.description import prior_name as _prior_name
 
 from .task_catalog import task_description
 
-# the option a key names when it differs from its default: (option, default) per prior
-KEY_OPTION = {
-    "wavelet": ("p", 1.0),
-    "streaks": ("p", 0.0),
-    "gs": ("symmetries", 1.0),
-    "gs-prox": ("symmetries", 1.0),
+# the options a key names when they differ from their defaults: (option, default) per prior
+KEY_OPTIONS = {
+    "wavelet": (("p", 1.0), ("wavelet", "haar")),
+    "streaks": (("p", 0.0),),
+    "gs": (("symmetries", 1.0),),
+    "gs-prox": (("symmetries", 1.0),),
 }
 GENERAL_TIPS = {c.name: c.help for c in GENERAL_PRIORS}
 
@@ -39,11 +41,15 @@ def prior_key(prior: str | dict | None) -> str | None:
     name = str(prior.get("name", "")).strip()
     if not name:
         return None
-    option, default = KEY_OPTION.get(name, (None, None))
-    value = prior.get(option) if option else None
-    if value is not None and float(value) != default:
-        return f"{name}:{option}={float(value):g}"
-    return name
+    named = []
+    for option, default in KEY_OPTIONS.get(name, ()):
+        value = prior.get(option)
+        if isinstance(default, str):
+            if value is not None and str(value) != default:
+                named.append(f"{option}={value}")
+        elif value is not None and float(value) != default:
+            named.append(f"{option}={float(value):g}")
+    return f"{name}:{','.join(named)}" if named else name
 
 
 def prior_name(key: str | None) -> str | None:

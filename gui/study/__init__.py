@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from .study_link import StudyLink
 from .study_runner import StudyRunner
 from .study_window import StudyWindow
 
-__all__ = ["StudyRunner", "StudyWindow"]
+__all__ = ["StudyLink", "StudyRunner", "StudyWindow"]

@@ -22,11 +22,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.errors import first_line, one_line
-from core.io import InputError
 from core.study import LocalBackend, SerialBackend, StudyRun, StudySpec, run_study
 
 from ..run.worker_thread import WorkerThread, detached
+from .failures import failure_text
 
 JOIN_TIMEOUT_S = 60.0  # a cancel waits for the cell in progress to come back
 
@@ -80,10 +79,8 @@ class StudyWorker(QObject):
                 on_result=self._on_result,
                 cancel=self.cancel_event,
             )
-        except InputError as exc:
-            self.error = first_line(exc)
-        except Exception as exc:  # anything else ends the run, as one line for the window
-            self.error = one_line(exc)
+        except Exception as exc:  # anything ends the run, as one line for the window
+            self.error = failure_text(exc)
         finally:
             self._ended.set()
             self.ended.emit()

@@ -28,13 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.errors import first_line, one_line
-from core.io import InputError
 from core.study import METRICS, StudyStore, load_spec
 from core.study.backends import default_workers
 from core.study.plot import Heatmap, _label, axis_values, heatmap_data
 from core.study.replay import cell_session, pixel_cells
 
+from .failures import failure_text
 from .heatmap_view import HeatmapView, describe_pixel
 from .study_runner import StudyRunner
 
@@ -130,11 +129,8 @@ class StudyWindow(QMainWindow):
         try:
             store = StudyStore.read(folder)
             axes = axis_values(store)
-        except InputError as exc:
-            self.error_dialog(first_line(exc))
-            return False
-        except Exception as exc:  # a damaged database: one line, the window stays usable
-            self.error_dialog(f"Cannot open the study in {folder}: {one_line(exc)}")
+        except Exception as exc:  # a damaged database too: one line, the window stays usable
+            self.error_dialog(failure_text(exc, f"Cannot open the study in {folder}"))
             return False
         if self._store is not None:
             self._store.close()
@@ -155,11 +151,8 @@ class StudyWindow(QMainWindow):
         try:
             spec = load_spec(spec_path)
             StudyStore.open(out_dir, spec).close()  # refuses a folder holding another study
-        except InputError as exc:
-            self.error_dialog(first_line(exc))
-            return False
         except Exception as exc:
-            self.error_dialog(f"Cannot start the study: {one_line(exc)}")
+            self.error_dialog(failure_text(exc, "Cannot start the study"))
             return False
         if not self.open_study(out_dir):
             return False
@@ -171,8 +164,8 @@ class StudyWindow(QMainWindow):
             return False
         try:
             spec = self._store.spec()
-        except InputError as exc:
-            self.error_dialog(first_line(exc))
+        except Exception as exc:
+            self.error_dialog(failure_text(exc, "Cannot resume the study"))
             return False
         return self._start(spec, self.workers.value())
 
@@ -363,11 +356,8 @@ class StudyWindow(QMainWindow):
         try:
             heat = heatmap_data(self._store, x, y, metric, where)
             counts = self._store.counts()
-        except InputError as exc:
-            self.statusBar().showMessage(first_line(exc))
-            return
-        except Exception as exc:  # the database went away or is damaged
-            self.statusBar().showMessage(f"Cannot read the study: {one_line(exc)}")
+        except Exception as exc:  # the database went away or is damaged, too
+            self.statusBar().showMessage(failure_text(exc, "Cannot read the study"))
             return
         self.heat = heat
         self.heatmap.draw(heat)
@@ -401,11 +391,8 @@ class StudyWindow(QMainWindow):
                 self.statusBar().showMessage(f"{describe_pixel(self.heat, i, j)}: nothing to open")
                 return False
             session = cell_session(self.folder, cells[0]["id"])
-        except InputError as exc:
-            self.error_dialog(first_line(exc))
-            return False
         except Exception as exc:
-            self.error_dialog(f"Cannot open the cell: {one_line(exc)}")
+            self.error_dialog(failure_text(exc, "Cannot open the cell"))
             return False
         note = f" (the first of the {len(cells)} cells averaged here)" if len(cells) > 1 else ""
         self.statusBar().showMessage(f"Opened cell #{cells[0]['id']}{note}")

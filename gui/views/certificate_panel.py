@@ -20,7 +20,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from core.certificate import Certificate, certificate
+from core.objective_readouts import objective_note
 
+from ..state import ExplorerState
 from ..state.run_history import RunHistory
 from .style import variant_color, variant_label
 
@@ -179,6 +181,12 @@ class CertificatePanel(QWidget):
         self.objective_note = ""
         self.lipschitz: float | None = None  # L of the problem, for pg's γ < 1/L
         self.show_empty()
+
+    def show_problem(self, state: ExplorerState) -> None:
+        """The state's problem changed: say what its Ψ holds, and take its L (for pg)."""
+        problem = state.setup.problem
+        self.set_objective_note(objective_note(problem))
+        self.set_lipschitz(problem.lipschitz)
 
     def set_objective_note(self, note: str) -> None:
         """What Ψ holds (a learned term, an estimated L), shown above the verdicts."""

@@ -5,6 +5,11 @@ Anything that reads as a number can be typed (``nan``, ``inf``, ``-3``, ``1e9``)
 range), an invalid one is refused — the box keeps its previous value and ``refused`` carries a
 one-line reason (emitted from the event loop, never inside the spin box's own key handling).
 
+A box bound to a model gets a ``commit`` as well: a typed value the checker passes is handed to it
+(the model validates and takes it, or says why not), and the model's own limits replace the box's
+range check. The model then shows the value with :meth:`GuardedSpinBox.show_value`, so the box
+emits no ``valueChanged`` for what it has just committed.
+
 Keys: the window's Space / N / R shortcuts (run/pause, step, reset) act in the box too, as they are
 not numbers (N is typed only where it goes on to ``nan`` or ``inf``): the box first applies what was
 typed and leaves. Esc restores the value and leaves the box; Return applies the value and leaves.
@@ -21,7 +26,8 @@ from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QWidget
 
 from .field_keys import is_window_key
 
-Checker = Callable[[float], str | None]
+Checker = Callable[[float], str | None]  # value → why it is refused, or None
+Commit = Callable[[float], str | None]  # value → taken by the model (None), or why it was not
 WORDS = ("nan", "inf", "infinity", "+inf", "-inf", "+infinity", "-infinity")
 DECIMALS = 15  # Qt rounds values to this many decimals; the display uses significant digits
 DISPLAY_DIGITS = 4  # significant digits shown (the value itself keeps its full precision)
@@ -61,9 +67,11 @@ class GuardedSpinBox(QDoubleSpinBox):
         whole: bool = False,
         label: str = "value",
         parent: QWidget | None = None,
+        commit: Commit | None = None,
     ) -> None:
         super().__init__(parent)
         self._checker = checker
+        self._commit = commit
         self._whole = whole
         self.label = label
         self._pending_refusal: str | None = None
@@ -106,10 +114,22 @@ class GuardedSpinBox(QDoubleSpinBox):
         except ValueError:
             return self.value()
         problem = self.problem(value)
+        if problem is None and self._commit is not None:
+            problem = self._commit(value)
         if problem is not None:
-            self._refuse(problem)
+            self.refuse(problem)
             return self.value()
         return value
+
+    def show_value(self, value: float) -> None:
+        """Show ``value`` without emitting ``valueChanged``; a box already holding it (to its
+        decimals) is left alone, so a number being typed in keeps its text."""
+        held = round(value) if self._whole else float(f"{value:.{self.decimals()}f}")
+        if self.value() in (value, held):
+            return
+        self.blockSignals(True)
+        self.setValue(value)
+        self.blockSignals(False)
 
     # ---- keys -----------------------------------------------------------------------------
     def event(self, event: QEvent) -> bool:
@@ -148,12 +168,14 @@ class GuardedSpinBox(QDoubleSpinBox):
         if self._whole and value != int(value):
             return f"{self.label} = {value:g} refused: not a whole number"
         problem = self._checker(value)
-        if problem is None and not self.minimum() <= value <= self.maximum():
+        in_range = self.minimum() <= value <= self.maximum()
+        if problem is None and self._commit is None and not in_range:  # else: the model's limits
             low, high = self.minimum(), self.maximum()
             problem = f"{self.label} = {value:g} refused: outside {low:g} … {high:g}"
         return problem
 
-    def _refuse(self, message: str) -> None:
+    def refuse(self, message: str) -> None:
+        """Emit ``refused`` with ``message`` from the event loop (the last of several wins)."""
         if self._pending_refusal is None:
             QTimer.singleShot(0, self._emit_refusal)
         self._pending_refusal = message

@@ -30,11 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..busy import wait_cursor
+from ..display import to_display_array
+from ..state import ExplorerState
 from .field_keys import install_field_keys
 from .mask_view import MaskView
 from .pixel_readout import PixelReadout
 from .style import COLORMAPS, variant_label
-from .task_view import RenderCache, TaskView, plain_title
+from .task_view import RenderCache, TaskView, plain_title, task_view
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -206,6 +209,19 @@ class ImagePanel(QWidget):
     def current_variant(self) -> str | None:
         """The variant whose images are shown."""
         return self.variant_combo.currentData()
+
+    def show_problem(self, state: ExplorerState) -> None:
+        """The state's problem: its observation (MRI: the zero-filled image), x⁰, ground truth
+        and the task's view."""
+        problem = state.setup.problem
+        observation = problem.observation_image
+        with wait_cursor():  # a low-light picture is rendered from x⁰ (its denoise, once)
+            self.set_problem(
+                to_display_array(observation if observation is not None else problem.x0),
+                to_display_array(problem.x0),
+                to_display_array(problem.ground_truth),
+                task_view(state.setup),
+            )
 
     def set_problem(
         self,

@@ -11,7 +11,7 @@ import math
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QSlider, QWidget
 
-from .guarded_spin import Checker, GuardedSpinBox
+from .guarded_spin import Checker, Commit, GuardedSpinBox
 
 SLIDER_STEPS = 1000
 
@@ -26,8 +26,9 @@ def significant(value: float, digits: int = 3) -> float:
 class LogSliderSpin(QWidget):
     """Slider on log10(value) plus a QDoubleSpinBox holding the exact value.
 
-    ``valueChanged`` is emitted once per user edit (slider move or spin box commit), never for
-    :meth:`set_value` calls with ``emit=False``.
+    ``valueChanged`` is emitted once per slider move or spin box change, never for
+    :meth:`set_value` calls with ``emit=False``; a typed value goes to ``commit`` when one is given
+    (see :class:`GuardedSpinBox`).
     """
 
     valueChanged = Signal(float)
@@ -41,6 +42,7 @@ class LogSliderSpin(QWidget):
         limits: tuple[float, float] | None = None,
         label: str = "value",
         parent: QWidget | None = None,
+        commit: Commit | None = None,
     ) -> None:
         super().__init__(parent)
         self._low, self._high = math.log10(low), math.log10(high)
@@ -48,7 +50,9 @@ class LogSliderSpin(QWidget):
         self.slider.setRange(0, SLIDER_STEPS)
         self.slider.setMinimumWidth(90)
         minimum, maximum = limits or (low, high)
-        self.spin = GuardedSpinBox(checker or (lambda _value: None), minimum, maximum, label=label)
+        self.spin = GuardedSpinBox(
+            checker or (lambda _value: None), minimum, maximum, label=label, commit=commit
+        )
         self.spin.setMinimumWidth(95)
         self.spin.refused.connect(self.refused)
         layout = QHBoxLayout(self)
@@ -64,9 +68,10 @@ class LogSliderSpin(QWidget):
 
     def set_value(self, value: float, emit: bool = False) -> None:
         """Show ``value`` (clamped to the range); emit ``valueChanged`` only if ``emit``."""
-        self.spin.blockSignals(not emit)
-        self.spin.setValue(value)
-        self.spin.blockSignals(False)
+        if emit:
+            self.spin.setValue(value)
+        else:
+            self.spin.show_value(value)
         self._sync_slider(self.spin.value())
 
     def _sync_slider(self, value: float) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.fileio import WriteError, atomic_path
 
+from ..state import ExplorerState
 from ..state.run_history import RunHistory
 from .plot_axes import IterationAxis, LogAxis, tick_labels
 from .plot_markers import MARKED, ChangeMarkers, change_label, marked_changes
@@ -217,6 +218,10 @@ class PlotPanel(QWidget):
         with atomic_path(path) as tmp:
             if not image.save(str(tmp), "PNG"):
                 raise WriteError(f"cannot write {Path(path).name}: the PNG encoder failed")
+
+    def show_problem(self, state: ExplorerState) -> None:
+        """The state's problem: PSNR and SSIM are plotted when it has a ground truth."""
+        self.set_has_truth(state.setup.problem.ground_truth is not None)
 
     def set_has_truth(self, has_truth: bool) -> None:
         """Show the PSNR and SSIM plots only when the problem has a ground truth."""

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from core import task_names
 
+from ..state import ExplorerState
 from ..state.problem_spec import ProblemSpec
 from .field_keys import install_field_keys
 from .spec_combo import SpecCombo
@@ -113,6 +114,11 @@ class ProblemPanel(QGroupBox):
         self.downscale_spin.valueChanged.connect(self._on_downscale)
         self.task_options.optionEdited.connect(self.optionEdited)
         self.task_options.invalidEntry.connect(self.invalidEntry)
+
+    def show_problem(self, state: ExplorerState) -> None:
+        """Show the state's problem as the user chose it (nothing before one is loaded)."""
+        if state.spec is not None:
+            self.show_spec(state.spec)
 
     def show_spec(self, spec: ProblemSpec) -> None:
         """Display ``spec`` (no signals); options the task does not take are hidden."""

@@ -23,8 +23,15 @@ from PySide6.QtWidgets import (
 
 from core import VARIANTS
 
+from ..state import ExplorerState
 from ..state.module_choices import is_module_file, module_label, module_tip, offered_modules
-from ..state.prior_choices import offered_priors, prior_tip
+from ..state.prior_choices import (
+    default_prior_key,
+    describe_text,
+    offered_priors,
+    prior_key,
+    prior_tip,
+)
 from .field_keys import install_field_keys
 from .style import variant_color
 
@@ -99,6 +106,23 @@ class SolverPanel(QGroupBox):
             lambda _i: self.deviceChosen.emit(self.device_combo.currentData())
         )
         self.limit_spin.valueChanged.connect(self.limitChanged)
+
+    def show_problem(self, state: ExplorerState) -> None:
+        """Show the state's problem: the task's modules and priors, the module and the prior the
+        engine built (else the chosen ones, else the task's default prior), the device."""
+        spec, setup = state.spec, state.setup
+        if spec is None:
+            return
+        self.show_task_modules(spec.task)
+        module = setup.settings.get("module") if setup else spec.value("module")
+        if module:
+            self.show_module(str(module))
+        self.show_task_priors(spec.task)
+        built = setup.settings.get("prior") if setup else None
+        key = prior_key(built) or prior_key(spec.value("prior")) or default_prior_key(spec.task)
+        if key:
+            self.show_prior(key, describe_text(built))
+        self.show_device(spec.value("device"))
 
     # ---- values ---------------------------------------------------------------------------
     def module(self) -> str:

@@ -9,6 +9,13 @@ from collections import deque
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 RATE_WINDOW_S = 2.0
+RUN_TEXTS = {  # the run's status (gui.state.RUN_STATES) in the status bar
+    "running": "Running",
+    "paused": "Paused",
+    "limit": "Limit reached",
+    "ended": "Finished",
+    "error": "Stopped by an error",
+}
 DIVERGED_COLOR = "#d50000"
 
 
@@ -76,6 +83,11 @@ class StatusPanel:
         self.rate.setText("– it/s")
         self.acceptance.setText("")
         self.diverged.setText("")
+
+    def show_run(self, status: str, loaded: bool, text: str | None = None) -> None:
+        """The run's status in words (``text`` when given): Ready, Running, Paused …"""
+        idle = "Ready" if loaded else "No problem loaded"
+        self.show_state(text if text is not None else RUN_TEXTS.get(status, idle))
 
     def show_diverged(self, diverged: dict[str, int], labels: dict[str, str]) -> None:
         """ "✕ naive diverged at k = 3" for every stopped variant (``labels``: display names)."""

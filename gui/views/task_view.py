@@ -21,7 +21,7 @@ import torch
 
 from core import TaskSetup
 
-from ..run.solver_worker import to_display_array
+from ..display import to_display_array
 from ..state.module_choices import is_module_file, module_label
 
 Renderer = Callable[[np.ndarray], np.ndarray]
