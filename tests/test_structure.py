@@ -22,12 +22,14 @@ core
   7. cli — cli, cli_help: the ``fima`` command line over all of it.
 
 gui
-  1. support — the package, settings, recent_files, actions: leaves that import no other gui module.
+  1. support — the package, settings, recent_files, busy, display: leaves that import no other gui
+     module.
   2. state — ``gui.state``: the Qt-free evented state.
-  3. run — ``gui.run``: the worker thread, the solver run and its controller.
-  4. views — ``gui.views``: widgets that show the state.
+  3. views — ``gui.views`` and the menus (actions): widgets that show the state and write to it.
+  4. run — ``gui.run``: the worker thread, the solver run and its controller, given the views it
+     feeds.
   5. windows — ``gui.dialogs``, ``gui.study``, export, window_files: dialogs and side windows.
-  6. main window — main_window: composes views, dialogs and the run.
+  6. main window — main_window and its layout: composes views, dialogs and the run.
   7. app — app, scripted, ``__main__``: the entry point.
 """
 
@@ -78,6 +80,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "core.session",
             "core.summary",
             "core.movie",
+            "core.objective_readouts",
         ),
     ),
     ("core modules", ("core.modules", "core.modules.*")),
@@ -85,10 +88,10 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core runs", ("core", "core.memory", "core.outputs")),
     ("core study", ("core.study", "core.study.*")),
     ("core cli", ("core.cli", "core.cli_help")),
-    ("gui support", ("gui", "gui.settings", "gui.recent_files", "gui.actions")),
+    ("gui support", ("gui", "gui.settings", "gui.recent_files", "gui.busy", "gui.display")),
     ("gui state", ("gui.state", "gui.state.*")),
+    ("gui views", ("gui.views", "gui.views.*", "gui.actions")),
     ("gui run", ("gui.run", "gui.run.*")),
-    ("gui views", ("gui.views", "gui.views.*")),
     (
         "gui windows",
         (
@@ -100,7 +103,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gui.window_files",
         ),
     ),
-    ("gui main window", ("gui.main_window",)),
+    ("gui main window", ("gui.main_window", "gui.window_layout")),
     ("gui app", ("gui.app", "gui.scripted", "gui.__main__")),
 )
 
