@@ -89,3 +89,10 @@ def test_the_parameter_panel_follows_a_replayed_sessions_changes(qtbot, loaded, 
     assert panel.parameters().C == initial.C
     rows = window.runner.history
     assert rows.count("fima") == 0
+
+
+def test_a_learned_prior_with_its_own_weight_file_is_not_the_default():
+    from gui.state.prior_choices import is_default_prior
+
+    assert is_default_prior("deblur", {"name": "gs", "weight": 0.5})
+    assert not is_default_prior("deblur", {"name": "gs", "weights": "/tmp/mine.pt"})

@@ -111,11 +111,13 @@ def carried_prior(task: str, prior: str | dict | None) -> str | None:
 
 def is_default_prior(task: str, prior: str | dict | None) -> bool:
     """True when ``prior`` is task ``task``'s default: its key, or a describe() that has the
-    default's settings (any weight)."""
+    default's settings (any weight λ, but the shipped weight file)."""
     default = default_prior(task)
     if not default or prior is None:
         return False
     if isinstance(prior, dict):
+        if "weights" in prior and "weights" not in default:  # a weight file of the user's own
+            return False
         return all(prior.get(k) == v for k, v in _without_weight(default).items())
     return prior_key(prior) == prior_key(default)
 
