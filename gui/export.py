@@ -34,6 +34,7 @@ from core.outputs import (
     write_session_file,
     write_trace,
 )
+from core.proposal import DEFAULT_POLICY
 from core.session import Session, save_session
 from core.trace import write_trace_json
 
@@ -95,10 +96,16 @@ def make_session(
     changes: dict[int, dict[str, float]],
     variants: list[str] | tuple[str, ...],
     iterations: int,
+    propose: str = DEFAULT_POLICY,
 ) -> Session:
-    """A replayable session of the explorer's current problem and run."""
+    """A replayable session of the explorer's current problem and run (and its proposal policy)."""
     return Session(
-        dict(settings), parameters, dict(changes), list(variants), max(int(iterations), 1)
+        dict(settings),
+        parameters,
+        dict(changes),
+        list(variants),
+        max(int(iterations), 1),
+        propose,
     )
 
 

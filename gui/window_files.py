@@ -132,6 +132,7 @@ class WindowFiles(QObject):
             return False
         w.solver_panel.set_variants(session.variants)
         w.solver_panel.set_limit(session.iterations)
+        w.solver_panel.set_proposal_policy(session.propose)
         w.show_variants(w.solver_panel.variants())
         return True
 
@@ -148,9 +149,15 @@ class WindowFiles(QObject):
                 state.timeline.changes,
                 runner.variants,
                 iterations or panel.limit(),
+                runner.run.propose,
             )
         return make_session(
-            self.setup.settings, state.initial, state.scheduled, panel.variants(), panel.limit()
+            self.setup.settings,
+            state.initial,
+            state.scheduled,
+            panel.variants(),
+            panel.limit(),
+            panel.proposal_policy(),
         )
 
     def save_session_file(self, path: str | Path) -> bool:

@@ -199,3 +199,14 @@ def test_parameters_default_round_trip_is_exact(loaded):
     odd = Parameters().with_changes(C=math.pi / 100, mu=math.e / 10, sigma_end=1 / 255)
     panel.set_parameters(odd)
     assert panel.parameters() == odd
+
+
+def test_the_status_bar_says_what_one_iteration_of_each_variant_costs(qtbot, loaded):
+    loaded.solver_panel.set_variants(["fima", "pg"])
+    run_to_limit(qtbot, loaded, 4)
+    text = loaded.runner.views.status.costs.text()
+    parts = text.split(" · ")  # e.g. "FIMA 85 ms/it · PG 12 ms/it"
+    assert len(parts) == 2 and all(p.endswith("/it") for p in parts), text
+    assert parts[0].lower().startswith("fima") and parts[1].lower().startswith("pg"), text
+    loaded.runner.reset_run()
+    assert loaded.runner.views.status.costs.text() == ""

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from core.cli import main as fima
+from core.session import load_session
 from core.trace import COLUMNS, read_trace_csv
 from tests.conftest import GUI_TIMEOUT_MS, run_to_limit
 
@@ -108,3 +109,25 @@ def test_bad_sessions_are_refused(loaded, tmp_path, dialogs, text, expected):
     assert expected in loaded.last_error and "\n" not in loaded.last_error
     assert dialogs == [loaded.last_error]
     assert loaded.setup is setup and loaded.parameter_panel.parameters() == parameters
+
+
+def test_the_proposal_policy_is_run_saved_and_reloaded(qtbot, loaded, tmp_path):
+    window, panel = loaded, loaded.solver_panel
+    assert panel.proposal_policy() == "adaptive"  # the default
+    panel.set_variants(["fima"])
+    panel.set_proposal_policy("always")
+    panel.set_limit(10_000)
+    for rows in (1, 2, 3):
+        _step(qtbot, window, rows)
+    assert window.runner.run.propose == "always"
+    path = tmp_path / "always.toml"
+    assert window.files.save_session_file(path)
+    assert load_session(path).propose == "always"
+    panel.set_proposal_policy("adaptive:patience=3,max_gap=8")  # a policy with its own settings
+    assert panel.proposal_policy() == "adaptive:patience=3,max_gap=8"
+    window.runner.reset_run()
+    assert window.files.load_session_file(path)
+    assert panel.proposal_policy() == "always"
+    out = tmp_path / "replay"
+    assert fima(["run", "--session", str(path), "--out", str(out)]) == 0
+    assert not any(r["skipped"] for r in read_trace_csv(out / "trace.csv"))

@@ -39,6 +39,7 @@ from .solver_worker import RunSpec
 
 RESET_WAIT_S = 0.25  # reset / rebuild wait at most this long for the iteration in progress
 CERTIFICATE_CATCH_UP_MS = 1100
+COST_WINDOW = 10  # the iterations over which the status bar averages what one iteration costs
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class RunController(QObject):
             tuple(variants),
             v.solver_panel.limit(),
             history=v.scrubber.iterates,
+            propose=v.solver_panel.proposal_policy(),
         )
         self.run = SolverRun(spec, predecessor=self._retired)
         self.run.dataReady.connect(self._on_data_ready)
@@ -268,6 +270,7 @@ class RunController(QObject):
         v.images.update_images(update.images, update.iterations)
         v.scrubber.set_latest(update.iterations)
         v.status.show_progress(update.iterations, self._acceptance_summary())
+        v.status.show_costs(self._iteration_costs())
         self._announce_divergence(update.done)
         if not v.certificate_panel.update_from(self.history, self.run.variants):
             if not self._certificate_timer.isActive():
@@ -290,6 +293,15 @@ class RunController(QObject):
                 status.message(f"{variant_label(variant)} diverged at k = {at} and was stopped")
         if diverged:
             status.show_diverged(diverged, {v: variant_label(v) for v in diverged})
+
+    def _iteration_costs(self) -> dict[str, float]:
+        """Seconds one iteration of each variant costs, over its last few iterations."""
+        costs = {}
+        for variant in self.history.variants:
+            recent = [r.get("seconds", 0.0) for r in self.history.rows(variant)[-COST_WINDOW:]]
+            if recent:
+                costs[variant_label(variant)] = sum(recent) / len(recent)
+        return costs
 
     def _acceptance_summary(self) -> str:
         """FIMA's acceptance rate so far (the only variant whose check can reject)."""

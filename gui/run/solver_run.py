@@ -37,6 +37,7 @@ class SolverRun(WorkerThread):
         )
         self.worker = SolverWorker(spec, waits_for)
         self.variants = self.worker.variants
+        self.propose = spec.propose  # fima's proposal policy, for the session
         w = self.worker
         self._attach(w, "fima-solver", w.run, w.wait_returned, w.has_ended)
         self.worker.dataReady.connect(self._relay_data)

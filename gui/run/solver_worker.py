@@ -31,6 +31,7 @@ from core import ParameterTimeline, iterate
 from core.errors import one_line
 from core.history import IterateHistory
 from core.io import tensor_to_array
+from core.proposal import DEFAULT_POLICY
 
 from ..display import to_display_array
 from .allocator import frame_copy
@@ -54,6 +55,7 @@ class RunSpec:
     variants: tuple[str, ...]
     limit: int
     history: IterateHistory | None = None
+    propose: str = DEFAULT_POLICY  # fima's proposal policy (core/proposal.py)
 
 
 @dataclass
@@ -83,6 +85,7 @@ class SolverWorker(QObject):
         self.timeline = spec.timeline
         self.variants = tuple(dict.fromkeys(spec.variants))
         self.history = spec.history
+        self.propose = spec.propose
         self._predecessor = predecessor
         self._lock = threading.Lock()
         self._limit = int(spec.limit)
@@ -198,7 +201,8 @@ class SolverWorker(QObject):
         try:
             self._wait_for_predecessor()
             generators = {
-                v: iterate(self.problem, self.module, self.timeline, v) for v in self.variants
+                v: iterate(self.problem, self.module, self.timeline, v, propose=self.propose)
+                for v in self.variants
             }
             while not self._cancel.is_set() and generators:
                 self._wake.clear()

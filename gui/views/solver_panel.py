@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import VARIANTS
+from core.proposal import DEFAULT_POLICY, POLICIES, parse_policy
 
 from ..state import ExplorerState
 from ..state.module_choices import is_module_file, module_label, module_tip, offered_modules
@@ -45,6 +46,14 @@ VARIANT_TIPS = {
     "unchecked": "Algorithm 1 without the check (v = ũ always)",
     "naive": "x^{k+1} = A(x^k): the module alone, no safeguard",
     "pg": "Plain proximal gradient (no module)",
+}
+
+
+POLICY_TIPS = {
+    "adaptive": "Propose at every iteration until 2 straight rejections, then at growing intervals "
+    "(2, 4, … 32 iterations) until a proposal is accepted: the module is paid for only while it "
+    "helps",
+    "always": "Ask the module at every iteration, as Algorithm 1 is written",
 }
 
 
@@ -86,6 +95,17 @@ class SolverPanel(QGroupBox):
             box.toggled.connect(self._on_variant_toggled)
             variants_grid.addWidget(box, index // 2, index % 2)
             self.variant_boxes[variant] = box
+        self.propose_combo = QComboBox()
+        for name in POLICIES:
+            self.propose_combo.addItem(name, name)
+            self.propose_combo.setItemData(
+                self.propose_combo.count() - 1, POLICY_TIPS[name], TIP_ROLE
+            )
+        self.propose_combo.setCurrentIndex(POLICIES.index(DEFAULT_POLICY))
+        self.propose_combo.setToolTip(
+            "When fima asks the module for a proposal (applies from the next run). A skipped "
+            "proposal is the check's rejection branch, so the guarantee is the same."
+        )
         self.limit_spin = QSpinBox()
         self.limit_spin.setRange(1, 1_000_000)
         self.limit_spin.setValue(DEFAULT_LIMIT)
@@ -98,6 +118,7 @@ class SolverPanel(QGroupBox):
         form.addRow("Prior", self.prior_combo)
         form.addRow("Device", self.device_combo)
         form.addRow("Variants", variants_grid)
+        form.addRow("Proposals", self.propose_combo)
         form.addRow("Iterations", self.limit_spin)
 
         self.module_combo.activated.connect(self._on_module)
@@ -192,6 +213,19 @@ class SolverPanel(QGroupBox):
             box.blockSignals(True)
             box.setChecked(variant in chosen)
             box.blockSignals(False)
+
+    def proposal_policy(self) -> str:
+        """fima's proposal policy: ``always`` or ``adaptive`` (core/proposal.py)."""
+        return self.propose_combo.currentData()
+
+    def set_proposal_policy(self, text: str) -> None:
+        """Choose the policy of ``text`` (a session's); one with its own settings gets its entry."""
+        policy = parse_policy(text).describe()
+        index = self.propose_combo.findData(policy)
+        if index < 0:
+            self.propose_combo.addItem(policy, policy)
+            index = self.propose_combo.count() - 1
+        self.propose_combo.setCurrentIndex(index)
 
     def limit(self) -> int:
         """The iteration limit."""

@@ -40,6 +40,11 @@ class RateMeter:
         return (i1 - i0) / (t1 - t0) if t1 > t0 else 0.0
 
 
+def _duration(seconds: float) -> str:
+    """``85 ms`` below a second, else ``1.3 s``."""
+    return f"{1e3 * seconds:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
 class StatusPanel:
     """Permanent widgets in the window's status bar."""
 
@@ -48,6 +53,12 @@ class StatusPanel:
         self.state = QLabel("No problem loaded")
         self.iteration = QLabel("k = 0")
         self.rate = QLabel("– it/s")
+        self.rate.setToolTip("Iterations per second of the whole run (every variant, in lockstep)")
+        self.costs = QLabel("")
+        self.costs.setToolTip(
+            "What one iteration of each variant costs, over its last iterations (fima's varies: "
+            "a proposal costs the module and two gradients, a skipped one a plain step)"
+        )
         self.acceptance = QLabel("")
         self.diverged = QLabel("")
         self.diverged.setStyleSheet(f"QLabel {{ color: {DIVERGED_COLOR}; font-weight: bold; }}")
@@ -56,6 +67,7 @@ class StatusPanel:
             self.state,
             self.iteration,
             self.rate,
+            self.costs,
             self.acceptance,
             self.diverged,
             self.device,
@@ -76,9 +88,14 @@ class StatusPanel:
         self.rate.setText(f"{rate:.1f} it/s" if rate > 0 else "– it/s")
         self.acceptance.setText(acceptance)
 
+    def show_costs(self, costs: dict[str, float]) -> None:
+        """``fima 0.52 s/it · pg 0.16 s/it``: the time one iteration of each variant takes."""
+        self.costs.setText(" · ".join(f"{name} {_duration(s)}/it" for name, s in costs.items()))
+
     def reset_progress(self) -> None:
         """Back to k = 0."""
         self.meter.reset()
+        self.costs.setText("")
         self.iteration.setText("k = 0")
         self.rate.setText("– it/s")
         self.acceptance.setText("")
