@@ -44,6 +44,7 @@ def test_hostile_module(qtbot, loaded, dialogs, behaviour):
     window = loaded
     window.setup.module = Hostile(behaviour)
     window.solver_panel.set_variants(["fima", "unchecked", "naive"])
+    window.solver_panel.set_proposal_policy("always")  # every iteration's proposal is judged
     run_to_limit(qtbot, window, ITERATIONS)
     rows = _check_fima_is_safe(window)
     window.plots.flush()
@@ -70,6 +71,22 @@ def test_hostile_module(qtbot, loaded, dialogs, behaviour):
     assert dialogs == []  # nothing crashed, nothing to report but the marks
 
 
+@pytest.mark.parametrize("behaviour", ["nan", "raise", "random"])
+def test_hostile_module_under_the_adaptive_policy(qtbot, loaded, dialogs, behaviour):
+    window = loaded
+    window.setup.module = Hostile(behaviour)
+    window.solver_panel.set_variants(["fima"])
+    window.solver_panel.set_proposal_policy("adaptive")
+    run_to_limit(qtbot, window, ITERATIONS)
+    rows = _check_fima_is_safe(window)
+    skipped = [r for r in rows if r["skipped"]]
+    assert skipped and not any(r["accepted"] for r in rows)
+    assert all(r["reject_reason"] == "skipped" for r in skipped)
+    window.runner.update_certificate()
+    assert "skipped the module" in window.certificate_panel.text()
+    assert dialogs == []
+
+
 def test_torchscript_module_returning_nan(qtbot, loaded, tmp_path):
     class NaNNet(torch.nn.Module):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -80,6 +97,7 @@ def test_torchscript_module_returning_nan(qtbot, loaded, tmp_path):
     window = loaded
     assert window.set_module(str(path)), window.last_error
     window.solver_panel.set_variants(["fima", "naive"])
+    window.solver_panel.set_proposal_policy("always")  # every iteration's proposal is judged
     run_to_limit(qtbot, window, ITERATIONS)
     rows = _check_fima_is_safe(window)
     assert {r["reject_reason"] for r in rows} == {"non-finite proposal"}
