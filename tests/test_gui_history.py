@@ -105,7 +105,7 @@ class _FakeRecord:
 def test_memory_budget_holds_over_2000_iterations_of_256_squared(qtbot, loaded, monkeypatch):
     size, iterations, budget_mb = 256, 2000, 16
 
-    def fake_iterate(problem, module, timeline, variant):
+    def fake_iterate(problem, module, timeline, variant, **options):
         for k in itertools.count():
             yield _FakeRecord(k, variant, size)
 

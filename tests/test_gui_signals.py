@@ -127,7 +127,7 @@ def test_solver_worker_twenty_thousand_iterations(qtbot, monkeypatch):
 
     x = torch.zeros(1, 1, 4, 4)
 
-    def fake_iterate(problem, module, timeline, variant):
+    def fake_iterate(problem, module, timeline, variant, **options):
         k = 0
         while True:
             yield _FakeRecord(k, x)

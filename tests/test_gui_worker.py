@@ -34,7 +34,7 @@ def fake_engine(delay_s: float = 0.0, diverge_at: dict | None = None, fail_at: i
     """An ``iterate`` replacement yielding FakeRecords (optionally slow, diverging or failing)."""
     gate = threading.Event()
 
-    def iterate(problem, module, timeline, variant):
+    def iterate(problem, module, timeline, variant, **options):
         k = 0
         while True:
             if fail_at is not None and k == fail_at:

@@ -28,6 +28,13 @@ def test_every_task_is_built_from_its_description(task):
     expected = description.default_parameters()
     if setup.problem.learned:  # C, μ, γ, λ and σ of g_σ follow the noise and the estimated L
         learned = ("C", "mu", "gamma", "lam", "sigma_g")
+        tuned = (
+            description.learned
+            if isinstance(description.learned, tuple)
+            else (description.learned,)
+        )
+        if any(d is not None and d.module_schedule for d in tuned):  # and the module's σ^k
+            learned = (*learned, "sigma_start", "sigma_steps")
         assert setup.parameters.with_changes(**{k: getattr(expected, k) for k in learned}) == (
             expected
         )
