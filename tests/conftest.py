@@ -9,6 +9,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from tests.helpers import record_message_boxes  # noqa: E402
+
 
 def _is_gui_test(request: pytest.FixtureRequest) -> bool:
     return request.node.path.name.startswith("test_gui")
@@ -33,19 +35,9 @@ def _gui_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
         return
     request.getfixturevalue("qt_settings_dir")
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QMessageBox
 
     QSettings().clear()  # every GUI test starts from a fresh install
-
-    shown: list[str] = []
-
-    def record(_parent, _title, text, *args, **kwargs):
-        shown.append(text)
-        return QMessageBox.StandardButton.Ok
-
-    for name in ("critical", "warning", "information", "question"):
-        monkeypatch.setattr(QMessageBox, name, staticmethod(record))
-    yield shown
+    yield record_message_boxes(monkeypatch)
 
 
 @pytest.fixture

@@ -106,3 +106,18 @@ def assert_gradient_matches_differences(prior, x: torch.Tensor, eps: float = 1e-
     assert math.isclose(value, prior.value(x), rel_tol=1e-5)
     fd = (prior.value(x + eps * v) - prior.value(x - eps * v)) / (2 * eps)
     assert float((grad * v).sum()) == pytest.approx(fd, rel=2e-2, abs=1e-4)
+
+
+def record_message_boxes(monkeypatch) -> list[str]:
+    """Make QMessageBox's static dialogs record their text (answering Ok) instead of showing."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+
+    def record(_parent, _title, text, *args, **kwargs):
+        shown.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    for name in ("critical", "warning", "information", "question"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(record))
+    return shown

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import synthetic_image
+from tests.helpers import record_message_boxes
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -188,17 +189,7 @@ def _run_explorer(argv: list[str], capsys, dialogs: list[str]) -> tuple[int, str
 def explorer_dialogs(request, monkeypatch) -> list[str]:
     """Isolated QSettings; message boxes recorded instead of shown."""
     request.getfixturevalue("qt_settings_dir")
-    from PySide6.QtWidgets import QMessageBox
-
-    shown: list[str] = []
-
-    def record(_parent, _title, text, *args, **kwargs):
-        shown.append(text)
-        return QMessageBox.StandardButton.Ok
-
-    for name in ("critical", "warning", "information", "question"):
-        monkeypatch.setattr(QMessageBox, name, staticmethod(record))
-    return shown
+    return record_message_boxes(monkeypatch)
 
 
 def _run_block(commands: list[Command], folder: Path, monkeypatch, capsys, request) -> None:
