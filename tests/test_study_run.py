@@ -327,3 +327,23 @@ def test_retry_failed_runs_failed_cells_again(tmp_path, capsys):
     finally:
         store.close()
     capsys.readouterr()
+
+
+def test_a_study_over_the_proposal_policy_stores_the_skipped_iterations(tmp_path):
+    spec = write_spec(
+        tmp_path, 'propose = ["always", "adaptive"]', iterations=12, images=1, variants=("fima",),
+        fixed='module = "tv"\nC = 0.001',
+    )  # fmt: skip
+    out = tmp_path / "out"
+    assert main(["study", "run", str(spec), "--out", str(out), "--serial", "--quiet"]) == 0
+    con = sqlite3.connect(str(out / "study.db"))
+    try:
+        skipped = dict(
+            con.execute(
+                "SELECT c.propose, SUM(i.skipped) FROM cells c JOIN iterations i "
+                "ON i.cell_id = c.id GROUP BY c.propose"
+            )
+        )
+    finally:
+        con.close()
+    assert skipped["always"] == 0 and skipped["adaptive"] > 0

@@ -194,3 +194,16 @@ def test_load_spec_resolves_paths_beside_the_spec(tmp_path, photos, monkeypatch)
     monkeypatch.chdir(photos)  # the spec's folder counts, not the working directory
     spec = load_spec(tmp_path / "study.toml")
     assert len(spec.images) == 3 and spec.source.startswith('task = "deblur"')
+
+
+def test_the_proposal_policy_is_a_fixed_key_or_an_axis(tmp_path, photos):
+    spec = parse_spec(spec_text('propose = ["always", "adaptive"]'), tmp_path, check=True)
+    jobs = [spec.job(cell) for cell in spec.cells()]
+    assert {job["propose"] for job in jobs} == {"always", "adaptive"}
+    assert all("propose" not in job["options"] for job in jobs)
+    fixed = parse_spec(spec_text(fixed='propose = "always"'), tmp_path, check=True)
+    assert fixed.job(fixed.cells()[0])["propose"] == "always"
+    default = parse_spec(spec_text(), tmp_path)
+    assert default.job(default.cells()[0])["propose"] == "adaptive"
+    with pytest.raises(InputError, match="propose.*proposal policy"):
+        parse_spec(spec_text(fixed='propose = "often"'), tmp_path, check=True)

@@ -120,7 +120,12 @@ def compute_cell(job: dict) -> tuple[dict, list[tuple]]:
     rows = [
         record.row()
         for record in iterate(
-            setup.problem, setup.module, params, job["variant"], max_iter=job["iterations"]
+            setup.problem,
+            setup.module,
+            params,
+            job["variant"],
+            max_iter=job["iterations"],
+            propose=job.get("propose"),
         )
     ]
     initial = setup.problem.objective(setup.problem.x0)[0]  # the prior holds λ by now

@@ -64,7 +64,12 @@ def cell_session(folder: str | Path, cell_id: int) -> Session:
     except (TypeError, ValueError) as exc:
         raise InputError(f"cannot replay cell #{number}: {one_line(exc)}") from None
     return Session(
-        dict(setup.settings), parameters, {}, [job["variant"]], max(int(job["iterations"]), 1)
+        dict(setup.settings),
+        parameters,
+        {},
+        [job["variant"]],
+        max(int(job["iterations"]), 1),
+        job["propose"],
     )
 
 

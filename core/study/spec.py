@@ -9,6 +9,7 @@
     [fixed]                            # any ``fima run`` option or parameter, one value
     kernel = "levin:4"
     noise = 0.01
+    propose = "adaptive"               # fima's proposal policy (or an axis: ["always", "adaptive"])
     [grid]                             # axes: a list, {log = [lo, hi, n]} or {lin = [lo, hi, n]}
     C = {log = [0.01, 1.0, 6]}
     mu = {log = [0.03, 3.0, 6]}
@@ -31,9 +32,11 @@ import numpy as np
 
 from ..errors import first_line
 from ..io import IMAGE_SUFFIXES, InputError
+from ..proposal import DEFAULT_POLICY, parse_policy
 
 TOP_LEVEL = ("task", "images", "variants", "iterations", "fixed", "grid")
 PRESET_KEY = "preset"
+PROPOSE_KEY = "propose"  # fima's proposal policy (core/proposal.py), in [fixed] or as an axis
 PATH_OPTIONS = ("kernel", "mask", "module")  # options whose value may be a file beside the spec
 MAX_ITERATIONS = 1_000_000
 MAX_AXIS_VALUES = 10_000
@@ -183,7 +186,7 @@ def spec_from_dict(data: dict, base_dir: str | Path = ".") -> StudySpec:
     if not 1 <= iterations <= MAX_ITERATIONS:
         raise InputError(f"spec: iterations must be from 1 to {MAX_ITERATIONS}, got {iterations}")
     images = expand_images(data.get("images"), base_dir)
-    allowed = (*task_option_names(task), PRESET_KEY, *parameter_names())
+    allowed = (*task_option_names(task), PRESET_KEY, PROPOSE_KEY, *parameter_names())
     fixed = data.get("fixed", {})
     if not isinstance(fixed, dict):
         raise InputError("spec: fixed must be a table ([fixed])")
@@ -324,6 +327,7 @@ def make_job(spec: StudySpec, cell: Cell, threads: int = 1) -> dict:
     settings = {**spec.fixed, **cell.values}
     params = set(parameter_names())
     preset = settings.pop(PRESET_KEY, None)
+    propose = settings.pop(PROPOSE_KEY, DEFAULT_POLICY)
     overrides = dict(PRESETS[preset]) if preset else {}
     overrides.update({k: v for k, v in settings.items() if k in params})
     options = {k: resolve_option(spec, k, v) for k, v in settings.items() if k not in params}
@@ -333,6 +337,7 @@ def make_job(spec: StudySpec, cell: Cell, threads: int = 1) -> dict:
         "image": None if cell.image == SAMPLE_LABEL else cell.image,
         "variant": cell.variant,
         "iterations": spec.iterations,
+        "propose": propose,
         "options": options,
         "overrides": overrides,
         "threads": int(threads),
@@ -355,6 +360,11 @@ def check_values(spec: StudySpec) -> None:
             try:
                 probe.with_changes(**{key: value})
             except (TypeError, ValueError) as exc:
+                raise InputError(f"spec: {where}: {exc}") from None
+        elif key == PROPOSE_KEY:
+            try:
+                parse_policy(value)
+            except ValueError as exc:
                 raise InputError(f"spec: {where}: {exc}") from None
         elif key == PRESET_KEY:
             if value not in PRESETS:
@@ -422,7 +432,7 @@ def _check_builds(spec: StudySpec) -> None:
     """
     from ..tasks import build_task
 
-    skip = {*parameter_names(), PRESET_KEY, "device"}
+    skip = {*parameter_names(), PRESET_KEY, PROPOSE_KEY, "device"}
     image = None if spec.images[0] == SAMPLE_LABEL else spec.images[0]
     base = {"module": "none", "device": spec.fixed.get("device", "cpu")}
     options: dict = {}
