@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# OpenMP threads that spin while they wait starve the GUI tests' worker threads on a small machine
+# (a worker's convolution stalled for minutes in the full suite); before torch is first imported
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
