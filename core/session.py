@@ -155,7 +155,7 @@ def parse_session(text: str, source: str = "session") -> Session:
         raise InputError(f"{source}: solver.iterations must be a positive whole number")
     propose = solver.get("propose", "always")  # sessions before the policy proposed every time
     try:
-        propose = parse_policy(propose if isinstance(propose, str) else repr(propose)).describe()
+        propose = parse_policy(str(propose)).describe()
     except ValueError as exc:
         raise InputError(f"{source}: solver.propose: {exc}") from exc
     return Session(task, params, changes, variants, iterations, propose)
