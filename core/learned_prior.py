@@ -39,6 +39,7 @@ WEIGHTS_NAME = "gs.pt"
 DEFAULT_SIGMA = 10.0 / 255.0
 LIPSCHITZ_ITERATIONS = 12
 RECENT = 3  # evaluations a prior keeps, so that a point evaluated twice costs one network pass
+GRAPH_BUFFERS = 330  # per variant and symmetry: N_σ's activations kept for ∇ (measured, generous)
 SYMMETRIES = (1, 2, 4, 8)  # how many of the square's symmetries T_t the potential averages over
 _ORDER = (
     (0, False),
@@ -166,6 +167,15 @@ class GradientStepPrior(Prior):
         self._lipschitz: dict[float, float] = {}
         self.lipschitz_points: list[Tensor] = []
         self._recent: list[tuple[tuple, Tensor, LearnedEvaluation]] = []
+
+    @property
+    def memory_buffers(self) -> int:
+        """Image-sized float32 buffers one variant keeps: the network's activations of the graphs
+        held for ∇ (the last :data:`RECENT` evaluations and the one in flight), per symmetry.
+
+        Measured peak growth of a run, per pixel: fima 320 (512² and 1024²), pg 200, fima with
+        ``symmetries=4`` 1,295 — on top of the engine's buffers (``core.memory``)."""
+        return GRAPH_BUFFERS * self.symmetries
 
     # -- the potential -------------------------------------------------------------------------
     def _potential(self, x: Tensor, sigma: float | None = None, with_range: bool = True) -> Tensor:

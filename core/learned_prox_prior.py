@@ -38,6 +38,7 @@ from .priors import Prior
 Tensor = torch.Tensor
 NAME = "gs-prox"
 KNOWN = 6  # prox outputs whose φ_σ is kept (the iterate, ũ, and a few before them)
+PROX_GRAPH_BUFFERS = 200  # per variant and symmetry: D_σ's activations (measured, generous)
 
 
 class ProximalGradientStepPrior(Prior):
@@ -61,6 +62,12 @@ class ProximalGradientStepPrior(Prior):
         )
         self.weight = float(weight)
         self._known: deque[tuple[Tensor, float, float]] = deque(maxlen=KNOWN)  # (x, σ, φ_σ(x))
+
+    @property
+    def memory_buffers(self) -> int:
+        """Image-sized buffers one variant keeps for D_σ's backward pass (measured peak growth per
+        pixel: fima 185, pg with ``symmetries=4`` 760; 200 per symmetry is generous)."""
+        return PROX_GRAPH_BUFFERS * self.potential.symmetries
 
     @property
     def sigma(self) -> float:

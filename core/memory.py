@@ -3,7 +3,10 @@
 Per pixel and channel, one variant keeps about 24 float32 image-sized buffers alive (x^k, u, ũ, the
 residuals and gradients at three points, the FFT spectra, the prox's coefficients); the CNN module
 needs about 48 more at its peak (its activations at half resolution, 32-128 channels); the classical
-ones fewer. This is deliberately generous: refusing early beats swapping or being killed.
+ones fewer. A learned prior adds, per variant, the network activations its kept autograd graphs
+hold (``Prior.memory_buffers``: 330 per symmetry for ``gs``, 200 for ``gs-prox``) — with the learned
+prior a fima run at 512² grows by about 390 buffers per pixel, pg's by about 220. This is
+deliberately generous: refusing early beats swapping or being killed.
 
 :func:`memory_shortfall` is the one check ``fima run`` and the window make: None when a run fits,
 else what it needs, what is free and the downscale factor (on the original image) that makes it fit.
@@ -26,12 +29,14 @@ DEFAULT_MODULE_BUFFERS = 48  # user TorchScript networks: assume as much as ours
 MAX_DOWNSCALE = 64  # core.build_task takes whole factors 1…64
 
 
-def estimate_run_bytes(shape: tuple[int, ...], variants: int = 1, module: str = "cnn") -> int:
-    """Estimated peak bytes of a run on an image of ``shape`` (…, C, H, W) with ``variants``."""
+def estimate_run_bytes(
+    shape: tuple[int, ...], variants: int = 1, module: str = "cnn", prior_buffers: int = 0
+) -> int:
+    """Estimated peak bytes of a run on an image of ``shape`` (…, C, H, W) with ``variants``;
+    ``prior_buffers`` is the prior's ``memory_buffers`` (kept per variant)."""
     pixels = math.prod(shape[-3:])
-    buffers = BUFFERS_PER_VARIANT * max(variants, 1) + MODULE_BUFFERS.get(
-        module, DEFAULT_MODULE_BUFFERS
-    )
+    per_variant = BUFFERS_PER_VARIANT + prior_buffers
+    buffers = per_variant * max(variants, 1) + MODULE_BUFFERS.get(module, DEFAULT_MODULE_BUFFERS)
     return 4 * pixels * buffers
 
 
@@ -40,17 +45,21 @@ def available_bytes() -> int:
     return int(psutil.virtual_memory().available)
 
 
-def fits(shape: tuple[int, ...], variants: int = 1, module: str = "cnn") -> tuple[bool, int, int]:
+def fits(
+    shape: tuple[int, ...], variants: int = 1, module: str = "cnn", prior_buffers: int = 0
+) -> tuple[bool, int, int]:
     """(fits, needed bytes, available bytes) for a run, with a 10 % safety margin."""
-    needed = estimate_run_bytes(shape, variants, module)
+    needed = estimate_run_bytes(shape, variants, module, prior_buffers)
     free = available_bytes()
     return needed <= 0.9 * free, needed, free
 
 
-def suggest_downscale(shape: tuple[int, ...], variants: int = 1, module: str = "cnn") -> int:
+def suggest_downscale(
+    shape: tuple[int, ...], variants: int = 1, module: str = "cnn", prior_buffers: int = 0
+) -> int:
     """Smallest integer factor f such that the image downscaled by f fits."""
     free = 0.9 * available_bytes()
-    needed = estimate_run_bytes(shape, variants, module)
+    needed = estimate_run_bytes(shape, variants, module, prior_buffers)
     return max(1, math.ceil(math.sqrt(needed / max(free, 1.0))))
 
 
@@ -87,10 +96,11 @@ def memory_shortfall(setup: TaskSetup, variants: int, downscale: int = 1) -> Mem
     original image (the current one times what the built image still needs)."""
     shape = tuple(setup.problem.x0.shape)
     module = str(setup.settings.get("module") or "cnn")
-    ok, needed, free = fits(shape, variants, module)
+    prior_buffers = setup.problem.prior.memory_buffers
+    ok, needed, free = fits(shape, variants, module, prior_buffers)
     if ok:
         return None
-    more = suggest_downscale(shape, variants, module)
+    more = suggest_downscale(shape, variants, module, prior_buffers)
     suggested = min(MAX_DOWNSCALE, max(downscale * more, downscale + 1))
     return MemoryShortfall(needed, free, downscale, suggested)
 

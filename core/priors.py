@@ -35,6 +35,9 @@ class Prior:
     * ``weight_from_step`` — λ follows the step: λ = 1/γ (Prox-PnP), not the parameters' λ.
     * ``fixed_weight`` — λ from the parameters does not apply (indicators, g = 0, λ = 1/γ).
     * ``exact`` — the prox is exact (False: computed inexactly, e.g. TV's FGP iterations).
+    * ``memory_buffers`` — float32 image-sized buffers (per pixel and channel) that one variant's
+      evaluations of g keep alive beyond the engine's own: the learned priors' autograd graphs
+      (:mod:`core.memory` adds them to its estimate).
     """
 
     name = "prior"
@@ -44,6 +47,7 @@ class Prior:
     learned = False
     weight_from_step = False
     fixed_weight = False
+    memory_buffers = 0
 
     def value(self, x: Tensor) -> float:
         """g(x)."""
