@@ -13,6 +13,9 @@ Two tables, deblurring (Levin 4, 1 % noise) of the bundled sample resized to eac
    overhead. Target: iteration / kernels ≤ 1.2.
 2. One pg iteration with the prior (default gs) against one with the hand-made wavelet prior, the
    issue's yardstick for the learned prior's cost.
+3. The learned prior's floor (``--floor``): the network's forward pass alone and one ∇g_σ (forward
+   and backward) in float32, and the same ∇g_σ under bfloat16 autocast with its relative error —
+   how far a cheaper arithmetic could take table 2 with this network.
 
 Times are CPU seconds of this process (process_time): with one torch thread they are what an idle
 machine's wall time would be, whatever else runs here. Metrics (PSNR/SSIM) are off, as headless.
@@ -30,7 +33,7 @@ import torch.nn.functional as F
 
 from core.algorithm import iterate
 from core.io import load_image, resources_dir
-from core.learned_prior import LearnedEvaluation
+from core.learned_prior import LearnedEvaluation, default_gs_weights_path, load_gs_network
 from core.splitting import ResidualEvaluation
 from core.tasks import build_task, default_module_name
 
@@ -108,6 +111,38 @@ def measure(size: int, module: str, iters: int, prior: str, propose: str, varian
     return statistics.mean(totals), statistics.mean(kernels), accepted, skipped
 
 
+def _cpu_ms(fn, repeats: int = 5) -> float:
+    fn()  # warm-up: allocator, oneDNN primitives
+    start = time.process_time()
+    for _ in range(repeats):
+        fn()
+    return 1e3 * (time.process_time() - start) / repeats
+
+
+def network_floor(size: int) -> tuple[float, float, float, float]:
+    """(forward ms, ∇g_σ ms in float32, ∇g_σ ms in bfloat16 autocast, its relative error)."""
+    from core.unet import potential_and_gradient
+
+    model, _ = load_gs_network(default_gs_weights_path())
+    model = model.to(memory_format=torch.channels_last)
+    x = torch.rand(1, 1, size, size, generator=torch.Generator().manual_seed(0))
+    x = x.contiguous(memory_format=torch.channels_last)
+    sigma = torch.full((1,), 15 / 255)
+
+    def forward() -> None:
+        with torch.inference_mode():
+            model.predict_noise(x, sigma)
+
+    def bfloat16() -> torch.Tensor:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return potential_and_gradient(model, x, sigma)[1].float()
+
+    exact = potential_and_gradient(model, x, sigma)[1]
+    error = float((bfloat16() - exact).norm() / exact.norm())
+    fp32 = _cpu_ms(lambda: potential_and_gradient(model, x, sigma))
+    return _cpu_ms(forward), fp32, _cpu_ms(bfloat16), error
+
+
 def main() -> None:
     """Print the two tables of measured ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -117,6 +152,7 @@ def main() -> None:
     parser.add_argument("--prior", default="gs", help="gs (learned, default) or wavelet, tv, …")
     parser.add_argument("--propose", default="always", help="fima's proposal policy (table 1)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--floor", action="store_true", help="also print table 3")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(
@@ -134,6 +170,14 @@ def main() -> None:
         learned = measure(size, args.module, args.iters, args.prior, "always", "pg")[0]
         wavelet = measure(size, args.module, args.iters, "wavelet", "always", "pg")[0]
         print(f"{size:>6} {1e3 * learned:>11.1f} {1e3 * wavelet:>14.1f} {learned / wavelet:>6.2f}")
+    if not args.floor:
+        return
+    print(
+        f"\n{'size':>6} {'forward ms':>11} {'∇g fp32 ms':>11} {'∇g bf16 ms':>11} {'bf16 error':>11}"
+    )
+    for size in args.sizes:
+        forward, fp32, bf16, error = network_floor(size)
+        print(f"{size:>6} {forward:>11.1f} {fp32:>11.1f} {bf16:>11.1f} {error:>11.1e}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ the real window (offscreen) with its worker thread, 30 Hz image and curve refres
 The headless loop runs in a plain Python thread by default, like the window's worker: torch's
 OpenMP threads behave differently in the main thread (on a busy machine they can be several times
 slower there), so only a worker-thread loop measures the window's own overhead. ``--headless main``
-runs it in the main thread instead.
+runs it in the main thread instead. Both loops use the explorer's torch threads (cores − 1, see
+``gui.app.leave_a_core_for_the_window``) unless ``--threads`` says otherwise.
 
     .venv/bin/python benchmarks/gui.py [--iters 30] [--repeats 3] [--variants fima,pg]
                                        [--headless worker|main] [--threads N]
@@ -167,7 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--variants", default="fima,pg")
     parser.add_argument("--headless", choices=("worker", "main"), default="worker")
-    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch intra-op threads (default: the explorer's own choice, cores − 1)",
+    )
     parser.add_argument(
         "--problem",
         choices=tuple(PROBLEMS),
@@ -178,10 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = PROBLEMS[args.problem]
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    from gui.app import application, leave_a_core_for_the_window
+
     if args.threads:
         torch.set_num_threads(args.threads)
-
-    from gui.app import application
+    else:  # as the explorer does: one core stays free for the window's thread
+        leave_a_core_for_the_window()
 
     app = application()
     app.setApplicationName("FIMA Explorer benchmark")  # keep the user's window settings apart
