@@ -173,7 +173,7 @@ class GradientStepPrior(Prior):
         """Image-sized float32 buffers one variant keeps: the network's activations of the graphs
         held for ∇ (the last :data:`RECENT` evaluations and the one in flight), per symmetry.
 
-        Measured peak growth of a run, per pixel: fima 320 (512² and 1024²), pg 200, fima with
+        Measured peak growth of a run, per pixel: fima 320 at 512², 290 at 1024², pg 200, fima with
         ``symmetries=4`` 1,295 — on top of the engine's buffers (``core.memory``)."""
         return GRAPH_BUFFERS * self.symmetries
 

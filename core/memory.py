@@ -2,8 +2,9 @@
 
 Per pixel and channel, one variant keeps about 24 float32 image-sized buffers alive (x^k, u, ũ, the
 residuals and gradients at three points, the FFT spectra, the prox's coefficients); the CNN module
-needs about 48 more at its peak (its activations at half resolution, 32-128 channels); the classical
-ones fewer. A learned prior adds, per variant, the network activations its kept autograd graphs
+needs up to 96 more at its peak (its activations at half resolution, 32-128 channels; a fima run
+with it and TV grew by 109 buffers per pixel at 512², 81 at 1024², ``benchmarks/memory.py``); the
+classical ones fewer. A learned prior adds, per variant, the network activations its kept autograd graphs
 hold (``Prior.memory_buffers``: 330 per symmetry for ``gs``, 200 for ``gs-prox``) — with the learned
 prior a fima run at 512² grows by about 390 buffers per pixel, pg's by about 220. This is
 deliberately generous: refusing early beats swapping or being killed.
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
     from .tasks import TaskSetup
 
 BUFFERS_PER_VARIANT = 24
-MODULE_BUFFERS = {"cnn": 48, "nlm": 16, "wavelet": 8, "tv": 12, "none": 4}
-DEFAULT_MODULE_BUFFERS = 48  # user TorchScript networks: assume as much as ours
+MODULE_BUFFERS = {"cnn": 96, "nlm": 16, "wavelet": 8, "tv": 12, "none": 4}
+DEFAULT_MODULE_BUFFERS = 96  # user TorchScript networks: assume as much as ours
 MAX_DOWNSCALE = 64  # core.build_task takes whole factors 1…64
 
 
