@@ -4,8 +4,9 @@
 
 Each case runs in a fresh process: build the deblurring task (bundled sample resized, the task's
 defaults unless the case names a prior), run its variants in lockstep as the explorer does, fima
-proposing at every iteration, and read the peak resident size before and after the iterations
-(``ru_maxrss``). Printed per case: the peak growth, the estimate ``fima run`` and the window check
+proposing at every iteration, and read the resident size before the iterations and its peak
+during them (Linux: the peak VmHWM is reset through /proc/self/clear_refs just before, so what
+building the task took does not hide the run's own growth). Printed per case: the peak growth, the estimate ``fima run`` and the window check
 (``core.memory.estimate_run_bytes`` with the prior's ``memory_buffers``) and estimate ÷ measured
 (target ≥ 1: refuse early rather than swap; well under 3: don't refuse what fits).
 """
@@ -26,7 +27,7 @@ CASES = (  # (variants, prior spec or None for the task's default)
     ("fima", "tv"),
 )
 CHILD = """
-import json, resource, sys, torch
+import gc, json, sys, torch
 import torch.nn.functional as F
 torch.set_num_threads(1)
 from core.algorithm import iterate
@@ -40,10 +41,14 @@ options = {"prior": prior} if prior != "-" else {}
 setup = build_task("deblur", image, device="cpu", seed=0, **options)
 runs = [iterate(setup.problem, setup.module, setup.parameters, v, iters, compute_metrics=False,
                 propose="always") for v in variants]
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def kib(field):
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(field + ":"))
+gc.collect()
+open("/proc/self/clear_refs", "w").write("5")  # the peak (VmHWM) starts again from here
+before = kib("VmRSS") * 1024
 for _ in zip(*runs):
     pass
-grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+grown = kib("VmHWM") * 1024 - before
 shape = tuple(setup.problem.x0.shape)
 estimate = estimate_run_bytes(shape, len(variants), setup.settings["module"],
                               setup.problem.prior.memory_buffers)
