@@ -3,10 +3,10 @@
 Per pixel and channel, one variant keeps about 24 float32 image-sized buffers alive (x^k, u, ũ, the
 residuals and gradients at three points, the FFT spectra, the prox's coefficients); the CNN module
 needs up to 96 more at its peak (its activations at half resolution, 32-128 channels; a fima run
-with it and TV grew by 109 buffers per pixel at 512², 81 at 1024², ``benchmarks/memory.py``); the
+with it and TV grew by 118 buffers per pixel at 512², 87 at 1024², ``benchmarks/memory.py``); the
 classical ones fewer. A learned prior adds, per variant, the network activations its kept autograd graphs
 hold (``Prior.memory_buffers``: 330 per symmetry for ``gs``, 200 for ``gs-prox``) — with the learned
-prior a fima run at 512² grows by about 390 buffers per pixel, pg's by about 220. This is
+prior a fima run at 512² grows by about 400 buffers per pixel, pg's by about 220. This is
 deliberately generous: refusing early beats swapping or being killed.
 
 :func:`memory_shortfall` is the one check ``fima run`` and the window make: None when a run fits,
