@@ -1,6 +1,6 @@
 """The memory check's estimate against a run's measured peak: is ``core.memory`` generous enough?
 
-    python benchmarks/memory.py [--sizes 512 1024] [--iters 6]
+    python benchmarks/memory.py [--sizes 512 1024] [--iters 6] [--cases fima fima,pg:tv …] [--json]
 
 Each case runs in a fresh process: build the deblurring task (bundled sample resized, the task's
 defaults unless the case names a prior), run its variants in lockstep as the explorer does, fima
@@ -8,7 +8,9 @@ proposing at every iteration, and read the resident size before the iterations a
 during them (Linux: the peak VmHWM is reset through /proc/self/clear_refs just before, so what
 building the task took does not hide the run's own growth). Printed per case: the peak growth, the estimate ``fima run`` and the window check
 (``core.memory.estimate_run_bytes`` with the prior's ``memory_buffers``) and estimate ÷ measured
-(target ≥ 1: refuse early rather than swap; well under 3: don't refuse what fits).
+(target ≥ 1: refuse early rather than swap; well under 3: don't refuse what fits). A case is
+``VARIANTS[:PRIOR]`` (default: the four below); ``--json`` prints one JSON object per case instead
+(tests/test_memory_estimate.py runs it so).
 """
 
 from __future__ import annotations
@@ -20,12 +22,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = (  # (variants, prior spec or None for the task's default)
-    ("fima", None),
-    ("fima,pg", None),
-    ("fima", "gs:symmetries=4"),
-    ("fima", "tv"),
-)
+CASES = ("fima", "fima,pg", "fima:gs:symmetries=4", "fima:tv")  # VARIANTS[:PRIOR]
 CHILD = """
 import gc, json, sys, torch
 import torch.nn.functional as F
@@ -68,14 +65,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
     parser.add_argument("--iters", type=int, default=6)
+    parser.add_argument("--cases", nargs="+", default=list(CASES), help="VARIANTS[:PRIOR] each")
+    parser.add_argument("--json", action="store_true", help="one JSON object per case")
     args = parser.parse_args()
     mib = 2**20
+    if args.json:
+        for size in args.sizes:
+            for case in args.cases:
+                variants, _, prior = case.partition(":")
+                row = measure(size, variants, prior or None, args.iters)
+                print(json.dumps({"size": size, "case": case, **row}), flush=True)
+        return
     print(
         f"{'size':>5} {'variants':>8} {'prior':>16} {'grown MiB':>10} {'estimate MiB':>13} {'ratio':>6}"
     )
     for size in args.sizes:
-        for variants, prior in CASES:
-            r = measure(size, variants, prior, args.iters)
+        for case in args.cases:
+            variants, _, prior = case.partition(":")
+            r = measure(size, variants, prior or None, args.iters)
             print(
                 f"{size:>5} {variants:>8} {prior or 'default (gs)':>16} {r['grown'] / mib:>10.0f} "
                 f"{r['estimate'] / mib:>13.0f} {r['estimate'] / r['grown']:>6.2f}",

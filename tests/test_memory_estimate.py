@@ -18,34 +18,7 @@ from core.tasks import build_task
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# A fresh process: build the default deblurring task (learned prior, CNN module) on a 320² image,
-# then run fima and pg in lockstep as the window does, proposing at every iteration; print the
-# peak resident growth during the run and the estimate the memory check makes for it.
-MEASURE = """
-import gc, json, sys, torch
-import torch.nn.functional as F
-torch.set_num_threads(1)
-from core.algorithm import iterate
-from core.io import load_image, resources_dir
-from core.memory import estimate_run_bytes
-from core.tasks import build_task
-image = load_image(resources_dir() / "samples" / "house.png", grayscale=True)
-image = F.interpolate(image if image.dim() == 4 else image[None], size=(320, 320), mode="bilinear")
-setup = build_task("deblur", image, device="cpu", seed=0)
-runs = [iterate(setup.problem, setup.module, setup.parameters, v, 4, compute_metrics=False,
-                propose="always") for v in ("fima", "pg")]
-def kib(field):
-    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(field + ":"))
-gc.collect()
-open("/proc/self/clear_refs", "w").write("5")  # the peak (VmHWM) starts again from here
-before = kib("VmRSS") * 1024
-for _ in zip(*runs):
-    pass
-grown = kib("VmHWM") * 1024 - before
-estimate = estimate_run_bytes(tuple(setup.problem.x0.shape), 2, setup.settings["module"],
-                              setup.problem.prior.memory_buffers)
-print(json.dumps({"grown": grown, "estimate": estimate}))
-"""
+BENCHMARK = ROOT / "benchmarks" / "memory.py"  # each case in a fresh process, peak reset before
 
 
 def test_priors_declare_the_buffers_their_graphs_keep():
@@ -74,8 +47,13 @@ def test_a_learned_prior_run_is_estimated_larger_and_refused_sooner(monkeypatch)
 def test_the_estimate_covers_a_real_run_with_the_learned_prior():
     """Measured in a fresh process: the peak growth stays under the estimate, which is not
     wildly generous either (within 3× — before the prior's buffers were counted it was 6× under)."""
+    argv = [sys.executable, str(BENCHMARK), "--sizes", "320", "--iters", "4"]
     proc = subprocess.run(
-        [sys.executable, "-c", MEASURE], capture_output=True, text=True, cwd=ROOT, timeout=600
+        [*argv, "--cases", "fima,pg", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     numbers = json.loads(proc.stdout.strip().splitlines()[-1])
