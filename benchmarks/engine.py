@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from core.algorithm import iterate
 from core.io import load_image, resources_dir
-from core.learned_prior import LearnedEvaluation, default_gs_weights_path, load_gs_network
+from core.learned_prior import GradientStepPrior, LearnedEvaluation
 from core.splitting import ResidualEvaluation
 from core.tasks import build_task, default_module_name
 
@@ -123,8 +123,7 @@ def network_floor(size: int) -> tuple[float, float, float, float]:
     """(forward ms, ∇g_σ ms in float32, ∇g_σ ms in bfloat16 autocast, its relative error)."""
     from core.unet import potential_and_gradient
 
-    model, _ = load_gs_network(default_gs_weights_path())
-    model = model.to(memory_format=torch.channels_last)
+    model = GradientStepPrior(1.0).network  # the shipped N_σ, as the prior runs it (channels-last)
     x = torch.rand(1, 1, size, size, generator=torch.Generator().manual_seed(0))
     x = x.contiguous(memory_format=torch.channels_last)
     sigma = torch.full((1,), 15 / 255)

@@ -6,9 +6,10 @@ Each case runs in a fresh process: build the deblurring task (bundled sample res
 defaults unless the case names a prior), run its variants in lockstep as the explorer does, fima
 proposing at every iteration, and read the resident size before the iterations and its peak
 during them (Linux: the peak VmHWM is reset through /proc/self/clear_refs just before, so what
-building the task took does not hide the run's own growth). Printed per case: the peak growth, the estimate ``fima run`` and the window check
-(``core.memory.estimate_run_bytes`` with the prior's ``memory_buffers``) and estimate ÷ measured
-(target ≥ 1: refuse early rather than swap; well under 3: don't refuse what fits). A case is
+building the task took does not hide the run's own growth). Printed per case: the peak growth,
+the estimate ``fima run`` and the window check make (``core.memory.estimate_run_bytes`` with the
+prior's ``memory_buffers``) and estimate ÷ measured (target ≥ 1: refuse early rather than swap;
+well under 3: don't refuse what fits). A case is
 ``VARIANTS[:PRIOR]`` (default: the four below); ``--json`` prints one JSON object per case instead
 (tests/test_memory_estimate.py runs it so).
 """
@@ -33,7 +34,7 @@ from core.memory import estimate_run_bytes
 from core.tasks import build_task
 size, variants, prior, iters = int(sys.argv[1]), sys.argv[2].split(","), sys.argv[3], int(sys.argv[4])
 image = load_image(resources_dir() / "samples" / "house.png", grayscale=True)
-image = F.interpolate(image if image.dim() == 4 else image[None], size=(size, size), mode="bilinear")
+image = F.interpolate(image, size=(size, size), mode="bilinear")  # load_image gives (1, C, H, W)
 options = {"prior": prior} if prior != "-" else {}
 setup = build_task("deblur", image, device="cpu", seed=0, **options)
 runs = [iterate(setup.problem, setup.module, setup.parameters, v, iters, compute_metrics=False,
@@ -69,20 +70,17 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per case")
     args = parser.parse_args()
     mib = 2**20
-    if args.json:
-        for size in args.sizes:
-            for case in args.cases:
-                variants, _, prior = case.partition(":")
-                row = measure(size, variants, prior or None, args.iters)
-                print(json.dumps({"size": size, "case": case, **row}), flush=True)
-        return
-    print(
-        f"{'size':>5} {'variants':>8} {'prior':>16} {'grown MiB':>10} {'estimate MiB':>13} {'ratio':>6}"
-    )
+    if not args.json:
+        print(
+            f"{'size':>5} {'variants':>8} {'prior':>16} {'grown MiB':>10} {'estimate MiB':>13} ratio"
+        )
     for size in args.sizes:
         for case in args.cases:
             variants, _, prior = case.partition(":")
             r = measure(size, variants, prior or None, args.iters)
+            if args.json:
+                print(json.dumps({"size": size, "case": case, **r}), flush=True)
+                continue
             print(
                 f"{size:>5} {variants:>8} {prior or 'default (gs)':>16} {r['grown'] / mib:>10.0f} "
                 f"{r['estimate'] / mib:>13.0f} {r['estimate'] / r['grown']:>6.2f}",
