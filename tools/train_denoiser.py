@@ -8,6 +8,14 @@ so that it ends on time on a shared, unevenly loaded machine. Checkpoints (model
 resumable with --resume; at every checkpoint the small inference file is exported to --export
 and the Set12 PSNR at sigma 25 is logged.
 
+Devices: ``--device cuda`` holds the training set on the GPU (patches drawn there in one gather),
+runs the network channels-last, optionally under bf16 autocast (``--bf16``, training only; the
+exported weights and every evaluation stay float32); ``--minutes`` is a wall-clock budget that ends
+on time with a checkpoint and the exported file. Progress is logged every ``--log-seconds``.
+``--hessian-weight`` adds Prox-PnP's penalty w·max(‖∇²g_σ(x)‖, 1 − ε) (power iterations on
+Hessian-vector products, on a sub-batch) so that L_g < 1 is trained for; ``--widen K`` starts from
+``--init``'s network with K× the channels (function-preserving).
+
 Example:
     nohup nice -n 10 .venv/bin/python tools/train_denoiser.py --data ../shared/data/train400 \
         --val ../shared/data/set12 --checkpoint checkpoints/denoiser.ckpt \
@@ -20,7 +28,6 @@ Re-export from a checkpoint without training:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import os
 import signal
@@ -32,27 +39,23 @@ import imageio.v3 as iio
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from denoiser_training import (  # noqa: E402  (the tools folder is not a package)
+    PatchSource,
+    _unet,
+    hessian_spectral_norm,
+    widen,
+)
 
-def _load_unet_module():
-    """Import core/unet.py by path (pure torch; independent of the core package)."""
-    path = Path(__file__).resolve().parents[1] / "core" / "unet.py"
-    spec = importlib.util.spec_from_file_location("fima_unet", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["fima_unet"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-_unet = _load_unet_module()
-LiteUNet = _unet.LiteUNet
+_u = _unet()
+LiteUNet = _u.LiteUNet
 build_model, model_arch, save_weights, count_macs, potential_and_gradient = (
-    _unet.build_model,
-    _unet.model_arch,
-    _unet.save_weights,
-    _unet.count_macs,
-    _unet.potential_and_gradient,
+    _u.build_model,
+    _u.model_arch,
+    _u.save_weights,
+    _u.count_macs,
+    _u.potential_and_gradient,
 )
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
@@ -71,26 +74,6 @@ def load_gray_folder(folder: Path) -> list[torch.Tensor]:
         scale = 65535.0 if a.dtype == np.uint16 else 255.0
         images.append(torch.from_numpy(np.asarray(a, dtype=np.float32) / scale))
     return images
-
-
-def sample_batch(
-    images: list[torch.Tensor], batch: int, patch: int, gen: torch.Generator
-) -> torch.Tensor:
-    """Random patches (batch, 1, patch, patch) with random flips / rot90."""
-    idx = torch.randint(len(images), (batch,), generator=gen).tolist()
-    aug = torch.randint(8, (batch,), generator=gen).tolist()
-    out = torch.empty(batch, 1, patch, patch)
-    for i, (j, a) in enumerate(zip(idx, aug, strict=True)):
-        img = images[j]
-        h, w = img.shape
-        top = int(torch.randint(h - patch + 1, (1,), generator=gen))
-        left = int(torch.randint(w - patch + 1, (1,), generator=gen))
-        p = img[top : top + patch, left : left + patch]
-        p = torch.rot90(p, a % 4)
-        if a >= 4:
-            p = p.flip(-1)
-        out[i, 0] = p
-    return out
 
 
 def psnr(x: torch.Tensor, ref: torch.Tensor) -> float:
@@ -118,18 +101,21 @@ def denoise(
 def validate(
     model: LiteUNet, images: list[torch.Tensor], sigma: float, gradient_step: bool = False
 ) -> float:
-    """Average PSNR of the model on images (H, W) at noise level sigma (seed = image index)."""
+    """Average PSNR of the model on images (H, W) at noise level sigma (seed = image index), in
+    float32 on the model's device."""
     model.eval()
     vals = []
     m = model.multiple
+    device = next(model.parameters()).device
     for i, img in enumerate(images):
         x = img[None, None]
         y = noisy_copy(x, sigma, seed=i)
         h, w = x.shape[-2:]
-        yp = F.pad(y, (0, (-w) % m, 0, (-h) % m), mode="reflect")
+        yp = F.pad(y, (0, (-w) % m, 0, (-h) % m), mode="reflect").to(device)
+        sig = torch.tensor([sigma], device=device)
         with torch.no_grad() if not gradient_step else torch.enable_grad():
-            d = denoise(model, yp, torch.tensor([sigma]), gradient_step, train=False)
-        vals.append(psnr(d.detach()[..., :h, :w], x))
+            d = denoise(model, yp, sig, gradient_step, train=False)
+        vals.append(psnr(d.detach().cpu()[..., :h, :w], x))
     model.train()
     return float(np.mean(vals))
 
@@ -151,6 +137,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--activation", default="relu", help="relu, silu, elu or softplus")
     ap.add_argument("--init", type=Path, help="start from this inference weight file (e.g. cnn.pt)")
+    ap.add_argument("--widen", type=int, default=1, help="K× the channels of --init's network")
     ap.add_argument("--channels", type=int, nargs="+", default=[32, 64, 128])
     ap.add_argument("--blocks", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--patch", type=int, default=80)
@@ -168,28 +155,54 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="wall-clock budget: the cosine schedule adapts to the measured throughput so that\n"
         "it ends on time (default 2 h when --steps is not given)",
     )
-    ap.add_argument("--ckpt-minutes", type=float, default=4.0)
+    ap.add_argument("--minutes", type=float, default=None, help="the budget in minutes")
+    ap.add_argument("--ckpt-minutes", type=float, default=1.0, help="checkpoint interval")
+    ap.add_argument("--val-minutes", type=float, default=10.0, help="validation interval")
+    ap.add_argument("--log-seconds", type=float, default=5.0, help="progress line interval")
     ap.add_argument(
         "--threads", type=int, default=0, help="torch threads; 0: 1 when the machine is busy"
     )
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast for the training steps")
+    ap.add_argument(
+        "--hessian-weight", type=float, default=0.0, help="Prox-PnP penalty weight (0: off)"
+    )
+    ap.add_argument("--hessian-eps", type=float, default=0.1, help="penalise ‖∇²g‖ above 1 − ε")
+    ap.add_argument("--hessian-iters", type=int, default=5, help="power iterations per step")
+    ap.add_argument("--hessian-batch", type=int, default=8, help="patches the penalty sees")
+    ap.add_argument("--hessian-patch", type=int, default=64, help="their size (a centre crop)")
     ap.add_argument("--seed", type=int, default=0)
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    if args.minutes is not None:
+        args.hours = args.minutes / 60.0
+    return args
 
 
 def export(model: LiteUNet, path: Path, state: dict, val_psnr: float | None) -> None:
     """Write the inference weight file with training metadata."""
+    hp = state["args"]
     info = {
         "steps": int(state["step"]),
         "total_steps": int(state["total"]),
-        "data": str(state["args"].get("data_name", "train400")),
-        "patch": int(state["args"]["patch"]),
-        "batch": int(state["args"]["batch"]),
-        "sigma_train_max_255": float(state["args"]["sigma_max"]),
-        "loss": "L1, then L2 from fraction " + str(state["args"]["l2_from"]),
-        "objective": "gradient-step" if state["args"].get("gradient_step") else "denoiser",
-        "init": str(state["args"].get("init") or ""),
-        "optimizer": f"Adam lr {state['args']['lr']} warm-up + cosine",
-        "seed": int(state["args"]["seed"]),
+        "data": str(hp.get("data_name", "train400")),
+        "patch": int(hp["patch"]),
+        "batch": int(hp["batch"]),
+        "sigma_train_max_255": float(hp["sigma_max"]),
+        "loss": "L1, then L2 from fraction " + str(hp["l2_from"]),
+        "objective": "gradient-step" if hp.get("gradient_step") else "denoiser",
+        "init": str(hp.get("init") or ""),
+        "widen": int(hp.get("widen", 1)),
+        "optimizer": f"Adam lr {hp['lr']} warm-up + cosine",
+        "seed": int(hp["seed"]),
+        "device": str(hp.get("device_used", "cpu")),
+        "bf16": bool(hp.get("bf16", False)),
+        "hessian_penalty": (
+            f"{hp['hessian_weight']} * max(|H g|, 1 - {hp['hessian_eps']})"
+            if hp.get("hessian_weight")
+            else "none"
+        ),
+        "hessian_norm_recent": float(state.get("hessian_recent", -1.0)),
+        "seconds": float(state.get("seconds", 0.0)),
         "val_set12_sigma25_psnr": float(val_psnr) if val_psnr is not None else -1.0,
         "exported": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
@@ -209,11 +222,71 @@ def pick_threads(requested: int, current: int) -> int:
     return 1 if load - current > 0.5 else cores
 
 
+def pick_device(name: str) -> torch.device:
+    """The training device: ``auto`` is cuda when available; asking for a missing cuda fails."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit("--device cuda asked for, but no CUDA device is available")
+    return torch.device(name)
+
+
+def build_start_model(args: argparse.Namespace) -> LiteUNet:
+    """The network training starts from: --init's weights (widened --widen×) or a new one."""
+    if args.init is None:
+        return LiteUNet(
+            channels=tuple(args.channels), blocks=tuple(args.blocks), activation=args.activation
+        )
+    blob = torch.load(args.init, map_location="cpu", weights_only=True)
+    arch = {**blob["meta"]["arch"], "activation": args.activation}
+    model = build_model(arch)
+    model.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
+    print(f"initialised from {args.init} ({args.activation} activations)", flush=True)
+    if args.widen > 1:
+        model = widen(model, args.widen, seed=args.seed)
+        print(f"widened {args.widen}× (function-preserving, 1e-3 jitter)", flush=True)
+    return model
+
+
+def training_loss(
+    model: LiteUNet,
+    clean: torch.Tensor,
+    sig: torch.Tensor,
+    noise_gen: torch.Generator,
+    hp: dict,
+    progress: float,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The step's loss (L1 or L2 on D_σ(x + σξ) − x, + the Hessian penalty) and ‖∇²g‖ seen."""
+    noise = torch.randn(clean.shape, generator=noise_gen, device=clean.device)
+    noisy = clean + sig.view(-1, 1, 1, 1) * noise
+    if clean.is_cuda:
+        noisy = noisy.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(clean.device.type, dtype=torch.bfloat16, enabled=bool(hp.get("bf16"))):
+        out = denoise(model, noisy, sig, hp.get("gradient_step", False), train=True)
+    out = out.float()
+    loss = F.mse_loss(out, clean) if progress >= hp["l2_from"] else F.l1_loss(out, clean)
+    norms = None
+    if hp.get("hessian_weight", 0.0) > 0:
+        n, p = min(hp["hessian_batch"], clean.shape[0]), min(hp["hessian_patch"], clean.shape[-1])
+        o = (clean.shape[-1] - p) // 2
+        box = (slice(0, n), slice(None), slice(o, o + p), slice(o, o + p))
+        t = torch.rand(n, 1, 1, 1, generator=noise_gen, device=clean.device)
+        point = clean[box] + t * (noisy[box] - clean[box])  # from clean to noisy
+        norms = hessian_spectral_norm(model, point, sig[:n], hp["hessian_iters"])
+        floor = 1.0 - hp["hessian_eps"]
+        loss = loss + hp["hessian_weight"] * torch.clamp(norms, min=floor).mean()
+    return loss, norms
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train (or resume, or export) the denoiser."""
     args = parse_args(argv)
+    device = pick_device(args.device)
     threads = pick_threads(args.threads, 0)
     torch.set_num_threads(threads)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed patch shapes: pick the fastest kernels once
+        print(f"device {torch.cuda.get_device_name(device)}", flush=True)
 
     if args.export_only:
         if args.export is None:
@@ -227,39 +300,34 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.data is None:
         raise SystemExit("--data is required for training")
-    images = [im for im in load_gray_folder(args.data) if min(im.shape) >= args.patch]
+    source = PatchSource(load_gray_folder(args.data), args.patch, device)
     val_images = load_gray_folder(args.val)[: args.val_count] if args.val else []
-    print(f"loaded {len(images)} training images, {len(val_images)} validation images", flush=True)
+    print(f"loaded {source.count} training images on {device}, {len(val_images)} validation images")
 
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
-    model = LiteUNet(
-        channels=tuple(args.channels), blocks=tuple(args.blocks), activation=args.activation
-    )
-    if args.init is not None:
-        blob = torch.load(args.init, map_location="cpu", weights_only=True)
-        arch = {**blob["meta"]["arch"], "activation": args.activation}
-        model = build_model(arch)
-        model.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
-        print(f"initialised from {args.init} ({args.activation} activations)", flush=True)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    step, history, last_val, progress = 0, [], None, 0.0
+    noise_gen = torch.Generator(device=device).manual_seed(args.seed + 1)
+    model = build_start_model(args)
+    step, history, last_val, progress, spent = 0, [], None, 0.0, 0.0
     total = args.steps
     hours = args.hours if args.hours is not None else (0.0 if total > 0 else 2.0)
     deadline = time.time() + hours * 3600.0 if total <= 0 else 0.0
     hp = {**vars(args), "data_name": args.data.name}
     hp = {k: (str(v) if isinstance(v, Path) else v) for k, v in hp.items()}
+    opt_state = None
 
     if args.resume and args.checkpoint.is_file():
         ck = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
         model = build_model(ck["arch"])
         model.load_state_dict(ck["model"])
-        opt = torch.optim.Adam(model.parameters(), lr=ck["args"]["lr"])
-        opt.load_state_dict(ck["optimizer"])
+        opt_state = ck["optimizer"]
         gen.set_state(ck["gen_state"])
         torch.set_rng_state(ck["torch_state"])
-        step, history, last_val, hp = ck["step"], ck["history"], ck.get("last_val"), ck["args"]
-        total, deadline = ck["total"], ck.get("deadline", 0.0)
+        if ck.get("noise_state") is not None and ck.get("noise_device") == device.type:
+            noise_gen.set_state(ck["noise_state"])
+        step, history, last_val = ck["step"], ck["history"], ck.get("last_val")
+        hp = {**ck["args"], "bf16": args.bf16, "device": args.device}
+        total, deadline, spent = ck["total"], ck.get("deadline", 0.0), ck.get("seconds", 0.0)
         w = hp["warmup"]
         progress = ck.get("progress", max(0.0, (step - w) / max(1, total - w)))
         if args.steps > 0:
@@ -267,10 +335,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"schedule: {total} steps in all", flush=True)
         elif args.hours is not None:
             total, deadline = 0, time.time() + args.hours * 3600.0
-            print(f"schedule: ends in {args.hours} h (adaptive)", flush=True)
+            print(f"schedule: ends in {args.hours * 60:.1f} min (adaptive)", flush=True)
         print(f"resumed at step {step}, schedule progress {progress:.3f}", flush=True)
     elif args.resume:
         print(f"no checkpoint at {args.checkpoint}; starting fresh", flush=True)
+    hp["device_used"] = str(device)
+    hp.setdefault("widen", 1)
+    for key in ("hessian_weight", "hessian_eps", "hessian_iters", "hessian_batch", "hessian_patch"):
+        hp.setdefault(key, getattr(args, key))
 
     n_params = sum(p.numel() for p in model.parameters())
     print(
@@ -278,29 +350,41 @@ def main(argv: list[str] | None = None) -> int:
         f"GMAC@256^2={count_macs(model) / 1e9:.2f}",
         flush=True,
     )
+    model = model.to(device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=hp["lr"])
+    if opt_state is not None:
+        opt.load_state_dict(opt_state)
     if total > 0:
         print(f"schedule: {total} steps (deterministic)", flush=True)
     else:
         end = time.strftime("%H:%M:%S", time.localtime(deadline))
         print(f"schedule: adaptive, cosine sized to end at {end}", flush=True)
     sigma_max = hp["sigma_max"] / 255.0
+    recent = {"hessian": -1.0}
+    t_start = time.time()
 
-    def save(step_now: int) -> None:
+    def save(step_now: int, validate_now: bool) -> None:
         nonlocal last_val
-        if val_images:
+        if val_images and validate_now:
             last_val = validate(model, val_images, 25.0 / 255.0, hp.get("gradient_step", False))
         state = {
             "arch": model_arch(model),
-            "model": model.state_dict(),
+            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "optimizer": opt.state_dict(),
             "step": step_now,
             "total": total,
             "deadline": deadline,
             "progress": progress,
             "gen_state": gen.get_state(),
+            "noise_state": noise_gen.get_state(),
+            "noise_device": device.type,
             "torch_state": torch.get_rng_state(),
             "history": history,
             "last_val": last_val,
+            "hessian_recent": recent["hessian"],
+            "seconds": spent + time.time() - t_start,
             "args": hp,
         }
         args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -310,9 +394,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.export is not None:
             export(model, args.export, state, last_val)
         val_s = f"{last_val:.3f} dB" if last_val is not None else "n/a"
-        tqdm.write(
+        print(
             f"[{time.strftime('%H:%M:%S')}] checkpoint step {step_now} progress {progress:.3f} "
-            f"lr {opt.param_groups[0]['lr']:.2e} val Set12 sigma25 PSNR {val_s}"
+            f"lr {opt.param_groups[0]['lr']:.2e} val Set12 sigma25 PSNR {val_s}",
+            flush=True,
         )
         history.append({"step": step_now, "val": last_val, "time": time.time()})
 
@@ -325,9 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
 
     model.train()
-    bar = tqdm(initial=step, dynamic_ncols=True, mininterval=10.0, unit="step")
-    t_last_ckpt = time.time()
-    sec_per_step, t_prev, run_loss = 0.0, time.time(), 0.0
+    t_last_ckpt = t_last_val = t_last_log = time.time()
+    sec_per_step, t_prev, first = 0.0, time.time(), step
+    loss_sum, loss_count = 0.0, 0
     while not stop["flag"]:
         if total > 0:
             if step >= total:
@@ -338,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
             progress = 1.0 if remaining < 1.0 else progress + (1.0 - progress) / remaining
             if progress >= 1.0:
                 break
+        elif total <= 0 and time.time() >= deadline:
+            break  # the budget ended inside the warm-up
         if step < hp["warmup"]:
             lr = hp["lr"] * (step + 1) / hp["warmup"]
         else:
@@ -346,14 +433,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         for group in opt.param_groups:
             group["lr"] = lr
-        clean = sample_batch(images, hp["batch"], hp["patch"], gen)
-        sig = torch.rand(hp["batch"], generator=gen) * sigma_max
-        noisy = clean + sig.view(-1, 1, 1, 1) * torch.randn(clean.shape, generator=gen)
-        out = denoise(model, noisy, sig, hp.get("gradient_step", False), train=True)
-        if progress >= hp["l2_from"]:
-            loss = F.mse_loss(out, clean)
-        else:
-            loss = F.l1_loss(out, clean)
+        clean = source.sample(hp["batch"], gen)
+        sig = (torch.rand(hp["batch"], generator=gen) * sigma_max).to(device)
+        loss, norms = training_loss(model, clean, sig, noise_gen, hp, progress)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -361,23 +443,31 @@ def main(argv: list[str] | None = None) -> int:
         step += 1
         now = time.time()
         dt, t_prev = now - t_prev, now
-        sec_per_step = dt if sec_per_step == 0.0 else 0.995 * sec_per_step + 0.005 * dt
-        run_loss = 0.98 * run_loss + 0.02 * float(loss.detach())
-        bar.update(1)
-        if step % 100 == 0:
-            new_threads = pick_threads(args.threads, threads)
-            if new_threads != threads:
-                threads = new_threads
-                torch.set_num_threads(threads)
-            bar.set_postfix(
-                loss=f"{run_loss:.5f}", lr=f"{lr:.2e}", p=f"{progress:.3f}", thr=threads
+        sec_per_step = dt if sec_per_step == 0.0 else 0.98 * sec_per_step + 0.02 * dt
+        loss_sum, loss_count = loss_sum + loss.detach(), loss_count + 1  # no device sync
+        if step - first <= 3 or now - t_last_log >= args.log_seconds:
+            run_loss, loss_sum, loss_count = float(loss_sum) / loss_count, 0.0, 0
+            if norms is not None:
+                recent["hessian"] = float(norms.detach().max())
+            h_s = f" |H g| max {recent['hessian']:.3f}" if norms is not None else ""
+            print(
+                f"[{time.strftime('%H:%M:%S')}] step {step} loss {run_loss:.5f} lr {lr:.2e} "
+                f"p {progress:.3f} {1.0 / max(sec_per_step, 1e-9):.1f} steps/s{h_s}",
+                flush=True,
             )
+            t_last_log = now
+            if device.type == "cpu" and step % 100 == 0:
+                new_threads = pick_threads(args.threads, threads)
+                if new_threads != threads:
+                    threads = new_threads
+                    torch.set_num_threads(threads)
         if now - t_last_ckpt > args.ckpt_minutes * 60.0:
-            save(step)
+            due = now - t_last_val > args.val_minutes * 60.0
+            save(step, validate_now=due)
             t_last_ckpt = time.time()
+            t_last_val = t_last_ckpt if due else t_last_val
             t_prev = t_last_ckpt
-    bar.close()
-    save(step)
+    save(step, validate_now=True)
     print("stopped (checkpoint saved)" if stop["flag"] else "done", flush=True)
     return 0
 
