@@ -20,6 +20,12 @@ nonconvex h where the check alone proves less). ``reject_reason`` records which 
 
 Cost of one ``fima`` iteration: one module call, ∇s at u and ũ (and at x^k only after a rejection;
 otherwise it is reused), s at x^{k+1}, two proxes. Nothing is computed twice.
+
+Arithmetic: steps 3, 4 and 9, every value of Ψ and the record's metrics run in true float32 (no
+TF32, no bf16: :func:`core.precision.exact_float32`); TF32's rounding alone made Ψ rise by 2·10⁻⁵
+of its value on an H200. The scope opens after step 2 and closes before each yield: the proposal
+u = A(x^k) runs with the user's own torch settings (the check makes any proposal safe), and so does
+any code that runs while the generator is suspended.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from .check import norm, optimality_error, passes, proximal_objective_step, resi
 from .errors import one_line
 from .metrics import psnr, ssim
 from .params import Parameters, ParameterTimeline
+from .precision import exact_float32
 from .priors import Prior
 from .problem import Problem
 from .proposal import ProposalPolicy, ProposalSchedule, parse_policy
@@ -108,9 +115,18 @@ def _proximal_gradient(v: _Point, gamma: float, split: Splitting) -> _Point:
 
 
 def _checked_step(ctx: _Context, current: _Point, k: int, params: Parameters, check: bool):
-    """Steps 2–4 and 9 of Algorithm 1; ``check`` False is the ``unchecked`` variant (v = ũ)."""
+    """Steps 2–4 and 9 of Algorithm 1; ``check`` False is the ``unchecked`` variant (v = ũ).
+
+    Step 2 (the proposal) runs with the user's torch settings; steps 3, 4 and 9 in true float32.
+    """
+    u, reason = _propose(ctx.module, current.x, k, params, ctx.problem)  # outside the exact scope
+    with exact_float32():
+        return _judged_step(ctx, current, u, reason, params, check)
+
+
+def _judged_step(ctx: _Context, current: _Point, u, reason: str, params: Parameters, check: bool):
+    """Steps 3, 4 and 9 for the proposal u (None: the module failed for ``reason``)."""
     split, x, gamma, mu, C = ctx.split, current.x, params.gamma, params.mu, params.C
-    u, reason = _propose(ctx.module, x, k, params, ctx.problem)
     if u is None:
         if not check:  # without the check nothing stands between a broken module and x
             return _Step(None, False, reason)
@@ -137,9 +153,9 @@ def _fima_step(ctx: _Context, current: _Point, k: int, params: Parameters) -> _S
     branch itself (v = x^k, then step 9): the guarantee is the same, the module's cost is saved.
     """
     if not ctx.schedule.wants(k):
-        return _Step(
-            _proximal_gradient(current, params.gamma, ctx.split), False, "skipped", skipped=True
-        )
+        with exact_float32():
+            new = _proximal_gradient(current, params.gamma, ctx.split)
+        return _Step(new, False, "skipped", skipped=True)
     step = _checked_step(ctx, current, k, params, check=True)
     ctx.schedule.record(k, step.accepted)
     return step
@@ -152,14 +168,16 @@ def _unchecked_step(ctx: _Context, current: _Point, k: int, params: Parameters) 
 
 def _naive_step(ctx: _Context, current: _Point, k: int, params: Parameters) -> _Step:
     """Plug-and-play with no safeguard: x^{k+1} = A(x^k)."""
-    u, reason = _propose(ctx.module, current.x, k, params, ctx.problem)
-    new = _Point(u, ctx.split) if u is not None else None
+    u, reason = _propose(ctx.module, current.x, k, params, ctx.problem)  # outside the exact scope
+    with exact_float32():
+        new = _Point(u, ctx.split) if u is not None else None
     return _Step(new, u is not None, reason, u=u)
 
 
 def _pg_step(ctx: _Context, current: _Point, k: int, params: Parameters) -> _Step:
     """Plain proximal gradient (knowledge only): v = x^k."""
-    return _Step(_proximal_gradient(current, params.gamma, ctx.split), False)
+    with exact_float32():
+        return _Step(_proximal_gradient(current, params.gamma, ctx.split), False)
 
 
 STEPS: dict[str, Callable[..., _Step]] = {
@@ -197,6 +215,10 @@ def iterate(
     iteration boundary (live changes). ``propose`` is fima's proposal policy (core/proposal.py:
     ``always`` or ``adaptive``; None: the default). Runs forever if ``max_iter`` is None; a diverging
     run (non-finite iterate or Ψ exploding) yields a last record with ``diverged=True`` and stops.
+
+    Every evaluation of Ψ, ∇s, the check and the proxes runs in true float32
+    (:func:`core.precision.exact_float32`, entered per step and left before each yield, so a
+    suspended generator holds no setting); the module's proposal runs with the user's settings.
     """
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}: choose {', '.join(VARIANTS)}")
@@ -208,26 +230,29 @@ def iterate(
     ctx = _Context(problem, module, split, monotone_guard, parse_policy(propose).schedule())
     scoring = compute_metrics and problem.has_reference
 
-    _set_objective(problem.prior, timeline.at(0))
-    current = _Point(problem.x0.clone(), split)
+    with exact_float32():
+        _set_objective(problem.prior, timeline.at(0))
+        current = _Point(problem.x0.clone(), split)
     limit = DIVERGENCE_FACTOR * max(abs(current.objective), 1.0)
     k, previous = 0, None
     while max_iter is None or k < max_iter:
         params = timeline.at(k)
-        if _set_objective(problem.prior, params):  # λ or σ changed: Ψ itself changed
-            current = _Point(current.x, split)
+        with exact_float32():
+            if _set_objective(problem.prior, params):  # λ or σ changed: Ψ itself changed
+                current = _Point(current.x, split)
         if previous is not None and params != previous:  # a live change: propose again
             ctx.schedule.reset(k)
         previous = params
         start = time.perf_counter()
-        step = step_function(ctx, current, k, params)
+        step = step_function(ctx, current, k, params)  # each scopes its own evaluations
         seconds = time.perf_counter() - start
-        record = _record(ctx, k, variant, current, step, params, limit, seconds)
-        if scoring and not record.diverged:
-            view, reference = problem.scored(record.x)
-            record.psnr = psnr(view, reference)
-            record.ssim = ssim(view, reference)
-        yield record
+        with exact_float32():
+            record = _record(ctx, k, variant, current, step, params, limit, seconds)
+            if scoring and not record.diverged:
+                view, reference = problem.scored(record.x)
+                record.psnr = psnr(view, reference)
+                record.ssim = ssim(view, reference)
+        yield record  # no exact scope is open here: the caller's torch settings are its own
         if record.diverged:
             return
         current = step.new

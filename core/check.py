@@ -6,11 +6,15 @@
 Step 4 then accepts ũ when ‖d‖ ≤ C^k‖ũ − x^k‖ (:func:`passes`). The engine (core/algorithm.py) and a
 module that refines its proposal until the check would pass (core/modules/refine.py) use these same
 functions, so a proposal refined that way reaches the engine with the very ũ and d it will compute.
+Step 3 runs a prox (wavelet transforms are convolutions, a learned prox is a network): it is computed
+in true float32 whoever calls (:func:`core.precision.exact_float32`); the rest is elementwise.
 """
 
 from __future__ import annotations
 
 import torch
+
+from .precision import exact_float32
 
 Tensor = torch.Tensor
 
@@ -20,6 +24,7 @@ def norm(t: Tensor) -> float:
     return float(torch.linalg.vector_norm(t))
 
 
+@exact_float32()
 def proximal_objective_step(
     u: Tensor, x: Tensor, grad_u: Tensor, gamma: float, mu: float, split
 ) -> tuple[Tensor, float]:

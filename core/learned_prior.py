@@ -19,6 +19,10 @@ denoiser x − ∇g(x) is the self-ensemble of D_σ; it costs n network passes p
 Colour (multi-channel) images are handled channel by channel: g_σ(x) = Σ_c ½‖x_c − N_σ(x_c)‖².
 Sizes that are not a multiple of the network's factor are reflection-padded inside the graph, so the
 value and the gradient stay exactly consistent.
+
+Every value, gradient, Hessian-vector product and L_g estimate runs in true float32, whoever calls
+(:func:`core.precision.exact_float32`: no TF32 on CUDA): a refined proposal's evaluations are kept
+and reused by the engine, so they must be the engine's own numbers.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Any
 
 import torch
 
+from .precision import exact_float32
 from .priors import Prior
 from .unet import grey_batch, load_network
 
@@ -120,7 +125,7 @@ class LearnedEvaluation:
     def gradient(self) -> Tensor:
         """λ∇g_σ(x) (computed on first use, then kept)."""
         if self._grad is None:
-            with torch.inference_mode(False), torch.enable_grad():
+            with exact_float32(), torch.inference_mode(False), torch.enable_grad():
                 (grad,) = torch.autograd.grad(self._potential, self._input)
             self._grad = grad.mul_(self._weight) if self._weight != 1.0 else grad
             self._potential = self._input = None
@@ -206,6 +211,7 @@ class GradientStepPrior(Prior):
         residual = self.network.predict_noise(z, sig)
         return 0.5 * residual.pow(2).sum()
 
+    @exact_float32()
     def evaluate(self, x: Tensor) -> LearnedEvaluation:
         """λ g_σ(x) now, λ∇g_σ(x) on demand (one backward pass through the kept graph).
 
@@ -226,6 +232,7 @@ class GradientStepPrior(Prior):
         self._recent = [(key, z.detach(), evaluation), *self._recent[: RECENT - 1]]
         return evaluation
 
+    @exact_float32()
     def value(self, x: Tensor) -> float:
         """g(x) = λ g_σ(x) (no graph kept)."""
         with torch.inference_mode():
@@ -240,6 +247,7 @@ class GradientStepPrior(Prior):
         """λ∇g_σ(x)."""
         return self.evaluate(x).gradient
 
+    @exact_float32()
     def denoise(self, x: Tensor) -> Tensor:
         """The gradient-step denoiser D_σ(x) = x − ∇g_σ(x) (λ not applied)."""
         with torch.inference_mode(False), torch.enable_grad():
@@ -247,6 +255,7 @@ class GradientStepPrior(Prior):
             (grad,) = torch.autograd.grad(self._potential(z), z)
         return (x - grad.to(x.dtype)).detach()
 
+    @exact_float32()
     def hessian_vector(
         self, x: Tensor, v: Tensor, sigma: float | None = None, range_free: bool = False
     ) -> Tensor:
@@ -259,6 +268,7 @@ class GradientStepPrior(Prior):
         return hv.detach()
 
     # -- the Lipschitz constant of ∇g_σ ---------------------------------------------------------
+    @exact_float32()
     def estimate_lipschitz(
         self,
         x: Tensor,

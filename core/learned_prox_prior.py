@@ -14,7 +14,8 @@ step 9 of Algorithm 1 reads x^{k+1} = D_σ(v − γ∇f(v)), the Prox-PnP proxim
 converged FIMA result is the learned denoiser's own output.
 
 What holds and what is estimated: the iteration, its check and the values of Ψ below are exact
-arithmetic; that D_σ IS a prox needs L_g < 1, which the shipped weights do not certify (no Jacobian
+arithmetic (true float32 on every device: D_σ and φ_σ are computed inside
+:func:`core.precision.exact_float32`, as are the potential's evaluations); that D_σ IS a prox needs L_g < 1, which the shipped weights do not certify (no Jacobian
 penalty in training; power-iteration estimates of L_g are about 1.0–1.1 on natural images, see
 resources/weights/GS_MODEL_CARD.md), so "Ψ is non-increasing" is checked on the computed values and
 the link to a prox holds only as far as that estimate allows. Ψ at a point D_σ did not produce (x⁰,
@@ -33,6 +34,7 @@ from pathlib import Path
 import torch
 
 from .learned_prior import DEFAULT_SIGMA, GradientStepPrior, custom_weights
+from .precision import exact_float32
 from .priors import Prior
 
 Tensor = torch.Tensor
@@ -97,6 +99,7 @@ class ProximalGradientStepPrior(Prior):
         """D_σ(z) = z − ∇g_σ(z)."""
         return self.potential.denoise(z)
 
+    @exact_float32()
     def prox_with_value(self, z: Tensor, gamma: float) -> tuple[Tensor, float]:
         """(prox_{γλφ_σ}(z), λφ_σ of it): D_σ(z) and λ(g_σ(z) − ½‖∇g_σ(z)‖²) when γλ = 1.
 

@@ -19,6 +19,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from .precision import exact_float32
+
 Tensor = torch.Tensor
 
 
@@ -40,10 +42,11 @@ class LinearOperator:
         return self.adjoint(self.forward(x))
 
     def norm_sq(self, shape: tuple[int, ...] | None = None, iterations: int = 50) -> float:
-        """‖T‖² estimated by power iteration on TᵀT (exact where a subclass knows it)."""
+        """‖T‖² estimated by power iteration on TᵀT (exact where a subclass knows it), on the
+        operator's ``device`` attribute when it has one (else the CPU)."""
         if shape is None:
             raise ValueError("power iteration needs the image shape")
-        return power_iteration(self.gram, shape, iterations)
+        return power_iteration(self.gram, shape, iterations, device=getattr(self, "device", "cpu"))
 
     def solve_normal(self, rhs: Tensor, rho: float) -> Tensor:
         """Solve (TᵀT + ρI) x = rhs; only operators diagonalised by the FFT implement it."""
@@ -51,11 +54,21 @@ class LinearOperator:
 
 
 def power_iteration(
-    apply: Callable[[Tensor], Tensor], shape: tuple[int, ...], iterations: int = 50, seed: int = 0
+    apply: Callable[[Tensor], Tensor],
+    shape: tuple[int, ...],
+    iterations: int = 50,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
 ) -> float:
-    """Largest eigenvalue of the symmetric PSD map ``apply`` by power iteration."""
+    """Largest eigenvalue of the symmetric PSD map ``apply`` (acting on ``device``) by power
+    iteration, in true float32; the start vector is drawn on the CPU (the same on every device)."""
+    with exact_float32():
+        return _power_iteration(apply, shape, iterations, seed, torch.device(device))
+
+
+def _power_iteration(apply, shape, iterations: int, seed: int, device: torch.device) -> float:
     gen = torch.Generator().manual_seed(seed)
-    v = torch.randn(shape, generator=gen)
+    v = torch.randn(shape, generator=gen).to(device)
     v /= v.norm()
     value = 0.0
     for _ in range(iterations):
@@ -90,9 +103,16 @@ class Identity(LinearOperator):
         return rhs / (1.0 + rho)
 
 
+def host_array(data: np.ndarray | Tensor, dtype=np.float64) -> np.ndarray:
+    """``data`` as a numpy array on the host (a tensor on any device is copied to the CPU first)."""
+    if isinstance(data, Tensor):
+        data = data.detach().to("cpu")
+    return np.asarray(data, dtype=dtype)
+
+
 def kernel_to_otf(kernel: np.ndarray | Tensor, shape: tuple[int, int]) -> Tensor:
     """Optical transfer function: the kernel zero-padded to ``shape``, centred at the origin, FFT-ed."""
-    k = torch.as_tensor(np.asarray(kernel, dtype=np.float64))
+    k = torch.as_tensor(host_array(kernel))
     kh, kw = k.shape
     h, w = shape
     if kh > h or kw > w:
@@ -109,7 +129,7 @@ class Blur(LinearOperator):
     name = "blur"
 
     def __init__(self, kernel: np.ndarray | Tensor, image_shape: tuple[int, int], device="cpu"):
-        self.kernel = np.asarray(kernel, dtype=np.float64)
+        self.kernel = host_array(kernel)
         self.image_shape = tuple(int(s) for s in image_shape)
         otf = kernel_to_otf(self.kernel, self.image_shape)
         self.otf = otf.to(torch.complex64).to(device)
@@ -174,7 +194,7 @@ class MaskedFourier(LinearOperator):
     name = "masked_fourier"
 
     def __init__(self, mask: np.ndarray | Tensor, device="cpu"):
-        centred = torch.as_tensor(np.asarray(mask, dtype=np.float32) != 0).to(torch.float32)
+        centred = torch.as_tensor(host_array(mask, np.float32) != 0).to(torch.float32)
         if centred.dim() != 2:
             raise ValueError(f"a k-space mask must be 2-D, got shape {tuple(centred.shape)}")
         self.mask_centred = centred

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .fidelity import LeastSquares
+from .precision import exact_float32
 from .priors import Prior
 from .splitting import Splitting, splitting_of
 
@@ -69,8 +70,9 @@ class Problem:
         """Where the iterates live."""
         return self.x0.device
 
+    @exact_float32()
     def objective(self, x: Tensor) -> tuple[float, float, float]:
-        """(Ψ(x), f(x), g(x))."""
+        """(Ψ(x), f(x), g(x)), in true float32 (no TF32)."""
         f = self.fidelity.value(x)
         g = self.prior.value(x)
         return f + g, f, g

@@ -15,6 +15,10 @@ better critical point than plain proximal gradient reaches) while driving u towa
 stationarity the check asks for. When γ(L + μ) ≤ 1 the steps are step 3 itself (t = γ) and stop at
 the first u_j the check would accept, so ``steps`` is a most, not a count. It is knowledge the module
 may use; Ψ's guarantee does not depend on it (FIMA is monotone for ANY module).
+
+The steps run in true float32 (:func:`core.precision.exact_float32`), the inner module with the
+caller's settings: the engine finds the refinement's last evaluations already made, so they must be
+the numbers it would compute itself.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import torch
 
 from ..check import optimality_error, passes, proximal_objective_step, residual_and_tolerance
 from ..params import Parameters
+from ..precision import exact_float32
 from .base import Module
 
 Tensor = torch.Tensor
@@ -39,7 +44,8 @@ class ProximalRefinement(Module):
         self.name = getattr(inner, "name", "module")
 
     def __call__(self, x: Tensor, k: int, params: Parameters, problem) -> Tensor:
-        """u = (prox-grad on Ψ^k)^steps (inner(x^k))."""
+        """u = (prox-grad on Ψ^k)^steps (inner(x^k)): ``inner`` with the caller's torch settings
+        (TF32 allowed), the steps in true float32."""
         u = self.inner(x, k, params, problem)
         if self.steps <= 0 or not isinstance(u, Tensor) or u.shape != x.shape:
             return u
@@ -51,6 +57,7 @@ class ProximalRefinement(Module):
         return {**info, "refine_steps": self.steps}
 
 
+@exact_float32()
 def refine(u: Tensor, x: Tensor, params: Parameters, problem, steps: int) -> Tensor:
     """At most ``steps`` proximal-gradient steps on Ψ^k = s + h + μ/2‖· − x^k‖² from u (step 3's map).
 

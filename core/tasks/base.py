@@ -12,6 +12,7 @@ import torch
 from ..io import InputError, load_image, resources_dir
 from ..modules import default_module_name, make_module
 from ..params import Parameters
+from ..precision import exact_float32
 from ..prior_registry import make_prior
 from ..priors import NAMED_OPTIONS, OPTION_ALIASES, Prior
 from ..problem import Problem
@@ -76,9 +77,13 @@ def gaussian_noise(shape: tuple[int, ...], sigma: float, seed: int) -> Tensor:
 
 
 def load_task_image(image: str | Path | Tensor | None, sample: str, grayscale: bool | None):
-    """(tensor, path or None): the user's image, or the task's bundled sample."""
+    """(tensor on the CPU, path or None): the user's image, or the task's bundled sample.
+
+    A tensor given on another device comes to the CPU: builders synthesise the observation there
+    (seeded CPU noise, the same on every device) and move the problem to its device at the end.
+    """
     if isinstance(image, Tensor):
-        image = image.to(torch.float32)
+        image = image.detach().to("cpu", torch.float32)
         if grayscale and image.shape[1] == 3:
             weights = torch.tensor([0.2989, 0.587, 0.114], dtype=torch.float32).view(1, 3, 1, 1)
             image = (image * weights).sum(dim=1, keepdim=True)
@@ -155,7 +160,8 @@ def build_task(name: str, image=None, downscale: int = 1, **options) -> TaskSetu
 
     The options are the task's own (its description's, checked there, defaults filled in) and
     ``module``, ``prior``, ``device`` (None: the task's default). ``downscale`` > 1 area-averages
-    the image by that factor first (recorded in the settings).
+    the image by that factor first (recorded in the settings). The build (its L estimates, the
+    start's Ψ) runs in true float32 (:func:`core.precision.exact_float32`).
     """
     description = describe_task(name)
     if not isinstance(downscale, int) or isinstance(downscale, bool) or not 1 <= downscale <= 64:
@@ -177,7 +183,8 @@ def build_task(name: str, image=None, downscale: int = 1, **options) -> TaskSetu
     values["prior"] = common["prior"]
     values["device"] = resolve_device(common["device"])
     builder = importlib.import_module(f"{__package__}.{name}").build
-    return builder(image, values)
+    with exact_float32():
+        return builder(image, values)
 
 
 def module_for(name: str | None, device: torch.device):
