@@ -227,7 +227,7 @@ def _check_memory(setup, variants: int, downscale: int = 1) -> None:
     if shortfall is None:
         return
     needed, free = size_text(shortfall.needed), size_text(shortfall.free)
-    needs = f"this run needs about {needed} but only {free} is free"
+    needs = f"this run needs about {needed} of {shortfall.memory} but only {free} is free"
     if shortfall.can_downscale():
         raise InputError(
             f"{needs}: add --downscale {shortfall.suggested} (or --force to try anyway)"
