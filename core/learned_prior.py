@@ -27,6 +27,7 @@ and reused by the engine, so they must be the engine's own numbers.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import threading
@@ -56,7 +57,7 @@ _ORDER = (
     (1, True),
     (3, True),
 )
-_NETWORKS: dict[tuple[str, float], tuple[torch.nn.Module, dict]] = {}  # (path, mtime): N_σ, meta
+_NETWORKS: dict[tuple[str, float, str], tuple[torch.nn.Module, dict]] = {}  # (path, mtime, device)
 _LIPSCHITZ: dict[tuple, float] = {}  # (path, σ, N, point): estimate — problems rebuilt alike
 _CACHE_LOCK = threading.Lock()
 
@@ -93,22 +94,38 @@ def symmetry(x: Tensor, t: int) -> Tensor:
     return torch.flip(x, (-1,)) if flip else x
 
 
-def _shared_network(path: Path) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """N_σ loaded once per file (and re-read when the file changes): it is frozen, so shareable."""
+def placed(device: str | torch.device) -> torch.device:
+    """``device`` as tensors report it (``cuda`` → ``cuda:N``, the current one)."""
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        return torch.device("cuda", torch.cuda.current_device())
+    return device
+
+
+def _shared_network(
+    path: Path, device: torch.device | str = "cpu"
+) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """N_σ on ``device``, loaded once per file and device (re-read when the file changes): it is
+    frozen, so shareable; each device has its own copy (moving a shared one would pull it from
+    under priors on another device)."""
     path = Path(path)
     try:
         stamp = path.stat().st_mtime
     except OSError:
         stamp = -1.0
-    key = (str(path.resolve()) if path.exists() else str(path), stamp)
+    device = placed(device)
+    key = (str(path.resolve()) if path.exists() else str(path), stamp, str(device))
     with _CACHE_LOCK:
         if key in _NETWORKS:
             return _NETWORKS[key]
-    model, meta = load_gs_network(path)
-    loaded = model.to(memory_format=torch.channels_last), meta
+    if device.type == "cpu":
+        model, meta = load_gs_network(path)
+        loaded = model.to(memory_format=torch.channels_last), meta
+    else:
+        model, meta = _shared_network(path, "cpu")
+        loaded = copy.deepcopy(model).to(device), meta
     with _CACHE_LOCK:
-        _NETWORKS[key] = loaded
-    return loaded
+        return _NETWORKS.setdefault(key, loaded)
 
 
 class LearnedEvaluation:
@@ -163,9 +180,8 @@ class GradientStepPrior(Prior):
         self.weight = float(weight)
         self.sigma = float(sigma)
         self.weights = Path(weights) if weights is not None else default_gs_weights_path()
-        self.device = torch.device(device)
-        model, meta = _shared_network(self.weights)
-        self.network = model.to(self.device)
+        self.device = placed(device)
+        self.network, meta = _shared_network(self.weights, self.device)
         self.meta = meta
         self.range_weight = float(range_weight)
         self.symmetries = int(symmetries)
@@ -185,8 +201,9 @@ class GradientStepPrior(Prior):
     # -- the potential -------------------------------------------------------------------------
     def _potential(self, x: Tensor, sigma: float | None = None, with_range: bool = True) -> Tensor:
         """g(x) = (1/n) Σ_t g_σ(T_t x) as a 0-d tensor (graph kept when x requires grad)."""
-        if x.device != self.device:  # follow the problem's device
-            self.network, self.device = self.network.to(x.device), x.device
+        if x.device != self.device:  # follow the problem's device (N_σ's copy there)
+            self.network = _shared_network(self.weights, x.device)[0]
+            self.device = x.device
         level = self.sigma if sigma is None else sigma
         batches: dict[tuple[int, ...], list[Tensor]] = {}  # orientations of one shape: one pass
         for t in range(self.symmetries):

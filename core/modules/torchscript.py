@@ -46,18 +46,19 @@ class TorchScriptDenoiser:
     def __call__(self, x: Tensor, sigma: float) -> Tensor:
         """net(x[, σ]) with its output's shape checked."""
         with torch.inference_mode():
+            z = x.to(self.device)  # the network's device (the problem's, unless built apart)
             if self.takes_sigma:
-                s = torch.tensor(float(sigma), dtype=torch.float32, device=x.device)
-                out = self.net(x, s)
+                s = torch.tensor(float(sigma), dtype=torch.float32, device=self.device)
+                out = self.net(z, s)
             else:
-                out = self.net(x)
+                out = self.net(z)
         if not isinstance(out, torch.Tensor):
             raise ModuleError(f"{self.name} returned {type(out).__name__}, expected a tensor")
         if out.shape != x.shape:
             raise ModuleError(
                 f"{self.name} returned shape {tuple(out.shape)}, expected {tuple(x.shape)}"
             )
-        return out.to(x.dtype)
+        return out.to(x.device, x.dtype)
 
     def describe(self) -> dict:
         """Path and SHA-256 of the file."""
