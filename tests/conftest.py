@@ -1,4 +1,5 @@
-"""Shared test setup: Qt runs offscreen; GUI tests get isolated QSettings and no modal dialogs."""
+"""Shared test setup: Qt runs offscreen; GUI tests get isolated QSettings and no modal dialogs;
+the device lane (``device``: cpu, and cuda where available)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,26 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import torch  # noqa: E402
 
 from tests.helpers import record_message_boxes  # noqa: E402
+
+CUDA = torch.cuda.is_available()
+DEVICES = ("cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="no CUDA device")))
+
+
+@pytest.fixture(params=DEVICES)
+def device(request) -> str:
+    """The device lane: every core test that builds a problem runs on the CPU and on CUDA (that
+    parameter is skipped, with its reason, where no CUDA device is available)."""
+    return request.param
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests on the device lane (those taking ``device``) carry the ``device_lane`` marker."""
+    for item in items:
+        if "device" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.device_lane)
 
 
 def _is_gui_test(request: pytest.FixtureRequest) -> bool:

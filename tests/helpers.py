@@ -25,12 +25,17 @@ def cartoon(n: int = 48, seed: int = 0) -> torch.Tensor:
     return torch.tensor(np.clip(img, 0, 1), dtype=torch.float32)[None, None]
 
 
-def deblur_problem(n: int = 48, noise: float = 0.01, lam: float = 2e-4, seed: int = 0) -> Problem:
-    """Gaussian-blur + noise problem with a wavelet ℓ1 prior (exact prox)."""
+def deblur_problem(
+    n: int = 48, noise: float = 0.01, lam: float = 2e-4, seed: int = 0, device: str = "cpu"
+) -> Problem:
+    """Gaussian-blur + noise problem with a wavelet ℓ1 prior (exact prox), made on the CPU (the
+    same numbers everywhere) and moved to ``device``."""
     truth = cartoon(n, seed)
     op = Blur(gaussian_kernel(1.6), (n, n))
     gen = torch.Generator().manual_seed(seed)
     y = op.forward(truth) + noise * torch.randn(truth.shape, generator=gen)
+    op.to(device)
+    truth, y = truth.to(device), y.to(device)
     return Problem(LeastSquares(op, y), WaveletSparsity(lam, levels=3), y.clone(), truth, y)
 
 
@@ -101,7 +106,7 @@ def assert_gradient_matches_differences(prior, x: torch.Tensor, eps: float = 1e-
     """value() and value_and_gradient() agree, and ⟨∇g(x), v⟩ = (g(x + εv) − g(x − εv)) / 2ε."""
     import pytest
 
-    v = torch.randn(x.shape, generator=torch.Generator().manual_seed(3))
+    v = torch.randn(x.shape, generator=torch.Generator().manual_seed(3)).to(x.device)
     value, grad = prior.value_and_gradient(x)
     assert math.isclose(value, prior.value(x), rel_tol=1e-5)
     fd = (prior.value(x + eps * v) - prior.value(x - eps * v)) / (2 * eps)

@@ -21,8 +21,8 @@ def assert_monotone(records):
         assert b <= a + REL * abs(a), f"Ψ rose at k={k + 1}: {a} -> {b}"
 
 
-def test_fima_monotone_with_a_good_module():
-    problem = deblur_problem()
+def test_fima_monotone_with_a_good_module(device):
+    problem = deblur_problem(device=device)
     records = run(problem, good_module(), params(), "fima", iterations=40)
     assert len(records) == 40
     assert_monotone(records)
@@ -30,16 +30,18 @@ def test_fima_monotone_with_a_good_module():
     assert records[-1].psnr > records[0].psnr
 
 
-def test_fima_monotone_with_a_random_module_and_rejects_it():
-    records = run(deblur_problem(), random_module(), params(), "fima", iterations=40)
+def test_fima_monotone_with_a_random_module_and_rejects_it(device):
+    records = run(deblur_problem(device=device), random_module(), params(), "fima", iterations=40)
     assert_monotone(records)
     assert sum(r.accepted for r in records) == 0  # noise is never worth accepting here
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
-def test_fima_survives_non_finite_modules(bad):
+def test_fima_survives_non_finite_modules(bad, device):
     module = FunctionModule(lambda x, k: torch.full_like(x, bad), "bad")
-    records = run(deblur_problem(), module, params(), "fima", iterations=15, propose=ALWAYS)
+    records = run(
+        deblur_problem(device=device), module, params(), "fima", iterations=15, propose=ALWAYS
+    )
     assert len(records) == 15
     assert_monotone(records)
     for r in records:
@@ -47,51 +49,56 @@ def test_fima_survives_non_finite_modules(bad):
         assert not r.accepted and r.reject_reason == "non-finite proposal"
 
 
-def test_fima_survives_a_module_that_raises_or_returns_the_wrong_shape():
+def test_fima_survives_a_module_that_raises_or_returns_the_wrong_shape(device):
     def boom(x, k):
         raise RuntimeError("kaboom")
 
     for fn, reason in ((boom, "module error"), (lambda x, k: x[..., :5, :5], "module returned")):
         records = run(
-            deblur_problem(), FunctionModule(fn), params(), "fima", iterations=5, propose=ALWAYS
+            deblur_problem(device=device),
+            FunctionModule(fn),
+            params(),
+            "fima",
+            iterations=5,
+            propose=ALWAYS,
         )
         assert len(records) == 5
         assert all(r.reject_reason.startswith(reason) for r in records)
         assert_monotone(records)
 
 
-def test_pg_is_monotone_and_never_accepts():
-    records = run(deblur_problem(), None, params(), "pg", iterations=40)
+def test_pg_is_monotone_and_never_accepts(device):
+    records = run(deblur_problem(device=device), None, params(), "pg", iterations=40)
     assert_monotone(records)
     assert not any(r.accepted for r in records)
     assert all(r.u is None for r in records)
 
 
-def test_naive_can_increase_the_objective():
-    records = run(deblur_problem(), random_module(), params(), "naive", iterations=5)
-    problem = deblur_problem()
+def test_naive_can_increase_the_objective(device):
+    records = run(deblur_problem(device=device), random_module(), params(), "naive", iterations=5)
+    problem = deblur_problem(device=device)
     start = problem.objective(problem.x0)[0]
     assert records[0].objective > start
     assert all(r.accepted for r in records)
 
 
-def test_naive_with_a_nan_module_is_stopped_as_diverged():
+def test_naive_with_a_nan_module_is_stopped_as_diverged(device):
     module = FunctionModule(lambda x, k: torch.full_like(x, math.nan))
-    records = run(deblur_problem(), module, params(), "naive", iterations=10)
+    records = run(deblur_problem(device=device), module, params(), "naive", iterations=10)
     assert len(records) == 1 and records[0].diverged
-    records = run(deblur_problem(), module, params(), "unchecked", iterations=10)
+    records = run(deblur_problem(device=device), module, params(), "unchecked", iterations=10)
     assert len(records) == 1 and records[0].diverged
 
 
-def test_pg_with_a_huge_step_diverges_and_stops():
-    records = run(deblur_problem(), None, params(gamma=10.0), "pg", iterations=200)
+def test_pg_with_a_huge_step_diverges_and_stops(device):
+    records = run(deblur_problem(device=device), None, params(gamma=10.0), "pg", iterations=200)
     assert records[-1].diverged and len(records) < 200
     assert not records[-1].conditions_hold
 
 
-def test_residual_is_the_subgradient_of_the_proximal_objective():
+def test_residual_is_the_subgradient_of_the_proximal_objective(device):
     """With g = 0: d must equal ∇Ψ^k(ũ) = ∇f(ũ) + μ(ũ − x^k)."""
-    problem = deblur_problem()
+    problem = deblur_problem(device=device)
     problem.prior = NoPrior()
     p = params(mu=0.7)
     gen = iterate(problem, good_module(), p, "fima", max_iter=3, propose=ALWAYS)
@@ -104,11 +111,16 @@ def test_residual_is_the_subgradient_of_the_proximal_objective():
         previous = r.x
 
 
-def test_check_accepts_when_tolerance_is_generous_and_rejects_when_tight():
-    problem = deblur_problem()
+def test_check_accepts_when_tolerance_is_generous_and_rejects_when_tight(device):
+    problem = deblur_problem(device=device)
     loose = run(problem, good_module(), params(C=1e3, mu=1.0), "fima", iterations=10)
     tight = run(
-        deblur_problem(), good_module(), params(C=1e-6), "fima", iterations=10, propose=ALWAYS
+        deblur_problem(device=device),
+        good_module(),
+        params(C=1e-6),
+        "fima",
+        iterations=10,
+        propose=ALWAYS,
     )
     assert any(r.accepted for r in loose)
     assert not any(r.accepted for r in tight)
@@ -116,8 +128,8 @@ def test_check_accepts_when_tolerance_is_generous_and_rejects_when_tight():
     assert_monotone(loose)  # the objective guard keeps Ψ monotone even outside 2C < μ
 
 
-def test_unchecked_accepts_everything():
-    records = run(deblur_problem(), good_module(), params(), "unchecked", iterations=5)
+def test_unchecked_accepts_everything(device):
+    records = run(deblur_problem(device=device), good_module(), params(), "unchecked", iterations=5)
     assert all(r.accepted for r in records)
 
 
@@ -140,8 +152,8 @@ class CountingOperator:
         return self.op.norm_sq(shape)
 
 
-def test_one_iteration_costs_one_module_call_and_three_gradients():
-    problem = deblur_problem()
+def test_one_iteration_costs_one_module_call_and_three_gradients(device):
+    problem = deblur_problem(device=device)
     counter = CountingOperator(problem.fidelity.operator)
     problem.fidelity.operator = counter
     problem.fidelity.prox(problem.x0, 1.0)  # caches Tᵀy for A_f
@@ -157,9 +169,9 @@ def test_one_iteration_costs_one_module_call_and_three_gradients():
     assert counter.adjoint_calls - a0 <= 3 * n
 
 
-def test_live_parameter_changes_apply_at_the_next_iteration_and_are_recorded():
+def test_live_parameter_changes_apply_at_the_next_iteration_and_are_recorded(device):
     timeline = ParameterTimeline(params())
-    gen = iterate(deblur_problem(), good_module(), timeline, "fima", max_iter=10)
+    gen = iterate(deblur_problem(device=device), good_module(), timeline, "fima", max_iter=10)
     first = [next(gen) for _ in range(3)]
     timeline.submit(C=0.2, gamma=0.5)
     rest = list(gen)
@@ -168,9 +180,9 @@ def test_live_parameter_changes_apply_at_the_next_iteration_and_are_recorded():
     assert timeline.changes == {3: {"C": 0.2, "gamma": 0.5}}
 
 
-def test_replaying_a_timeline_gives_the_same_trace():
+def test_replaying_a_timeline_gives_the_same_trace(device):
     def trace(timeline, submit):
-        gen = iterate(deblur_problem(), good_module(), timeline, "fima", max_iter=8)
+        gen = iterate(deblur_problem(device=device), good_module(), timeline, "fima", max_iter=8)
         rows = []
         for r in gen:
             rows.append((r.objective, r.accepted, r.C, r.mu))
@@ -184,13 +196,15 @@ def test_replaying_a_timeline_gives_the_same_trace():
     assert first == replayed
 
 
-def test_conditions_are_reported_per_iteration():
-    records = run(deblur_problem(), good_module(), params(C=0.6, mu=1.0), "fima", iterations=2)
+def test_conditions_are_reported_per_iteration(device):
+    records = run(
+        deblur_problem(device=device), good_module(), params(C=0.6, mu=1.0), "fima", iterations=2
+    )
     assert not any(r.conditions_hold for r in records)
-    records = run(deblur_problem(), good_module(), params(), "fima", iterations=2)
+    records = run(deblur_problem(device=device), good_module(), params(), "fima", iterations=2)
     assert all(r.conditions_hold for r in records)
 
 
-def test_unknown_variant_is_refused():
+def test_unknown_variant_is_refused(device):
     with pytest.raises(ValueError, match="unknown variant"):
-        next(iterate(deblur_problem(), None, params(), "bogus"))
+        next(iterate(deblur_problem(device=device), None, params(), "bogus"))

@@ -41,9 +41,9 @@ def _image(h: int = 16, w: int = 16, c: int = 1, seed: int = 0) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("shape", [(16, 16, 1), (13, 11, 1), (16, 24, 3)])
-def test_gradient_matches_finite_differences(prior, shape):
+def test_gradient_matches_finite_differences(prior, shape, device):
     """⟨∇g(x), v⟩ equals (g(x + εv) − g(x − εv)) / 2ε, padded sizes and colour included."""
-    assert_gradient_matches_differences(prior, _image(*shape))
+    assert_gradient_matches_differences(prior, _image(*shape).to(device))
 
 
 def test_denoiser_is_identity_minus_gradient(prior):
@@ -107,17 +107,19 @@ def test_fidelity_prox_optimality():
     assert value == pytest.approx(fid.value(x))
 
 
-def _deblur_problem(prior: GradientStepPrior) -> Problem:
+def _deblur_problem(prior: GradientStepPrior, device: str = "cpu") -> Problem:
     truth = _image(16, 16, seed=4).clamp(0, 1)
     op = Blur(torch.ones(3, 3) / 9, (16, 16))
     y = op.forward(truth) + 0.02 * torch.randn(truth.shape, generator=torch.Generator())
+    op.to(device)
+    truth, y = truth.to(device), y.to(device)
     prior.lipschitz_points = [y]
     return Problem(LeastSquares(op, y), prior, y.clone(), ground_truth=truth, task="deblur")
 
 
-def test_optimality_error_is_gradient_of_proximal_objective(prior):
+def test_optimality_error_is_gradient_of_proximal_objective(prior, device):
     """With h = f smooth too, d = ∇Ψ(ũ) + μ(ũ − x^k) exactly: the check measures what Thm 1 says."""
-    problem = _deblur_problem(prior)
+    problem = _deblur_problem(prior, device)
     params = Parameters(C=0.1, mu=0.3, gamma=0.9 / problem.lipschitz, lam=0.7)
     rec = next(iterate(problem, FidelityStep(), params.with_changes(rho=2.0), "fima", max_iter=1))
     ut, x0 = rec.u_tilde, problem.x0
@@ -126,9 +128,9 @@ def test_optimality_error_is_gradient_of_proximal_objective(prior):
 
 
 @pytest.mark.parametrize("kind", ["nan", "random", "raise", "good"])
-def test_fima_monotone_on_learned_objective(prior, kind):
+def test_fima_monotone_on_learned_objective(prior, kind, device):
     """Ψ(x^{k+1}) ≤ Ψ(x^k) under fima on Ψ = f + λ g_σ, whatever the module does."""
-    problem = _deblur_problem(prior)
+    problem = _deblur_problem(prior, device)
     params = Parameters(C=0.1, mu=0.3, gamma=0.9 / problem.lipschitz, lam=0.7, rho=1.0)
     module = FidelityStep() if kind == "good" else Hostile(kind)
     records = list(iterate(problem, module, params, "fima", max_iter=12))
@@ -139,11 +141,11 @@ def test_fima_monotone_on_learned_objective(prior, kind):
     assert not any(r.diverged for r in records)
 
 
-def test_live_lambda_and_sigma_change_re_evaluate_objective(prior):
+def test_live_lambda_and_sigma_change_re_evaluate_objective(prior, device):
     """A change of λ or σ at k = 3 changes Ψ: the record's g is λ' g_σ'(x^{k+1})."""
     from core.params import ParameterTimeline
 
-    problem = _deblur_problem(prior)
+    problem = _deblur_problem(prior, device)
     params = Parameters(C=0.1, mu=0.3, gamma=0.5 / problem.lipschitz, lam=0.7, sigma_g=15 / 255)
     timeline = ParameterTimeline(params, {3: {"lam": 0.35, "sigma_g": 25 / 255}})
     records = list(iterate(problem, FidelityStep(), timeline, "pg", max_iter=5))
@@ -185,12 +187,12 @@ def test_bad_weight_files_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize(("task", "prior"), [("deblur", None), ("denoise", "gs"), ("mri", "gs")])
-def test_tasks_build_the_learned_objective_inside_the_conditions(task, prior):
+def test_tasks_build_the_learned_objective_inside_the_conditions(task, prior, device):
     """deblur defaults to Ψ = f + λ g_σ, denoise and mri offer it: L = λ L_g, 2C < μ, γ < 1/L."""
     from core.tasks import build_task
 
     image = _image(32, 32).clamp(0, 1)
-    setup = build_task(task, image, module="none", device="cpu", prior=prior)
+    setup = build_task(task, image, module="none", device=device, prior=prior)
     problem, params = setup.problem, setup.parameters
     assert problem.learned and setup.settings["prior"]["name"] == "gs"
     assert problem.lipschitz == pytest.approx(params.lam * problem.prior.lipschitz())
@@ -201,12 +203,13 @@ def test_tasks_build_the_learned_objective_inside_the_conditions(task, prior):
     assert all(b <= a + 1e-6 * abs(a) for a, b in zip(values, values[1:], strict=False))
 
 
-def test_a_users_sigma_and_weight_win_over_the_task_rule():
+def test_a_users_sigma_and_weight_win_over_the_task_rule(device):
     """--prior gs:sigma=0.05,weight=0.2 is taken as given; γ follows the L it implies."""
     from core.tasks import build_task
 
+    image = _image(32, 32).clamp(0, 1)
     setup = build_task(
-        "deblur", _image(32, 32).clamp(0, 1), module="none", prior="gs:sigma=0.05,weight=0.2"
+        "deblur", image, module="none", prior="gs:sigma=0.05,weight=0.2", device=device
     )
     assert setup.problem.prior.sigma == pytest.approx(0.05)
     assert setup.parameters.lam == pytest.approx(0.2)

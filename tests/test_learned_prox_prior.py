@@ -79,26 +79,29 @@ def test_denoiser_is_a_prox_where_the_gradient_contracts(prior):
         assert best <= phi2 + 0.5 * float((x2 - z).pow(2).sum()) + 1e-6
 
 
-def _denoise_problem(prior) -> Problem:
+def _denoise_problem(prior, device: str = "cpu") -> Problem:
     clean = _image(16, 16, seed=1).clamp(0, 1)
     noisy = clean + 0.1 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(2))
+    clean, noisy = clean.to(device), noisy.to(device)
     return Problem(LeastSquares(Identity(), noisy), prior, noisy.clone(), ground_truth=clean)
 
 
-def _deblur_problem(prior) -> Problem:
+def _deblur_problem(prior, device: str = "cpu") -> Problem:
     clean = _image(16, 16, seed=1).clamp(0, 1)
     op = Blur(torch.ones(3, 3) / 9, (16, 16))
     y = op.forward(clean) + 0.01 * torch.randn(
         clean.shape, generator=torch.Generator().manual_seed(2)
     )
+    op.to(device)
+    clean, y = clean.to(device), y.to(device)
     return Problem(LeastSquares(op, y), prior, y.clone(), ground_truth=clean)
 
 
 @pytest.mark.parametrize("make", [_denoise_problem, _deblur_problem])
 @pytest.mark.parametrize("kind", ["nan", "random", "raise", "good"])
-def test_fima_monotone_on_the_proximal_objective(prior, make, kind):
+def test_fima_monotone_on_the_proximal_objective(prior, make, kind, device):
     """Ψ(x^{k+1}) ≤ Ψ(x^k) under fima on Ψ = f + λφ_σ, λ = 1/γ, whatever the module does."""
-    problem = make(prior)
+    problem = make(prior, device)
     assert problem.learned and problem.lipschitz == pytest.approx(problem.fidelity.lipschitz)
     params = Parameters(C=0.04, mu=0.1, gamma=0.9 / problem.lipschitz, lam=123.0, rho=1.0)
     module = FidelityStep() if kind == "good" else Hostile(kind)
@@ -111,9 +114,9 @@ def test_fima_monotone_on_the_proximal_objective(prior, make, kind):
     assert not any(r.diverged for r in records)
 
 
-def test_pg_on_denoising_converges_to_the_denoiser_output(prior):
+def test_pg_on_denoising_converges_to_the_denoiser_output(prior, device):
     """Ψ = ½‖x − y‖² + λφ_σ: x^{k+1} = D_σ(x^k − γ(x^k − y)) tends to D_σ(y) as γ → 1."""
-    problem = _denoise_problem(prior)
+    problem = _denoise_problem(prior, device)
     target = prior.denoise(problem.fidelity.observation)
     gaps = []
     for gamma in (0.9, 0.99):
@@ -125,9 +128,9 @@ def test_pg_on_denoising_converges_to_the_denoiser_output(prior):
     assert gaps[1] < 0.005 and gaps[1] < gaps[0]
 
 
-def test_a_live_step_change_changes_psi_and_is_re_evaluated(prior):
+def test_a_live_step_change_changes_psi_and_is_re_evaluated(prior, device):
     """γ → γ' at k = 3 sets λ = 1/γ': the record's g is φ_σ(x^{k+1})/γ', finite."""
-    problem = _denoise_problem(prior)
+    problem = _denoise_problem(prior, device)
     timeline = ParameterTimeline(Parameters(C=0.04, mu=0.1, gamma=0.9), {3: {"gamma": 0.5}})
     records = list(iterate(problem, FidelityStep(), timeline, "pg", max_iter=5))
     assert prior.weight == pytest.approx(2.0)
@@ -136,12 +139,12 @@ def test_a_live_step_change_changes_psi_and_is_re_evaluated(prior):
     assert records[4].g == pytest.approx(prior.value(records[4].x), rel=1e-9)
 
 
-def test_denoise_task_defaults_to_the_proximal_prior():
+def test_denoise_task_defaults_to_the_proximal_prior(device):
     """The denoise task's Ψ holds λφ_σ with σ = ν, γ = 0.99/L_f, λ = 1/γ; it ends at D_σ(y)."""
     from core.tasks import build_task
 
     clean = _image(32, 32).clamp(0, 1)
-    setup = build_task("denoise", clean, module="cnn", noise=20 / 255, seed=0)
+    setup = build_task("denoise", clean, module="cnn", noise=20 / 255, seed=0, device=device)
     problem, params = setup.problem, setup.parameters
     assert setup.settings["prior"]["name"] == "gs-prox" and problem.learned
     assert problem.prior.sigma == pytest.approx(20 / 255) == params.sigma_g

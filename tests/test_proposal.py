@@ -79,9 +79,11 @@ def test_bad_policy_text_is_refused(text):
         parse_policy(text)
 
 
-def test_a_skipped_proposal_is_never_counted_as_accepted():
+def test_a_skipped_proposal_is_never_counted_as_accepted(device):
     module = random_module()
-    records = run(deblur_problem(), module, params(), "fima", iterations=40, propose="adaptive")
+    records = run(
+        deblur_problem(device=device), module, params(), "fima", iterations=40, propose="adaptive"
+    )
     skipped = [r for r in records if r.skipped]
     assert skipped, "a module that is always rejected must be skipped under the adaptive policy"
     for r in skipped:
@@ -91,8 +93,8 @@ def test_a_skipped_proposal_is_never_counted_as_accepted():
     assert_monotone(records)
 
 
-def test_with_a_module_that_is_always_rejected_fima_is_proximal_gradient_either_way():
-    problem = deblur_problem()
+def test_with_a_module_that_is_always_rejected_fima_is_proximal_gradient_either_way(device):
+    problem = deblur_problem(device=device)
     pg = run(problem, None, params(), "pg", iterations=25)
     for policy in ("always", "adaptive"):
         fima = run(problem, random_module(), params(), "fima", iterations=25, propose=policy)
@@ -102,9 +104,11 @@ def test_with_a_module_that_is_always_rejected_fima_is_proximal_gradient_either_
 
 
 @pytest.mark.parametrize("behaviour", ["nan", "inf", "raise", "shape", "random"])
-def test_hostile_modules_under_the_adaptive_policy_keep_psi_monotone(behaviour):
+def test_hostile_modules_under_the_adaptive_policy_keep_psi_monotone(behaviour, device):
     module = Hostile(behaviour)
-    records = run(deblur_problem(), module, params(), "fima", iterations=30, propose="adaptive")
+    records = run(
+        deblur_problem(device=device), module, params(), "fima", iterations=30, propose="adaptive"
+    )
     assert len(records) == 30
     assert_monotone(records)
     assert all(torch.isfinite(r.x).all() for r in records)
@@ -112,8 +116,8 @@ def test_hostile_modules_under_the_adaptive_policy_keep_psi_monotone(behaviour):
     assert sum(r.skipped for r in records) >= 20  # 0, 1, 3, 7, 15: five proposals in 30
 
 
-def test_while_proposals_are_accepted_adaptive_is_algorithm_1_itself():
-    problem = deblur_problem()
+def test_while_proposals_are_accepted_adaptive_is_algorithm_1_itself(device):
+    problem = deblur_problem(device=device)
     module = ProximalRefinement(good_module(), 10)  # refined TV: accepted at every iteration here
     always = run(problem, module, params(), "fima", iterations=30, propose="always")
     adaptive = run(problem, module, params(), "fima", iterations=30, propose="adaptive")
@@ -122,10 +126,15 @@ def test_while_proposals_are_accepted_adaptive_is_algorithm_1_itself():
     assert not any(r.skipped for r in adaptive)
 
 
-def test_a_live_change_brings_the_proposals_back():
+def test_a_live_change_brings_the_proposals_back(device):
     timeline = ParameterTimeline(params())
     gen = iterate(
-        deblur_problem(), random_module(), timeline, "fima", max_iter=20, propose="adaptive"
+        deblur_problem(device=device),
+        random_module(),
+        timeline,
+        "fima",
+        max_iter=20,
+        propose="adaptive",
     )
     first = [next(gen) for _ in range(12)]
     assert first[-1].skipped  # k = 11: between the proposals at 7 and 15
@@ -134,9 +143,14 @@ def test_a_live_change_brings_the_proposals_back():
     assert not rest[0].skipped and rest[0].C == 0.3
 
 
-def test_the_certificate_counts_proposals_made_and_says_skips_keep_the_guarantee():
+def test_the_certificate_counts_proposals_made_and_says_skips_keep_the_guarantee(device):
     records = run(
-        deblur_problem(), random_module(), params(), "fima", iterations=20, propose="adaptive"
+        deblur_problem(device=device),
+        random_module(),
+        params(),
+        "fima",
+        iterations=20,
+        propose="adaptive",
     )
     rows = [r.row() for r in records]
     cert = certificate("fima", rows)
@@ -147,8 +161,8 @@ def test_the_certificate_counts_proposals_made_and_says_skips_keep_the_guarantee
     assert "guarantee is the same" in text
 
 
-def test_the_same_policy_replays_to_the_same_trace():
-    problem = deblur_problem()
+def test_the_same_policy_replays_to_the_same_trace(device):
+    problem = deblur_problem(device=device)
     module = FunctionModule(lambda x, k: x + 0.05 * torch.sin(x * (k + 1)), "wobble")
     a = run(problem, module, params(), "fima", iterations=30, propose="adaptive")
     b = run(problem, module, params(), "fima", iterations=30, propose="adaptive")
@@ -156,7 +170,7 @@ def test_the_same_policy_replays_to_the_same_trace():
     assert [r.objective for r in a] == [r.objective for r in b]
 
 
-def test_a_session_with_the_policy_replays_to_the_same_trace(tmp_path):
+def test_a_session_with_the_policy_replays_to_the_same_trace(tmp_path, device):
     from core.cli import main
     from core.io import save_image
     from core.session import load_session
@@ -168,16 +182,17 @@ def test_a_session_with_the_policy_replays_to_the_same_trace(tmp_path):
     save_image(image, cartoon(48))
     first, second = tmp_path / "a", tmp_path / "b"
     args = ["run", "--image", str(image), "--prior", "wavelet", "--module", "tv", "--iters", "14"]
+    args += ["--device", device]
     assert main([*args, "--C", "0.001", "--propose", "adaptive", "--out", str(first)]) == 0
     assert load_session(first / "session.toml").propose == "adaptive"
-    assert main(["run", "--session", str(first / "session.toml"), "--out", str(second)]) == 0
+    replay = ["run", "--session", str(first / "session.toml"), "--device", device]
+    assert main([*replay, "--out", str(second)]) == 0
     a, b = read_trace_csv(first / "trace.csv"), read_trace_csv(second / "trace.csv")
     assert any(r["skipped"] for r in a)
     strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
     assert strip(a) == strip(b)
     third = tmp_path / "c"  # --propose overrides the session's policy
-    argv = ["run", "--session", str(first / "session.toml"), "--propose", "always"]
-    assert main([*argv, "--out", str(third)]) == 0
+    assert main([*replay, "--propose", "always", "--out", str(third)]) == 0
     assert not any(r["skipped"] for r in read_trace_csv(third / "trace.csv"))
 
 

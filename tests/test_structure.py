@@ -50,6 +50,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "core foundations",
         (
             "core.errors",
+            "core.precision",
             "core.fileio",
             "core.resources",
             "core.arguments",

@@ -47,16 +47,16 @@ def test_synthetic_rain_is_bright_thin_and_seeded():
     assert float(rainy.max()) <= 1.0
 
 
-def test_build_from_the_sample_and_a_rainy_photo():
-    setup = build_task("derain", module="tv")
+def test_build_from_the_sample_and_a_rainy_photo(device):
+    setup = build_task("derain", module="tv", device=device)
     problem = setup.problem
     assert problem.x0.shape == problem.ground_truth.shape == (1, 3, 256, 256)
     assert setup.parameters.conditions_hold(problem.lipschitz)
     assert setup.settings["prior"]["name"] == "streaks"
-    as_is = build_task("derain", small(), rain=0.0, module="tv")
+    as_is = build_task("derain", small(), rain=0.0, module="tv", device=device)
     assert as_is.problem.ground_truth is None
     with pytest.raises(InputError):
-        build_task("derain", small(), prior="streaks:q=3", module="tv")
+        build_task("derain", small(), prior="streaks:q=3", module="tv", device=device)
 
 
 def test_streak_support_keeps_the_observation_off_the_detected_streaks():
@@ -75,29 +75,31 @@ def test_streak_support_keeps_the_observation_off_the_detected_streaks():
     assert held.value(off) == float("inf") and free.value(off) < float("inf")
 
 
-def test_support_is_part_of_the_prior_spec():
-    assert build_task("derain", small(), module="tv").problem.prior.mask is not None
-    anywhere = build_task("derain", small(), prior="streaks:support=0", module="tv")
+def test_support_is_part_of_the_prior_spec(device):
+    assert build_task("derain", small(), module="tv", device=device).problem.prior.mask is not None
+    anywhere = build_task("derain", small(), prior="streaks:support=0", module="tv", device=device)
     assert anywhere.problem.prior.mask is None
     assert anywhere.settings["prior"]["support"] == 0
     with pytest.raises(InputError, match="support"):
-        build_task("derain", small(), prior="streaks:support=2", module="tv")
+        build_task("derain", small(), prior="streaks:support=2", module="tv", device=device)
 
 
-def test_the_module_works_on_the_priors_streak_pixels():
-    setup = build_task("derain", small(), module="tv")
+def test_the_module_works_on_the_priors_streak_pixels(device):
+    setup = build_task("derain", small(), module="tv", device=device)
     problem = setup.problem
     setup.module(problem.x0, 0, setup.parameters, problem)
     assert problem.info["streaks"] is problem.prior.mask  # S drawn once, shared
-    other = build_task("derain", small(), prior="streaks:support=0.1", module="tv").problem
+    other = build_task(
+        "derain", small(), prior="streaks:support=0.1", module="tv", device=device
+    ).problem
     setup.module(other.x0, 0, setup.parameters, other)
     assert torch.equal(other.info["streaks"], streak_map(other.info["rainy"]) > STREAK_THRESHOLD)
     assert not torch.equal(other.info["streaks"], other.prior.mask)  # τ differs: its own S
 
 
-def test_fima_is_monotone_and_converges_to_its_best():
+def test_fima_is_monotone_and_converges_to_its_best(device):
     # 96²: without the support (streaks:support=0) this ends 1.25 dB below its best
-    setup = build_task("derain", small(96), module="tv", rain=0.006)
+    setup = build_task("derain", small(96), module="tv", rain=0.006, device=device)
     problem = setup.problem
     records = run(problem, setup.module, setup.parameters, "fima", iterations=120)
     assert_monotone(records)

@@ -79,7 +79,7 @@ def test_mask_files_both_conventions_and_errors(tmp_path):
             make_mask(bad, (32, 32))
 
 
-def test_shared_dc_centred_mask_loads_as_it_is():
+def test_shared_dc_centred_mask_loads_as_it_is(device):
     path = SHARED_MASKS / "Radial_20.npy"
     if not path.is_file():
         pytest.skip("../shared/data/mri/masks is not available")
@@ -87,12 +87,12 @@ def test_shared_dc_centred_mask_loads_as_it_is():
     mask, convention = load_mask(path, raw.shape)
     assert convention == "centred"
     assert np.array_equal(mask, raw > 0)
-    setup = build_task("mri", small_brain(256), mask=str(path), module="tv")
+    setup = build_task("mri", small_brain(256), mask=str(path), module="tv", device=device)
     assert setup.problem.info["sampling_rate"] == pytest.approx(raw.mean())
 
 
-def test_build_from_the_sample():
-    setup = build_task("mri", module="tv")
+def test_build_from_the_sample(device):
+    setup = build_task("mri", module="tv", device=device)
     problem = setup.problem
     mask = problem.info["mask"]
     assert isinstance(mask, np.ndarray) and mask.dtype == bool
@@ -106,8 +106,10 @@ def test_build_from_the_sample():
 
 
 @pytest.mark.parametrize("noise_model", ["gaussian", "rician"])
-def test_fima_is_monotone_and_improves_on_the_zero_filled_image(noise_model):
-    setup = build_task("mri", small_brain(), mask="radial:30", module="tv", noise_model=noise_model)
+def test_fima_is_monotone_and_improves_on_the_zero_filled_image(noise_model, device):
+    setup = build_task(
+        "mri", small_brain(), mask="radial:30", module="tv", noise_model=noise_model, device=device
+    )
     problem = setup.problem
     records = run(problem, setup.module, setup.parameters, "fima", iterations=15)
     assert_monotone(records)
@@ -119,6 +121,6 @@ def test_fima_is_monotone_and_improves_on_the_zero_filled_image(noise_model):
 
 def test_bad_options_are_refused():
     with pytest.raises(InputError, match="noise_model"):
-        build_task("mri", small_brain(), noise_model="poisson", module="tv")
+        build_task("mri", small_brain(), noise_model="poisson", module="tv", device="cpu")
     with pytest.raises(InputError):
-        build_task("mri", small_brain(), mask="spiral:20", module="tv")
+        build_task("mri", small_brain(), mask="spiral:20", module="tv", device="cpu")
