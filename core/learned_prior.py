@@ -94,6 +94,34 @@ def symmetry(x: Tensor, t: int) -> Tensor:
     return torch.flip(x, (-1,)) if flip else x
 
 
+def pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
+    """x padded at the bottom and right to multiples of ``multiple``, as :func:`core.unet.grey_batch`
+    pads (reflection; replication where the image is too small to reflect), built from slices,
+    flips and concatenation: its backward pass is deterministic on CUDA, where F.pad's reflection
+    and replication gradients accumulate with atomics (a replayed session would differ in the
+    last bits)."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if not (ph or pw):
+        return x
+    reflect = ph < h and pw < w
+    if pw:
+        right = (
+            x[..., w - 1 - pw : w - 1].flip(-1)
+            if reflect
+            else x[..., w - 1 :].expand(*x.shape[:-1], pw)
+        )
+        x = torch.cat([x, right], dim=-1)
+    if ph:
+        bottom = (
+            x[..., h - 1 - ph : h - 1, :].flip(-2)
+            if reflect
+            else x[..., h - 1 :, :].expand(*x.shape[:-2], ph, x.shape[-1])
+        )
+        x = torch.cat([x, bottom], dim=-2)
+    return x
+
+
 def placed(device: str | torch.device) -> torch.device:
     """``device`` as tensors report it (``cuda`` → ``cuda:N``, the current one)."""
     device = torch.device(device)
@@ -223,6 +251,7 @@ class GradientStepPrior(Prior):
 
     def _residual_energy(self, x: Tensor, level: float) -> Tensor:
         """½‖x − N_σ(x)‖² summed over the images of x (channels-last: the faster convolutions)."""
+        x = pad_to_multiple(x, self.network.multiple)  # grey_batch then pads nothing
         z = grey_batch(x, self.network.multiple).contiguous(memory_format=torch.channels_last)
         sig = torch.full((z.shape[0],), level, device=z.device, dtype=torch.float32)
         residual = self.network.predict_noise(z, sig)

@@ -8,6 +8,11 @@ learned prior's value and gradient are network passes, and rounding at that leve
 convolutions, matrix products and RNNs of every backend and puts the process's previous settings
 back when the scope ends.
 
+Reproducibility comes with it: inside the scope cuDNN uses its deterministic algorithms and does
+not autotune (``torch.backends.cudnn.deterministic``, ``benchmark``), so a replayed session gives the
+same trace on the same GPU (its backward convolutions otherwise accumulate with atomics; the learned
+prior pads without F.pad for the same reason, core/learned_prior.py).
+
 Where the scope is (core/algorithm.py): every evaluation of one step — Ψ, ∇s, steps 3, 4 and 9, the
 record and its metrics — runs inside it, and it is left before the generator yields. A suspended
 generator therefore holds no setting; other code running between two iterations sees the user's
@@ -113,7 +118,11 @@ def _set_legacy(flags: dict) -> None:
 def settings() -> dict:
     """The process's float32 precision settings now (what :func:`exact_float32` saves): the legacy
     flags (None where unreadable) and, on torch ≥ 2.9, every (backend, op) setting."""
-    state: dict = {"legacy": _legacy()}
+    state: dict = {
+        "legacy": _legacy(),
+        "cudnn.deterministic": bool(torch.backends.cudnn.deterministic),
+        "cudnn.benchmark": bool(torch.backends.cudnn.benchmark),
+    }
     if _per_backend_api():
         state.update({key: torch._C._get_fp32_precision_getter(*key) for key in _keys()})
     return state
@@ -124,13 +133,18 @@ def _apply(saved: dict) -> None:
     op) setting that does not read as saved."""
     if saved["legacy"] is not None:
         _set_legacy(saved["legacy"])
+    torch.backends.cudnn.deterministic = saved["cudnn.deterministic"]
+    torch.backends.cudnn.benchmark = saved["cudnn.benchmark"]
     for key, value in saved.items():
-        if key != "legacy" and torch._C._get_fp32_precision_getter(*key) != value:
+        if isinstance(key, tuple) and torch._C._get_fp32_precision_getter(*key) != value:
             torch._C._set_fp32_precision_setter(*key, value)
 
 
 def _apply_exact() -> None:
-    """IEEE float32 for convolutions, matrix products and RNNs on every backend."""
+    """IEEE float32 for convolutions, matrix products and RNNs on every backend; cuDNN's
+    deterministic algorithms (no autotuning)."""
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
     _set_legacy(
         {"matmul_precision": "highest", "cuda.matmul.allow_tf32": False, "cudnn.allow_tf32": False}
     )
@@ -160,7 +174,8 @@ def exact_depth() -> int:
 
 @contextmanager
 def exact_float32() -> Iterator[None]:
-    """IEEE float32 inside (no TF32, no bf16); the previous settings back when the last scope ends.
+    """IEEE float32 inside (no TF32, no bf16) and cuDNN's deterministic algorithms; the previous
+    settings back when the last scope ends.
 
     Reentrant and shared by all threads (see the module's docstring); usable as a decorator.
     """

@@ -105,12 +105,14 @@ def test_a_run_that_does_not_fit_in_memory_is_refused_with_a_downscale_hint(
 ):
     import core.memory
 
-    monkeypatch.setattr(core.memory, "available_bytes", lambda: 150_000)
+    monkeypatch.setattr(core.memory, "available_bytes", lambda: 150_000)  # the host's memory
     rc = main(
         [
             "run",
             "--image",
             str(image),
+            "--device",
+            "cpu",
             "--module",
             "tv",
             "--iters",

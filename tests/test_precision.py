@@ -19,6 +19,7 @@ USER_STATES = {
     "matmul high": lambda: torch.set_float32_matmul_precision("high"),
     "matmul medium": lambda: torch.set_float32_matmul_precision("medium"),
     "cudnn off (legacy)": lambda: setattr(torch.backends.cudnn, "allow_tf32", False),
+    "cudnn autotuning": lambda: setattr(torch.backends.cudnn, "benchmark", True),
 }
 if hasattr(torch.backends.cudnn, "conv"):  # torch ≥ 2.9: per-backend settings
     USER_STATES["conv ieee (new API)"] = lambda: setattr(
@@ -44,6 +45,7 @@ def test_the_scope_is_exact_and_gives_the_users_settings_back(state, user_settin
     before = settings()
     with exact_float32():
         assert is_exact()
+        assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
         if before["legacy"] is not None:  # both APIs read sensibly inside
             assert not torch.backends.cudnn.allow_tf32
             assert not torch.backends.cuda.matmul.allow_tf32
