@@ -14,6 +14,8 @@ ones. Configurations (``--configs``, default all):
     deblur-pg-gs         proximal gradient under the learned gs prior
     deblur-pg-wavelet    proximal gradient under the hand-made wavelet prior
     deblur-naive         the module alone, x^{k+1} = A(x^k)
+    deblur-pg-gs-sym8    pg under g_σ averaged over the square's 8 symmetries (one batched pass)
+    deblur-fima-sym8     fima under that averaged prior
     denoise-fima         fima with the denoise task's defaults (Prox-PnP gs-prox prior)
 
 Measured per cell:
@@ -70,6 +72,8 @@ CONFIGS: dict[str, tuple[str, str, dict, str | None]] = {
     "deblur-pg-gs": ("deblur", "pg", {"prior": "gs"}, None),
     "deblur-pg-wavelet": ("deblur", "pg", {"prior": "wavelet"}, None),
     "deblur-naive": ("deblur", "naive", {}, None),
+    "deblur-pg-gs-sym8": ("deblur", "pg", {"prior": "gs:symmetries=8"}, None),
+    "deblur-fima-sym8": ("deblur", "fima", {"prior": "gs:symmetries=8"}, None),
     "denoise-fima": ("denoise", "fima", {}, None),
 }
 
