@@ -37,7 +37,14 @@ from dataclasses import dataclass
 
 import torch
 
-from .check import norm, optimality_error, passes, proximal_objective_step, residual_and_tolerance
+from .check import (
+    norm,
+    optimality_error,
+    optimality_map,
+    passes,
+    proximal_objective_step,
+    residual_and_tolerance,
+)
 from .errors import one_line
 from .metrics import psnr, ssim
 from .params import Parameters, ParameterTimeline
@@ -91,6 +98,7 @@ class _Step:
     residual: float = math.nan
     tolerance: float = math.nan
     skipped: bool = False
+    d_map: Tensor | None = None
 
 
 def _propose(module, x: Tensor, k: int, params: Parameters, problem: Problem):
@@ -138,12 +146,13 @@ def _judged_step(ctx: _Context, current: _Point, u, reason: str, params: Paramet
     # step 4: d = (1/γ − μ)(u − ũ) + ∇s(ũ) − ∇s(u), and the check ‖d‖ ≤ C‖ũ − x^k‖
     d = optimality_error(u, u_tilde, at_u.grad, at_tilde.grad, gamma, mu)
     residual, tolerance = residual_and_tolerance(d, u_tilde, x, C)
+    d_map = optimality_map(d) if ctx.d_maps else None  # the same d: no extra evaluation
     accepted, reason = True, ""
     if check:
         accepted, reason = _check(residual, tolerance, at_tilde, current, ctx.monotone_guard)
     v = at_tilde if accepted else current
     new = _proximal_gradient(v, gamma, split)  # step 9
-    return _Step(new, accepted, reason, u, u_tilde, residual, tolerance)
+    return _Step(new, accepted, reason, u, u_tilde, residual, tolerance, d_map=d_map)
 
 
 def _fima_step(ctx: _Context, current: _Point, k: int, params: Parameters) -> _Step:
@@ -197,6 +206,7 @@ class _Context:
     split: Splitting
     monotone_guard: bool
     schedule: ProposalSchedule
+    d_maps: bool = False
 
 
 def iterate(
@@ -208,12 +218,14 @@ def iterate(
     compute_metrics: bool = True,
     monotone_guard: bool = True,
     propose: str | ProposalPolicy | None = None,
+    d_maps: bool = False,
 ) -> Iterator[Iteration]:
     """Yield one :class:`Iteration` per step x^k → x^{k+1} of ``variant`` (Algorithm 1 for fima).
 
     ``parameters`` may be a fixed :class:`Parameters` or a :class:`ParameterTimeline` read at every
     iteration boundary (live changes). ``propose`` is fima's proposal policy (core/proposal.py:
-    ``always`` or ``adaptive``; None: the default). Runs forever if ``max_iter`` is None; a diverging
+    ``always`` or ``adaptive``; None: the default). ``d_maps`` puts step 4's optimality error per
+    pixel, |d_i|, into each record's ``d_map`` (from the d the check computes anyway). Runs forever if ``max_iter`` is None; a diverging
     run (non-finite iterate or Ψ exploding) yields a last record with ``diverged=True`` and stops.
 
     Every evaluation of Ψ, ∇s, the check and the proxes runs in true float32
@@ -227,7 +239,8 @@ def iterate(
         parameters if isinstance(parameters, ParameterTimeline) else ParameterTimeline(parameters)
     )
     split = problem.splitting
-    ctx = _Context(problem, module, split, monotone_guard, parse_policy(propose).schedule())
+    schedule = parse_policy(propose).schedule()
+    ctx = _Context(problem, module, split, monotone_guard, schedule, d_maps)
     scoring = compute_metrics and problem.has_reference
 
     with exact_float32():
@@ -295,6 +308,7 @@ def _record(
         seconds=seconds,
         u=step.u,
         u_tilde=step.u_tilde,
+        d_map=step.d_map,
         residual=step.residual,
         tolerance=step.tolerance,
         reject_reason=step.reason,

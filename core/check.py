@@ -40,6 +40,16 @@ def optimality_error(
     return torch.sub(u, u_tilde).mul_(1.0 / gamma - mu).add_(grad_tilde).sub_(grad_u)
 
 
+def optimality_map(d: Tensor) -> Tensor:
+    """Per-pixel |d_i| (H × W): the root of the sum of d's squares over every axis but the last two.
+
+    Its Euclidean norm is ‖d‖ (the trace's residual) up to float rounding; |d_i|²/‖d‖² is pixel i's
+    share of the optimality error.
+    """
+    dims = tuple(range(d.ndim - 2))
+    return torch.linalg.vector_norm(d, dim=dims) if dims else d.abs()
+
+
 def residual_and_tolerance(d: Tensor, u_tilde: Tensor, x: Tensor, C: float) -> tuple[float, float]:
     """(‖d‖, C‖ũ − x^k‖): the two sides of step 4's test."""
     return norm(d), C * norm(u_tilde - x)

@@ -46,7 +46,13 @@ COLUMNS = (
 
 @dataclass
 class Iteration:
-    """One step of a variant: x^{k+1}, the proposals u and ũ, Ψ and the check's numbers."""
+    """One step of a variant: x^{k+1}, the proposals u and ũ, Ψ and the check's numbers.
+
+    ``d_map`` is step 4's optimality error per pixel, |d_i| with d = (1/γ − μ)(u − ũ) + ∇s(ũ) − ∇s(u)
+    (colour channels combined: :func:`core.check.optimality_map`); ‖d_map‖ = ``residual``. It is
+    made only when asked for, and only where a proposal was judged (None when skipped or failed,
+    and for naive and pg).
+    """
 
     k: int
     variant: str
@@ -65,6 +71,7 @@ class Iteration:
     seconds: float
     u: Tensor | None = None
     u_tilde: Tensor | None = None
+    d_map: Tensor | None = None  # per-pixel |d| (H × W), only from iterate(..., d_maps=True)
     residual: float = math.nan
     tolerance: float = math.nan
     psnr: float = math.nan
