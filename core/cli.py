@@ -112,6 +112,16 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
     run.add_argument(
         "--quiet", action="store_true", help="no summary line on stdout (errors still on stderr)"
     )
+    run.add_argument(
+        "--save-maps",
+        type=positive_int,
+        nargs="?",
+        const=0,
+        metavar="N",
+        help="also write the optimality-error maps |d| per pixel (NPY + PNG) into DIR/maps: the "
+        "last one made, and with N every N-th iteration too (fima and unchecked only); default: "
+        "none",
+    )
     run.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
 
     tasks = sub.add_parser("tasks", help="list the tasks, or one task's options and defaults")
@@ -148,7 +158,7 @@ def _command_run(args: argparse.Namespace) -> int:
 
     from .algorithm import iterate
     from .cli_help import DEFAULT_ITERATIONS, DEFAULT_TASK, task_option_names
-    from .outputs import write_run_outputs
+    from .outputs import MapSaver, write_run_outputs
     from .params import PRESETS
     from .proposal import DEFAULT_POLICY
     from .session import Session, load_session
@@ -191,21 +201,32 @@ def _command_run(args: argparse.Namespace) -> int:
         raise InputError(str(exc)) from exc
     session = Session(setup.settings, params, changes, variants, iterations, propose)
     rows, records, results = [], {}, {}
+    maps = MapSaver(args.out, args.save_maps) if args.save_maps is not None else None
     for variant in variants:  # one after another, each from x⁰ with the same timeline
         timeline = session.timeline()
         records[variant] = []
         steps = iterate(
-            setup.problem, setup.module, timeline, variant, max_iter=iterations, propose=propose
+            setup.problem,
+            setup.module,
+            timeline,
+            variant,
+            max_iter=iterations,
+            propose=propose,
+            d_maps=maps is not None,
         )
         with tqdm(total=iterations, desc=f"{task}/{variant}", unit="it", disable=None) as bar:
             for record in steps:
                 if records[variant]:  # keep the tensors of the newest record only (memory)
                     previous = records[variant][-1]
-                    previous.x = previous.u = previous.u_tilde = None
+                    previous.x = previous.u = previous.u_tilde = previous.d_map = None
+                if maps is not None:
+                    maps.offer(variant, record.k, record.d_map)
                 rows.append(record.row())
                 records[variant].append(record)
                 bar.set_postfix(psi=f"{record.objective:.4g}", psnr=f"{record.psnr:.2f}")
                 bar.update(1)
+        if maps is not None:
+            maps.finish(variant)
         last = records[variant][-1] if records[variant] else None
         results[variant] = last.x if last is not None else setup.problem.x0
         if last is not None and last.diverged:

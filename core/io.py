@@ -164,6 +164,11 @@ def tensor_to_array(x: Tensor) -> np.ndarray:
     return arr[0] if arr.shape[0] == 1 else np.moveaxis(arr, 0, -1)
 
 
+def map_to_array(m: Tensor) -> np.ndarray:
+    """(H, W) tensor (a per-pixel map such as the optimality error |d|) → float32 numpy array."""
+    return m.detach().to("cpu", torch.float32).numpy()
+
+
 def save_image(path: str | Path, x: Tensor | np.ndarray, bits: int = 8) -> None:
     """Write an image atomically: PNG (8 or 16 bit) / JPEG (8 bit), clipped to [0, 1]; TIFF/NPY float32."""
     path = Path(path)

@@ -8,6 +8,11 @@ Several variants (``fima run --session`` of a session that ran several): one ``t
 rows of every variant, in the session's order; ``result.png``/``.npy`` hold the result of ``fima``
 when it ran (else of the first variant), and ``result_<variant>.png``/``.npy`` that of each variant.
 
+Optimality-error maps (``fima run --save-maps [N]``): ``maps/d_<variant>_<k>.npy`` holds |d| per pixel
+of trace row k (float32, H × W; its norm is that row's residual) and ``.png`` beside it the same map
+scaled to its own maximum; written every N-th iteration (k = 0, N, 2N, …) and for the last map made
+(a skipped or failed proposal makes none). Without N only the last map is written.
+
 Tasks whose variable is not the picture a user wants (low-light: the illumination t) put a
 ``render`` callable in ``problem.info``; result.png/.npy then hold the rendered picture and
 ``variable.npy`` (``variable_<variant>.npy``) the iterate itself. ``ground_truth.png`` is always
@@ -23,13 +28,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .io import save_image
+from .io import map_to_array, save_image
 from .session import Session, save_session
 from .trace import write_trace_csv
 
 Image = torch.Tensor | np.ndarray
 RUN_FILES = ("trace.csv", "result.png", "result.npy", "observation.png", "ground_truth.png")
 RESULT_KINDS = ("png", "npy")
+MAPS_FOLDER = "maps"
 
 
 def main_variant(variants: Sequence[str]) -> str | None:
@@ -98,6 +104,49 @@ def write_references(
         written.append(out / true_variable_name(task))
         save_image(written[-1], true_variable)
     return written
+
+
+def write_d_map(path: Path, d_map: Image, scale: float | None = None) -> list[Path]:
+    """``path``.npy (|d| per pixel, float) and ``path``.png (|d| / ``scale``; None: its maximum)."""
+    arr = map_to_array(d_map) if isinstance(d_map, torch.Tensor) else np.asarray(d_map, np.float32)
+    top = float(np.nanmax(arr)) if scale is None and arr.size else (scale or 0.0)
+    npy, png = path.with_suffix(".npy"), path.with_suffix(".png")
+    save_image(npy, arr)
+    save_image(png, arr / top if top > 0 else np.zeros_like(arr))
+    return [npy, png]
+
+
+class MapSaver:
+    """``fima run --save-maps [N]``: the d maps of every N-th iteration and the last one made."""
+
+    def __init__(self, out_dir: str | Path, every: int = 0) -> None:
+        self.folder = Path(out_dir) / MAPS_FOLDER
+        self.every = int(every)
+        self.written: list[Path] = []
+        self._last: dict[str, tuple[int, torch.Tensor, bool]] = {}  # variant → (k, map, written)
+
+    def path(self, variant: str, k: int) -> Path:
+        """Where row k's map goes (no suffix): ``maps/d_<variant>_<k>``."""
+        return self.folder / f"d_{variant}_{k:04d}"
+
+    def offer(self, variant: str, k: int, d_map: torch.Tensor | None) -> None:
+        """Row k's map (None: no proposal judged): written now when k is a multiple of N."""
+        if d_map is None:
+            return
+        due = self.every > 0 and k % self.every == 0
+        if due:
+            self._write(variant, k, d_map)
+        self._last[variant] = (k, d_map, due)
+
+    def finish(self, variant: str) -> None:
+        """The run of ``variant`` ended: write its last map made, if not written already."""
+        last = self._last.pop(variant, None)
+        if last is not None and not last[2]:
+            self._write(variant, last[0], last[1])
+
+    def _write(self, variant: str, k: int, d_map: torch.Tensor) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.written += write_d_map(self.path(variant, k), d_map)
 
 
 def write_session_file(out: Path, session: Session) -> Path:
