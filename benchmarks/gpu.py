@@ -45,7 +45,6 @@ import argparse
 import gc
 import json
 import math
-import platform
 import signal
 import sys
 import time
@@ -60,6 +59,10 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from core.algorithm import iterate  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules below
+from gpu_settings import device_description, enable_tf32, torch_settings  # noqa: E402
+from gpu_table import _strict, progress, table  # noqa: E402
 
 SIZES = (256, 512, 1024, 2048, 4096)
 MIN_TIMED = 3  # the fewest timed iterations a cell makes when --cell/--budget-seconds cut it short
@@ -76,68 +79,6 @@ CONFIGS: dict[str, tuple[str, str, dict, str | None]] = {
     "deblur-fima-sym8": ("deblur", "fima", {"prior": "gs:symmetries=8"}, None),
     "denoise-fima": ("denoise", "fima", {}, None),
 }
-
-
-# ---------------------------------------------------------------------------------------- settings
-
-
-def _read(getter) -> object:
-    """A setting's value, or the error reading it raised (torch refuses some mixes of its APIs)."""
-    try:
-        value = getter()
-    except Exception as exc:  # noqa: BLE001 - a setting that cannot be read is reported, not fatal
-        return f"unreadable ({type(exc).__name__})"
-    return value if isinstance(value, bool | int | float | str) or value is None else str(value)
-
-
-def torch_settings() -> dict[str, object]:
-    """torch's float32 precision switches as they stand now (legacy and new APIs, each guarded)."""
-    backends = torch.backends
-    return {
-        "cudnn.allow_tf32": _read(lambda: backends.cudnn.allow_tf32),
-        "cuda.matmul.allow_tf32": _read(lambda: backends.cuda.matmul.allow_tf32),
-        "float32_matmul_precision": _read(torch.get_float32_matmul_precision),
-        "cudnn.conv.fp32_precision": _read(lambda: backends.cudnn.conv.fp32_precision),
-        "cuda.matmul.fp32_precision": _read(lambda: backends.cuda.matmul.fp32_precision),
-        "fp32_precision": _read(lambda: backends.fp32_precision),
-        "mkldnn.fp32_precision": _read(lambda: backends.mkldnn.fp32_precision),
-        "cudnn.benchmark": _read(lambda: backends.cudnn.benchmark),
-        "cudnn.deterministic": _read(lambda: backends.cudnn.deterministic),
-    }
-
-
-def enable_tf32() -> list[str]:
-    """Turn TF32 on for cuDNN convolutions and matmuls; the problems met, if any (each guarded)."""
-    problems = []
-    for what, action in (
-        ("cudnn.allow_tf32", lambda: setattr(torch.backends.cudnn, "allow_tf32", True)),
-        ("cuda.matmul.allow_tf32", lambda: setattr(torch.backends.cuda.matmul, "allow_tf32", True)),
-    ):
-        try:
-            action()
-        except Exception as exc:  # noqa: BLE001
-            problems.append(f"{what}: {type(exc).__name__}: {exc}")
-    return problems
-
-
-def device_description(device: torch.device) -> dict[str, object]:
-    """What the run ran on: torch, Python, and the GPU's name, memory and libraries on CUDA."""
-    info: dict[str, object] = {
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "device": str(device),
-        "threads": torch.get_num_threads(),
-    }
-    if device.type == "cuda":
-        info["gpu"] = _read(lambda: torch.cuda.get_device_name(device))
-        info["gpu_memory_gib"] = _read(
-            lambda: round(torch.cuda.get_device_properties(device).total_memory / 2**30, 1)
-        )
-        info["cuda"] = _read(lambda: torch.version.cuda)
-        info["cudnn"] = _read(torch.backends.cudnn.version)
-    else:
-        info["cpu"] = platform.processor() or platform.machine()
-    return info
 
 
 # ------------------------------------------------------------------------------------------ images
@@ -410,87 +351,6 @@ def _iterate(setup, variant, policy, device, args, deadline) -> dict:
     elif done < timed:
         out["reason"] = f"stopped after {done} timed iterations"
     return out
-
-
-# ------------------------------------------------------------------------------------------ output
-
-
-def _mib(n) -> str:
-    return "-" if n is None else f"{n / MIB:.0f}"
-
-
-def _number(x, spec: str) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return format(x, spec)
-
-
-def table(cells: list[dict], device: torch.device) -> str:
-    """The cells as a markdown table."""
-    peak = "peak MiB" if device.type == "cuda" else "peak MiB (-: CPU)"
-    growth = "run MiB" if device.type == "cuda" else "RSS growth MiB"
-    head = [
-        "size",
-        "config",
-        "ms/iter",
-        "iters",
-        peak,
-        growth,
-        "estimate MiB",
-        "Ψ max rise",
-        "rises",
-        "accepted",
-        "note",
-    ]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    for c in cells:
-        accepted = "-" if c.get("accepted") is None else f"{c['accepted']}/{c.get('iters', 0)}"
-        note = c["status"] if c["status"] != "ok" else ""
-        if c.get("reason"):
-            note = f"{note}: {c['reason']}" if note else c["reason"]
-        row = [
-            str(c["size"]),
-            c["config"],
-            _number(c.get("ms_per_iter"), ".1f"),
-            str(c.get("iters", "-")),
-            _mib(c.get("peak_bytes")),
-            _mib(c.get("growth_bytes")),
-            _mib(c.get("estimate_bytes")),
-            _number(c.get("max_rise"), ".1e"),
-            str(c.get("rises", "-")),
-            accepted,
-            note.replace("|", "/"),
-        ]
-        lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines)
-
-
-def progress(cell: dict, elapsed: float) -> str:
-    """One line for a finished cell."""
-    head = f"[{elapsed:7.1f} s] {cell['size']:>5} {cell['config']:<19}"
-    if cell["status"] != "ok":
-        return f"{head} {cell['status']}: {cell['reason']}"
-    memory = (
-        f"peak {_mib(cell.get('peak_bytes'))} MiB"
-        if cell.get("peak_bytes") is not None
-        else f"RSS growth {_mib(cell.get('growth_bytes'))} MiB"
-    )
-    return (
-        f"{head} {_number(cell.get('ms_per_iter'), '.1f')} ms/iter ({cell['iters']} timed), "
-        f"{memory}, Ψ max rise {_number(cell.get('max_rise'), '.1e')} "
-        f"({cell['cell_seconds']:.1f} s)"
-    )
-
-
-def _strict(value):
-    """``value`` with NaN/inf as None (strict JSON)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _strict(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_strict(v) for v in value]
-    return value
 
 
 # -------------------------------------------------------------------------------------------- main
