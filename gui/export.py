@@ -3,7 +3,9 @@
 An export writes the files ``fima run --out DIR`` writes (``trace.csv``, ``result.png``,
 ``result.npy``, ``observation.png``, ``ground_truth.png``, ``session.toml``: written by
 :mod:`core.outputs`, so same names and contents) plus the explorer's extras: the result as 16-bit PNG and float TIFF, the error map, the
-trace as JSON, the plots as a PNG of a chosen width, and an iterate movie (GIF; MP4 too when
+optimality-error map |d| (``d_map.npy``: |d| per pixel of the exported variant's last map made, its
+norm that row's residual; ``d_map.png`` scaled to the panel's levels, 0 … its rounded-up 99.5th
+percentile), the trace as JSON, the plots as a PNG of a chosen width, and an iterate movie (GIF; MP4 too when
 imageio-ffmpeg is installed) with the iteration number burnt in. For a task whose iterate is not
 the picture (low-light: the illumination t) the result, error map and movie are the rendered
 picture, ``variable.npy`` holds the iterate itself, ``ground_truth.png`` the clean picture the
@@ -28,6 +30,7 @@ from core.history import IterateHistory
 from core.io import save_image
 from core.movie import mp4_available, write_movie
 from core.outputs import (
+    write_d_map,
     write_observation,
     write_references,
     write_result,
@@ -39,6 +42,7 @@ from core.session import Session, save_session
 from core.trace import write_trace_json
 
 from .views.images import error_map
+from .views.optimality_map import auto_top
 
 # item key → (file names, label in the Export dialog)
 ITEMS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -52,6 +56,7 @@ ITEMS: dict[str, tuple[tuple[str, ...], str]] = {
         "Ground truth (when known; + the true iterate when it is not the picture)",
     ),
     "error_map": (("error_map.png", "error_map.npy"), "Error map |x − truth| (PNG + NPY)"),
+    "d_map": (("d_map.png", "d_map.npy"), "Optimality error map |d| (PNG + NPY)"),
     "trace_csv": (("trace.csv",), "Trace, CSV"),
     "trace_json": (("trace.json",), "Trace, JSON"),
     "plots": (("plots.png",), "Plots, PNG"),
@@ -88,6 +93,7 @@ class ExportContents:
     variable: np.ndarray | None = None  # the iterate ``result`` was rendered from (low-light's t)
     reference: np.ndarray | None = None  # what the error map compares ``result`` with (None: truth)
     render: Callable[[np.ndarray], np.ndarray] | None = None  # iterate → picture (movie frames)
+    d_map: np.ndarray | None = None  # the exported variant's last |d| map (fima, unchecked)
 
 
 def make_session(
@@ -194,6 +200,8 @@ def export_files(
     image("result_tiff", "result.tif", contents.result)
     if "error_map" in chosen:
         written += _save_error_map(out, contents, options.error_max)
+    if "d_map" in chosen and contents.d_map is not None:
+        written += write_d_map(out / "d_map", contents.d_map, auto_top(contents.d_map))
     if "trace_json" in chosen:
         write_trace_json(out / "trace.json", contents.rows)
         written.append(out / "trace.json")

@@ -200,6 +200,11 @@ class WindowFiles(QObject):
         render = self.window.images.task_view().render
         return render(x) if render is not None and x is not None else x
 
+    def result_map(self) -> np.ndarray | None:
+        """The |d| map last made by the exported variant (None: none made, or no check)."""
+        frame = self.window.images.maps.latest(self.result_variant())
+        return frame[1] if frame is not None else None
+
     def export_to(self, out_dir: str | Path, options: ExportOptions | None = None) -> bool:
         """Write the export items into ``out_dir`` (default: all of them, as ``--export`` does)."""
         session = self.current_session()
@@ -225,6 +230,7 @@ class WindowFiles(QObject):
             variable=self.result_iterate() if rendered else None,
             reference=view.picture_truth if rendered else None,
             render=view.render,
+            d_map=self.result_map(),
         )
         options = options or ExportOptions(error_max=w.images.error_max.value())
         try:

@@ -57,6 +57,8 @@ def test_export_writes_every_file_and_each_reads_back(ran, tmp_path):
         "ground_truth.png",
         "error_map.png",
         "error_map.npy",
+        "d_map.png",
+        "d_map.npy",
         "plots.png",
         "iterates.gif",
         "session.toml",

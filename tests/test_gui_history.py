@@ -80,12 +80,13 @@ def test_a_pinned_view_stays_while_the_run_goes_on(qtbot, loaded):
 
 
 class _FakeRecord:
-    """A 256×256 iterate full of k, with a complete trace row."""
+    """A 256×256 iterate full of k and its |d| map (full of −k), with a complete trace row."""
 
     def __init__(self, k: int, variant: str, size: int) -> None:
         self.k, self.variant, self.diverged = k, variant, False
         self.x = torch.full((1, 1, size, size), float(k))
         self.u = self.u_tilde = None
+        self.d_map = torch.full((size, size), -float(k))
 
     def row(self) -> dict:
         row = dict.fromkeys(COLUMNS, math.nan)
@@ -126,6 +127,8 @@ def test_memory_budget_holds_over_2000_iterations_of_256_squared(qtbot, loaded, 
     shown = window.runner.scrub_to(1000)
     assert 1000 - stride < shown <= 1000
     assert window.images.image("x")[0, 0] == shown - 1  # x^k holds the record of k − 1
+    assert window.images.image("d")[0, 0] == -(shown - 1)  # and beside it that record's map
+    assert iterates.iterations("fima", kind="d") == kept[1:]  # maps thinned with the iterates
 
 
 def test_large_history_frames_live_in_their_own_mappings():

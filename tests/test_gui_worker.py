@@ -24,7 +24,7 @@ class FakeRecord:
         self.k, self.variant, self.diverged = k, variant, diverged
         self.x = torch.full((1, 1, 4, 4), float(k))
         self.u = self.x + 0.5
-        self.u_tilde = None
+        self.u_tilde = self.d_map = None
 
     def row(self) -> dict:
         return {"k": self.k, "variant": self.variant, "diverged": self.diverged}

@@ -13,7 +13,8 @@ Threading contract (DESIGN.md §5):
   C-contiguous numpy copies made here, in the worker thread). ``dataReady`` carries no payload and
   is emitted only when the previous one has been collected with :meth:`take_update`.
 * Every iterate x^{k+1} also goes into the run's :class:`core.history.IterateHistory` (thread-safe,
-  memory-bounded) before its row is published, so the history scrubber can show any past iterate.
+  memory-bounded) before its row is published, so the history scrubber can show any past iterate;
+  beside it (kind ``d``) the optimality-error map |d| of the step that made it, when one was made.
 * A worker started while the previous run's worker is still finishing a long iteration on the same
   problem waits (in its own thread) for that one to return before it starts iterating.
 """
@@ -30,13 +31,18 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from core import ParameterTimeline, iterate
 from core.errors import one_line
 from core.history import IterateHistory
-from core.io import tensor_to_array
+from core.io import map_to_array, tensor_to_array
 from core.proposal import DEFAULT_POLICY
 
 from ..display import to_display_array
 from .allocator import frame_copy
 
 IDLE_WAIT_S = 0.1  # upper bound on a paused sleep; control calls wake the loop at once
+
+
+def to_map_frame(d_map: torch.Tensor | None) -> np.ndarray | None:
+    """An (H, W) map (the optimality error |d|) as a history frame (None → None)."""
+    return frame_copy(map_to_array(d_map)) if d_map is not None else None
 
 
 def to_history_frame(x: torch.Tensor) -> np.ndarray:
@@ -201,7 +207,9 @@ class SolverWorker(QObject):
         try:
             self._wait_for_predecessor()
             generators = {
-                v: iterate(self.problem, self.module, self.timeline, v, propose=self.propose)
+                v: iterate(
+                    self.problem, self.module, self.timeline, v, propose=self.propose, d_maps=True
+                )
                 for v in self.variants
             }
             while not self._cancel.is_set() and generators:
@@ -261,6 +269,7 @@ class SolverWorker(QObject):
                 "x": to_history_frame(r.x),
                 "u": to_display_array(r.u),
                 "u_tilde": to_display_array(r.u_tilde),
+                "d": to_map_frame(r.d_map),
             }
             for v, r in records.items()
         }
@@ -268,6 +277,8 @@ class SolverWorker(QObject):
             for v, r in records.items():
                 if images[v]["x"] is not None:
                     self.history.add(v, r.k + 1, images[v]["x"])
+                if images[v]["d"] is not None:  # beside x^{k+1}, the map of the step that made it
+                    self.history.add(v, r.k + 1, images[v]["d"], kind="d")
         with self._lock:
             for v, r in records.items():
                 self._rows[v].append(r.row())

@@ -1,8 +1,9 @@
-"""Image panels: observation, current iterate x^k, proposal u^k / ũ^k, ground truth, error map.
+"""Image panels: observation, current iterate x^k, proposal u^k / ũ^k, ground truth, error map,
+and the optimality-error map |d| (:mod:`gui.views.optimality_map`).
 
 All panels share zoom and pan (linked view boxes), use fixed levels (0..1 for images, 0..E for the
-error map) so nothing flickers while streaming, and take float32 C-contiguous arrays in pyqtgraph's
-row-major orientation.
+error map, the d map's own) so nothing flickers while streaming, and take float32 C-contiguous
+arrays in pyqtgraph's row-major orientation.
 
 The panel either follows the newest iterate of the chosen variant, or is pinned to a past
 iteration k (the history scrubber): then x^k comes from a frame source (the run's iterate
@@ -35,6 +36,7 @@ from ..display import to_display_array
 from ..state import ExplorerState
 from .field_keys import install_field_keys
 from .mask_view import MaskView
+from .optimality_map import OptimalityMaps, auto_top, map_title, squared_norm
 from .pixel_readout import PixelReadout
 from .style import COLORMAPS, variant_label
 from .task_view import RenderCache, TaskView, plain_title, task_view
@@ -43,13 +45,14 @@ pg.setConfigOptions(imageAxisOrder="row-major")
 
 IMAGE_LEVELS = (0.0, 1.0)
 DEFAULT_ERROR_MAX = 0.2
-PANELS = ("observation", "x", "proposal", "truth", "error")
+PANELS = ("observation", "x", "proposal", "truth", "error", "d")
 TITLES = {
     "observation": "observation y",
     "x": "current x<sup>k</sup>",
     "proposal": "proposal",
     "truth": "ground truth",
     "error": "error |x<sup>k</sup> − truth|",
+    "d": "optimality |d|",
 }
 PROXIMAL_TITLE = "proximal ũ<sup>k</sup>"  # the u panel's title is the task view's (the module)
 PICTURE, VARIABLE = "picture", "variable"  # what the x panel shows when the task renders
@@ -178,6 +181,8 @@ class ImagePanel(QWidget):
         self._start: np.ndarray | None = None
         self._truth: np.ndarray | None = None
         self._frame_source: FrameSource | None = None
+        self.maps = OptimalityMaps()  # the |d| maps: newest per variant, past ones by source
+        self._d_total = 0.0  # ‖d‖² of the map shown (the readout's shares)
         self._pinned: int | None = None  # iteration asked for while scrubbing
         self._shown_k: int | None = None  # iteration of the x actually shown (pinned)
         self._colormap = make_colormap("gray")
@@ -236,6 +241,7 @@ class ImagePanel(QWidget):
         self._truth = displayable(truth)
         self._latest.clear()
         self._iteration.clear()
+        self.maps.clear()
         self._view = view or TaskView()
         self.readout.clear_readout()  # the old problem's values are stale
         self._pictures = RenderCache(self._view.render) if self._view.render else None
@@ -274,6 +280,7 @@ class ImagePanel(QWidget):
         """Back to x⁰ (a run was reset)."""
         self._latest.clear()
         self._iteration.clear()
+        self.maps.clear()
         self._pinned = self._shown_k = None
         if self._pictures is not None:
             self._pictures.clear()
@@ -284,6 +291,7 @@ class ImagePanel(QWidget):
         for variant, arrays in images.items():
             self._latest[variant] = arrays
             self._iteration[variant] = k
+        self.maps.take(images, k)
         if self.current_variant() in images and self._pinned is None:
             self._rerender()
 
@@ -350,7 +358,20 @@ class ImagePanel(QWidget):
         if truth is not self._arrays.get("truth"):
             self._set("truth", truth)
         self._set("error", error_map(x, truth), (0.0, self.error_max.value()))
+        self._show_d_map(variant, k)
         self._update_titles()
+
+    def _show_d_map(self, variant: str | None, k: int) -> None:
+        """The |d| map beside x^k: row k − 1's, or the last made before it (marked in the title)."""
+        pinned = self._pinned is not None
+        frame = self.maps.beside(variant, k) if pinned else self.maps.latest(variant)
+        if frame is not None and frame[0] >= k:  # not beside x^k (a map of a later row)
+            frame = None
+        d_map = frame[1] if frame is not None else None
+        top = auto_top(d_map) if d_map is not None else 1.0  # its own levels, in its title
+        self._d_total = squared_norm(d_map)
+        self._set("d", displayable(d_map), (0.0, top))
+        self._title("d", map_title(variant, frame, k - 1 if k else None, top))
 
     def _set_render_choices(self) -> None:
         view = self._view
@@ -440,6 +461,6 @@ class ImagePanel(QWidget):
             if view.sceneBoundingRect().contains(pos):
                 point = view.mapSceneToView(pos)
                 row, col = int(np.floor(point.y())), int(np.floor(point.x()))
-                self.readout.show_values(row, col, self._arrays)
+                self.readout.show_values(row, col, self._arrays, self._d_total)
                 return
         self.readout.clear_readout()

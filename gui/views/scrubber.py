@@ -1,7 +1,7 @@
 """The history scrubber's logic: the run's iterate history, the slider, pinned images, plot cursor.
 
 Iterate x^k of every variant is stored by the worker in an :class:`IterateHistory` under the memory
-budget (x⁰ is added here when a run starts). Scrubbing pins the image panels to a past x^k — the
+budget (x⁰ is added here when a run starts), and beside it the |d| map of the step that made it. Scrubbing pins the image panels to a past x^k — the
 nearest stored one at or before k once the history has thinned — and puts the plots' cursor on it;
 "Live" (or the slider's right end) follows the newest iterate again.
 """
@@ -15,6 +15,7 @@ from core.history import IterateHistory
 
 from .history_bar import HistoryBar
 from .images import ImagePanel
+from .optimality_map import D_KIND
 from .plots import PlotPanel
 
 MB = 2**20
@@ -34,6 +35,7 @@ class Scrubber(QObject):
         self.iterates = IterateHistory(self.budget_bytes)
         self._latest = 0
         images.set_frame_source(self.frame)
+        images.maps.set_source(self.d_map)
         bar.scrubbed.connect(self.scrub_to)
         bar.liveRequested.connect(self.follow_live)
         images.variant_combo.currentIndexChanged.connect(self._on_variant_changed)
@@ -65,6 +67,10 @@ class Scrubber(QObject):
     def frame(self, variant: str, k: int) -> tuple[int, np.ndarray] | None:
         """The stored iterate of ``variant`` at k, or the nearest before it: (k_stored, x)."""
         return self.iterates.get(variant, k)
+
+    def d_map(self, variant: str, k: int) -> tuple[int, np.ndarray] | None:
+        """The stored |d| map beside x^k of ``variant`` (row k − 1's), or the nearest before it."""
+        return self.iterates.get(variant, k, kind=D_KIND)
 
     # ---- following the run ----------------------------------------------------------------
     def set_latest(self, iterations: int) -> None:

@@ -1,0 +1,112 @@
+"""The optimality-error map panel: the engine's |d| beside the error map, following the history
+scrubber and the Show picker, the last map made marked, its own levels, the readout's share, and
+the export's d_map files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gui.views.images import ImagePanel
+from gui.views.optimality_map import auto_top, nice_ceiling, share_text
+from gui.views.pixel_readout import values_text
+from tests.conftest import run_to_limit
+
+
+def norm(arr: np.ndarray) -> float:
+    return float(np.linalg.norm(arr.astype(np.float64)))
+
+
+def residual(window, variant: str, row: int) -> float:
+    return window.runner.history.rows(variant)[row]["residual"]
+
+
+def test_the_panel_shows_the_engines_d_and_follows_scrubber_and_show(qtbot, loaded):
+    window = loaded
+    run_to_limit(qtbot, window, 5)
+    images = window.images
+    row, newest = images.maps.latest("fima")
+    assert images.current_variant() == "fima"
+    np.testing.assert_array_equal(images.image("d"), newest)
+    assert norm(newest) == pytest.approx(residual(window, "fima", row), rel=1e-5)
+    assert f"k = {row}" in images.labels["d"].text
+    for k in (3, 1):  # scrubbed: beside x^k, the map of row k − 1 from the history
+        assert window.runner.scrub_to(k) == k
+        stored_k, stored = window.scrubber.d_map("fima", k)
+        np.testing.assert_array_equal(images.image("d"), stored)
+        if stored_k == k:
+            assert norm(stored) == pytest.approx(residual(window, "fima", k - 1), rel=1e-5)
+            assert images.labels["d"].text.startswith(f"optimality |d|, k = {k - 1} (")
+    window.runner.scrub_to(0)  # x⁰: no step made it
+    assert images.image("d") is None and "none yet" in images.labels["d"].text
+    window.runner.scrub_to(2)
+    images.variant_combo.setCurrentIndex(images.variant_combo.findData("pg"))
+    assert images.image("d") is None and "no check" in images.labels["d"].text
+    images.variant_combo.setCurrentIndex(images.variant_combo.findData("fima"))
+    assert images.image("d") is not None
+    window.runner.follow_live()
+    np.testing.assert_array_equal(images.image("d"), newest)
+
+
+def test_a_skipped_proposal_shows_the_last_map_made_marked(qtbot):
+    panel = ImagePanel()
+    qtbot.addWidget(panel)
+    x = np.zeros((8, 8), np.float32)
+    first = np.full((8, 8), 0.25, np.float32)
+    panel.set_problem(x, x, None)
+    panel.set_variants(["fima"])
+    panel.update_images({"fima": {"x": x, "d": first}}, 1)
+    assert panel.labels["d"].text == "optimality |d|, k = 0 (0 … 0.5)"
+    panel.update_images({"fima": {"x": x, "d": None}}, 2)  # row 1: skipped, no map
+    np.testing.assert_array_equal(panel.image("d"), first)
+    assert "k = 0 last made" in panel.labels["d"].text
+    history = {("fima", 1): first}  # the scrubber's source: the map of row k − 1 stored at k
+    panel.maps.set_source(lambda v, k: (1, history[(v, 1)]) if k >= 1 else None)
+    panel.set_frame_source(lambda v, k: (k, x))
+    panel.show_iterate(2)
+    assert "k = 0 last made" in panel.labels["d"].text
+    panel.show_iterate(1)
+    assert panel.labels["d"].text.startswith("optimality |d|, k = 0 (")
+    panel.error_max.setValue(0.1)  # its own levels: not the error map's
+    assert list(panel.items["d"].levels) == pytest.approx([0.0, 0.5])
+    panel.reset_iterates()
+    assert panel.image("d") is None
+
+
+def test_auto_levels_and_the_readouts_share():
+    assert [nice_ceiling(v) for v in (0.0, 0.003, 0.01, 0.011, 0.3, 4.2, 7)] == [
+        1.0,
+        0.005,
+        0.01,
+        0.02,
+        0.5,
+        5.0,
+        10.0,
+    ]
+    d_map = np.full((40, 40), 0.015, np.float32)
+    d_map[0, 0] = 1.0  # one outlier does not set the levels
+    assert auto_top(d_map) == pytest.approx(0.02)
+    total = float(np.sum(d_map.astype(np.float64) ** 2))
+    text = values_text(0, 0, {"x": np.zeros((40, 40)), "d": d_map}, total)
+    assert text.endswith(f"|d| 1 ({share_text(1.0, total)})")
+    assert share_text(1.0, total) == "74 %" and share_text(0.015, total) == "0.017 %"
+    shares = sum(float(v) ** 2 / total for v in d_map.ravel())
+    assert shares == pytest.approx(1.0)
+
+
+def test_export_writes_the_d_map_of_the_last_proposal(qtbot, loaded, tmp_path):
+    window = loaded
+    run_to_limit(qtbot, window, 4)
+    out = tmp_path / "export"
+    assert window.files.export_to(out), window.last_error
+    row, newest = window.images.maps.latest("fima")
+    d_map = np.load(out / "d_map.npy")
+    np.testing.assert_array_equal(d_map, newest)
+    assert norm(d_map) == pytest.approx(residual(window, "fima", row), rel=1e-5)
+    import imageio.v3 as iio
+
+    png = iio.imread(out / "d_map.png")
+    assert png.shape == d_map.shape and png.dtype == np.uint8
+    top = auto_top(d_map)  # the panel's levels
+    assert window.images.items["d"].levels[1] == pytest.approx(top)
+    np.testing.assert_allclose(png / 255, np.clip(d_map / top, 0, 1), atol=1 / 255)
