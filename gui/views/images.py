@@ -52,7 +52,7 @@ TITLES = {
     "proposal": "proposal",
     "truth": "ground truth",
     "error": "error |x<sup>k</sup> − truth|",
-    "d": "optimality |d|",
+    "d": "|d|: none yet",
 }
 PROXIMAL_TITLE = "proximal ũ<sup>k</sup>"  # the u panel's title is the task view's (the module)
 PICTURE, VARIABLE = "picture", "variable"  # what the x panel shows when the task renders

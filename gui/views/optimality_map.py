@@ -8,7 +8,7 @@ pixel's share |d_i|²/‖d‖² of ‖d‖².
 The panel follows the x panel: beside x^k it shows the map of trace row k − 1 (the step that made
 x^k), from the worker's newest images or, while scrubbing, from the run's history (kind ``d``, same
 budget as the iterates). A skipped or failed proposal makes no map: the last map made is shown,
-marked as such in the title. naive and pg judge no proposal and have none.
+marked "last made" in the title. naive and pg judge no proposal and have none.
 
 Levels are the map's own (|d| is not on the image's scale, nor on the error map's): 0 … its 99.5th
 percentile rounded up to 1, 2 or 5 × 10ⁿ — so one outlier does not darken the rest, and the levels
@@ -27,6 +27,7 @@ from .style import variant_label
 D_KIND = "d"  # the history's kind for these maps (core.history.IterateHistory)
 CHECKED = ("fima", "unchecked")  # the variants that judge a proposal, and so have a d
 AUTO_PERCENTILE = 99.5
+MARK_COLOUR = "#f0a030"  # "last made" in the title
 MapFrame = tuple[int, np.ndarray]  # (trace row k, |d| map)
 MapSource = Callable[[str, int], "tuple[int, np.ndarray] | None"]  # (variant, k) → (k_stored, map)
 
@@ -100,12 +101,16 @@ class OptimalityMaps:
 
 
 def map_title(variant: str | None, frame: MapFrame | None, row: int | None, top: float) -> str:
-    """The panel's title: the map's row, marked when it is an earlier one than ``row``, and levels."""
-    name = "optimality |d|"
+    """The panel's short title: the map's row and levels, marked (in colour) "last made" when it is
+    an earlier row's than ``row`` (a skipped or failed proposal made none since)."""
     if variant is not None and variant not in CHECKED:
-        return f"{name}: none ({variant_label(variant)} has no check)"
+        return f"|d|: none ({variant_label(variant)}: no check)"
     if frame is None:
-        return f"{name}: none yet"
+        return "|d|: none yet"
     made = frame[0]
-    marked = " last made" if row is not None and made < row else ""
-    return f"{name}, k = {made}{marked} (0 … {top:.2g})"
+    marked = (
+        f" <span style='color:{MARK_COLOUR}'>last made</span>"
+        if row is not None and made < row
+        else ""
+    )
+    return f"|d|, k = {made}{marked} (≤ {top:.2g})"
