@@ -2,17 +2,17 @@
 
 An export writes the files ``fima run --out DIR`` writes (``trace.csv``, ``result.png``,
 ``result.npy``, ``observation.png``, ``ground_truth.png``, ``session.toml``: written by
-:mod:`core.outputs`, so same names and contents) plus the explorer's extras: the result as 16-bit PNG and float TIFF, the error map, the
-optimality-error map |d| (``d_map.npy``: |d| per pixel of the exported variant's last map made, its
-norm that row's residual; ``d_map.png`` scaled to the panel's levels, 0 … its rounded-up 99.5th
-percentile), the trace as JSON, the plots as a PNG of a chosen width, and an iterate movie (GIF; MP4 too when
-imageio-ffmpeg is installed) with the iteration number burnt in. For a task whose iterate is not
-the picture (low-light: the illumination t) the result, error map and movie are the rendered
-picture, ``variable.npy`` holds the iterate itself, ``ground_truth.png`` the clean picture the
-result is scored against and ``true_illumination.png`` the true iterate, as ``fima run`` writes
-them. Each file is written atomically
-(temporary file + rename, :mod:`core.fileio`): an interrupted export or a full disk leaves complete
-files or none, and earlier files of the same name intact.
+:mod:`core.outputs`, so same names and contents) plus the explorer's extras: the result as 16-bit
+PNG and float TIFF, the error map, the optimality-error map |d| (``d_map.npy``: |d| per pixel of
+the exported variant's last map made, its norm that row's residual; ``d_map.png`` at the panel's
+levels, 0 … its rounded-up 99.5th percentile), the trace as JSON, the plots as a PNG of a chosen
+width, and an iterate movie (GIF; MP4 too when imageio-ffmpeg is installed) with the iteration
+number burnt in. For a task whose iterate is not the picture (low-light: the illumination t) the
+result, error map and movie are the rendered picture, ``variable.npy`` holds the iterate itself,
+``ground_truth.png`` the clean picture the result is scored against and ``true_illumination.png``
+the true iterate, as ``fima run`` writes them. Each file is written atomically (temporary file +
+rename, :mod:`core.fileio`): an interrupted export or a full disk leaves complete files or none,
+and earlier files of the same name intact.
 """
 
 from __future__ import annotations
