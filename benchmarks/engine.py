@@ -1,7 +1,7 @@
 """Engine overhead and the learned prior's cost: iterations against the kernels they run.
 
     python benchmarks/engine.py [--module cnn|tv] [--prior gs|wavelet] [--iters 20]
-        [--sizes 256 512] [--threads 1] [--propose adaptive|always]
+        [--sizes 256 512] [--threads 1] [--propose adaptive|always] [--maps] [--floor]
 
 Two tables, deblurring (Levin 4, 1 % noise) of the bundled sample resized to each size:
 
@@ -10,7 +10,9 @@ Two tables, deblurring (Levin 4, 1 % noise) of the bundled sample resized to eac
    forward and a backward pass with the learned prior; one T and one Tᵀ with a hand-made one),
    every prox of h. A kernel called inside another (the refinement's gradients inside the module)
    counts once. What is left — the check's arithmetic, bookkeeping, copies — is the engine's own
-   overhead. Target: iteration / kernels ≤ 1.2.
+   overhead. Target: iteration / kernels ≤ 1.2. With ``--maps`` the same run again with the
+   optimality-error maps on (``iterate(..., d_maps=True)``, each map brought to a numpy array as
+   the explorer and ``fima run --save-maps`` do), and its time against the run without them.
 2. One pg iteration with the prior (default gs) against one with the hand-made wavelet prior, the
    issue's yardstick for the learned prior's cost.
 3. The learned prior's floor (``--floor``): the network's forward pass alone and one ∇g_σ (forward
@@ -32,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from core.algorithm import iterate
-from core.io import load_image, resources_dir
+from core.io import load_image, map_to_array, resources_dir
 from core.learned_prior import GradientStepPrior, LearnedEvaluation
 from core.splitting import ResidualEvaluation
 from core.tasks import build_task, default_module_name
@@ -75,8 +77,17 @@ def _problem(size: int, module: str, prior: str):
     )
 
 
-def measure(size: int, module: str, iters: int, prior: str, propose: str, variant: str = "fima"):
-    """(mean CPU s per iteration, mean CPU s of its kernels, accepted, skipped) over ``iters``."""
+def measure(
+    size: int,
+    module: str,
+    iters: int,
+    prior: str,
+    propose: str,
+    variant: str = "fima",
+    d_maps: bool = False,
+):
+    """(mean CPU s per iteration, mean CPU s of its kernels, accepted, skipped) over ``iters``;
+    with ``d_maps`` each record's |d| map is made and copied to numpy inside the timed iteration."""
     setup = _problem(size, module, prior)
     problem, split = setup.problem, setup.problem.splitting
     clock = KernelClock()
@@ -95,11 +106,14 @@ def measure(size: int, module: str, iters: int, prior: str, propose: str, varian
             iters + 2,
             compute_metrics=False,
             propose=propose,
+            d_maps=d_maps,
         )
         totals, kernels, accepted, skipped = [], [], 0, 0
         for k in range(iters + 2):
             before, start = clock.seconds, time.process_time()
             record = next(steps)
+            if record.d_map is not None:
+                map_to_array(record.d_map)
             if k >= 2:  # two warm-up iterations
                 totals.append(time.process_time() - start)
                 kernels.append(clock.seconds - before)
@@ -152,17 +166,28 @@ def main() -> None:
     parser.add_argument("--propose", default="always", help="fima's proposal policy (table 1)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--floor", action="store_true", help="also print table 3")
+    parser.add_argument(
+        "--maps", action="store_true", help="table 1 also with the optimality-error maps on"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, module {args.module}, "
         f"prior {args.prior}, proposals {args.propose}; CPU ms per iteration"
     )
-    print(f"{'size':>6} {'fima ms':>9} {'kernels ms':>11} {'ratio':>6} {'accepted':>9}")
+    maps_header = f" {'maps ms':>9} {'maps/off':>9}" if args.maps else ""
+    print(
+        f"{'size':>6} {'fima ms':>9} {'kernels ms':>11} {'ratio':>6} {'accepted':>9}{maps_header}"
+    )
     for size in args.sizes:
         it, kernels, accepted, _ = measure(size, args.module, args.iters, args.prior, args.propose)
+        maps = ""
+        if args.maps:
+            on = measure(size, args.module, args.iters, args.prior, args.propose, d_maps=True)[0]
+            maps = f" {1e3 * on:>9.1f} {on / it:>9.3f}"
         print(
             f"{size:>6} {1e3 * it:>9.1f} {1e3 * kernels:>11.1f} {it / kernels:>6.2f} {accepted:>9}"
+            f"{maps}"
         )
     print(f"\n{'size':>6} {'pg ' + args.prior + ' ms':>11} {'pg wavelet ms':>14} {'ratio':>6}")
     for size in args.sizes:

