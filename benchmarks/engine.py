@@ -10,9 +10,11 @@ Two tables, deblurring (Levin 4, 1 % noise) of the bundled sample resized to eac
    forward and a backward pass with the learned prior; one T and one Tᵀ with a hand-made one),
    every prox of h. A kernel called inside another (the refinement's gradients inside the module)
    counts once. What is left — the check's arithmetic, bookkeeping, copies — is the engine's own
-   overhead. Target: iteration / kernels ≤ 1.2. With ``--maps`` the same run again with the
-   optimality-error maps on (``iterate(..., d_maps=True)``, each map brought to a numpy array as
-   the explorer and ``fima run --save-maps`` do), and its time against the run without them.
+   overhead. Target: iteration / kernels ≤ 1.2. With ``--maps``, two more columns: fima's
+   iteration with the optimality-error maps off and on (``iterate(..., d_maps=True)``, each map
+   brought to a numpy array as the explorer and ``fima run --save-maps`` do), measured PAIRED —
+   two runs of the same problem in one process, their iterations alternated — so the machine's
+   drift cancels; target: on / off ≤ 1.10.
 2. One pg iteration with the prior (default gs) against one with the hand-made wavelet prior, the
    issue's yardstick for the learned prior's cost.
 3. The learned prior's floor (``--floor``): the network's forward pass alone and one ∇g_σ (forward
@@ -125,6 +127,34 @@ def measure(
     return statistics.mean(totals), statistics.mean(kernels), accepted, skipped
 
 
+def measure_maps(size: int, module: str, iters: int, prior: str, propose: str):
+    """(CPU s per fima iteration with maps off, with maps on): two runs alternated, paired."""
+    setup = _problem(size, module, prior)
+    runs = {
+        on: iterate(
+            setup.problem,
+            setup.module,
+            setup.parameters,
+            "fima",
+            iters + 2,
+            compute_metrics=False,
+            propose=propose,
+            d_maps=on,
+        )
+        for on in (False, True)
+    }
+    seconds = {False: [], True: []}
+    for k in range(iters + 2):
+        for on in (False, True) if k % 2 else (True, False):  # neither always goes first
+            start = time.process_time()
+            record = next(runs[on])
+            if record.d_map is not None:
+                map_to_array(record.d_map)
+            if k >= 2:
+                seconds[on].append(time.process_time() - start)
+    return statistics.mean(seconds[False]), statistics.mean(seconds[True])
+
+
 def _cpu_ms(fn, repeats: int = 5) -> float:
     fn()  # warm-up: allocator, oneDNN primitives
     start = time.process_time()
@@ -175,7 +205,7 @@ def main() -> None:
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, module {args.module}, "
         f"prior {args.prior}, proposals {args.propose}; CPU ms per iteration"
     )
-    maps_header = f" {'maps ms':>9} {'maps/off':>9}" if args.maps else ""
+    maps_header = f" {'off ms':>8} {'on ms':>8} {'on/off':>7}" if args.maps else ""
     print(
         f"{'size':>6} {'fima ms':>9} {'kernels ms':>11} {'ratio':>6} {'accepted':>9}{maps_header}"
     )
@@ -183,8 +213,8 @@ def main() -> None:
         it, kernels, accepted, _ = measure(size, args.module, args.iters, args.prior, args.propose)
         maps = ""
         if args.maps:
-            on = measure(size, args.module, args.iters, args.prior, args.propose, d_maps=True)[0]
-            maps = f" {1e3 * on:>9.1f} {on / it:>9.3f}"
+            off, on = measure_maps(size, args.module, args.iters, args.prior, args.propose)
+            maps = f" {1e3 * off:>8.1f} {1e3 * on:>8.1f} {on / off:>7.3f}"
         print(
             f"{size:>6} {1e3 * it:>9.1f} {1e3 * kernels:>11.1f} {it / kernels:>6.2f} {accepted:>9}"
             f"{maps}"

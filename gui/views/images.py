@@ -36,7 +36,7 @@ from ..display import to_display_array
 from ..state import ExplorerState
 from .field_keys import install_field_keys
 from .mask_view import MaskView
-from .optimality_map import OptimalityMaps, auto_top, map_title, squared_norm
+from .optimality_map import OptimalityMaps, map_title
 from .pixel_readout import PixelReadout
 from .style import COLORMAPS, variant_label
 from .task_view import RenderCache, TaskView, plain_title, task_view
@@ -368,8 +368,7 @@ class ImagePanel(QWidget):
         if frame is not None and frame[0] >= k:  # not beside x^k (a map of a later row)
             frame = None
         d_map = frame[1] if frame is not None else None
-        top = auto_top(d_map) if d_map is not None else 1.0  # its own levels, in its title
-        self._d_total = squared_norm(d_map)
+        top, self._d_total = self.maps.scale(d_map)  # its own levels (in its title), ‖d‖²
         self._set("d", displayable(d_map), (0.0, top))
         self._title("d", map_title(variant, frame, k - 1 if k else None, top))
 

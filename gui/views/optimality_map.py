@@ -27,6 +27,7 @@ from .style import variant_label
 D_KIND = "d"  # the history's kind for these maps (core.history.IterateHistory)
 CHECKED = ("fima", "unchecked")  # the variants that judge a proposal, and so have a d
 AUTO_PERCENTILE = 99.5
+AUTO_SAMPLES = 2**18  # auto levels from at most about this many pixels (a regular subsample)
 MARK_COLOUR = "#f0a030"  # "last made" in the title
 MapFrame = tuple[int, np.ndarray]  # (trace row k, |d| map)
 MapSource = Callable[[str, int], "tuple[int, np.ndarray] | None"]  # (variant, k) → (k_stored, map)
@@ -45,8 +46,11 @@ def nice_ceiling(value: float) -> float:
 
 
 def auto_top(d_map: np.ndarray) -> float:
-    """Auto levels' top: the map's 99.5th percentile, rounded up by :func:`nice_ceiling`."""
-    finite = d_map[np.isfinite(d_map)]
+    """Auto levels' top: the map's 99.5th percentile (of a regular subsample of a large map),
+    rounded up by :func:`nice_ceiling`."""
+    stride = max(1, math.ceil(math.sqrt(d_map.size / AUTO_SAMPLES)))
+    sample = d_map[::stride, ::stride] if d_map.ndim == 2 else d_map
+    finite = sample[np.isfinite(sample)]
     return nice_ceiling(float(np.percentile(finite, AUTO_PERCENTILE)) if finite.size else 0.0)
 
 
@@ -71,6 +75,7 @@ class OptimalityMaps:
     def __init__(self) -> None:
         self._latest: dict[str, MapFrame] = {}
         self._source: MapSource | None = None
+        self._scaled: tuple[np.ndarray, float, float] | None = None  # (map, top, ‖d‖²) last shown
 
     def set_source(self, source: MapSource | None) -> None:
         """Where past maps come from: ``source(variant, k) -> (k_stored, map) | None`` with the
@@ -80,6 +85,7 @@ class OptimalityMaps:
     def clear(self) -> None:
         """Forget the run's maps (a reset, a new problem)."""
         self._latest.clear()
+        self._scaled = None
 
     def take(self, images: Mapping[str, Mapping[str, np.ndarray | None]], k: int) -> None:
         """The worker's newest images after ``k`` iterations (their maps are of row k − 1)."""
@@ -91,6 +97,14 @@ class OptimalityMaps:
     def latest(self, variant: str | None) -> MapFrame | None:
         """(row, map): the last map ``variant`` made, or None."""
         return self._latest.get(variant or "")
+
+    def scale(self, d_map: np.ndarray | None) -> tuple[float, float]:
+        """(top of the map's auto levels, ‖d‖²), computed once per map (1 and 0 without one)."""
+        if d_map is None:
+            return 1.0, 0.0
+        if self._scaled is None or self._scaled[0] is not d_map:
+            self._scaled = (d_map, auto_top(d_map), squared_norm(d_map))
+        return self._scaled[1], self._scaled[2]
 
     def beside(self, variant: str | None, k: int) -> MapFrame | None:
         """(row, map) shown beside x^k: row k − 1's map, or the last one made before it."""
