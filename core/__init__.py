@@ -10,6 +10,12 @@ Scripting in five lines::
 
 __version__ = "0.1.0"
 
+# Before anything below imports torch (and its OpenMP runtime reads the environment): idle OpenMP
+# threads sleep instead of spinning on a busy machine, unless the user chose otherwise.
+from .threads import wait_passively  # noqa: E402
+
+wait_passively()
+
 from .algorithm import VARIANTS, iterate, run  # noqa: E402
 from .io import InputError, load_image, load_kernel, save_image  # noqa: E402
 from .params import Parameters, ParameterTimeline  # noqa: E402

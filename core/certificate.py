@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .acceptance import trace_acceptance_rate
+
 PAPER = "Liu et al., On the convergence of learning-based iterative methods for nonconvex inverse problems, IEEE TPAMI 2019 (arXiv:1808.05331), Theorem 1"
 MONOTONE_TOLERANCE = 1e-6  # relative float round-off allowed on Ψ
 
@@ -24,7 +26,7 @@ class Certificate:
     first_violation: int | None
     monotone: bool
     first_increase: int | None
-    acceptance_rate: float
+    acceptance_rate: float  # accepted ÷ proposals made (core.acceptance); NaN for pg
     diverged: bool
     step_trend: str
     residual_trend: str
@@ -71,10 +73,7 @@ def certificate(variant: str, rows: list[dict]) -> Certificate:
     diverged = any(r.get("diverged") for r in rows) or any(
         math.isnan(o) or o == -math.inf for o in objectives
     )
-    accepted = sum(1 for r in rows if r.get("accepted"))
     skipped = sum(1 for r in rows if r.get("skipped"))
-    proposed = n - skipped
-    rate = accepted / proposed if proposed else math.nan
     cert = Certificate(
         variant=variant,
         iterations=n,
@@ -82,7 +81,7 @@ def certificate(variant: str, rows: list[dict]) -> Certificate:
         first_violation=violation,
         monotone=increase is None and not diverged and unknown is None,
         first_increase=increase,
-        acceptance_rate=rate,
+        acceptance_rate=trace_acceptance_rate(variant, rows),
         diverged=diverged,
         step_trend=_trend([r.get("step", math.nan) for r in rows]),
         residual_trend=_trend([r.get("residual", math.nan) for r in rows]),

@@ -27,6 +27,31 @@ def _policy(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _variants(text: str) -> list[str]:
+    """``fima`` or ``fima,pg``: one variant or several, comma-separated, each known, no repeats."""
+    from .algorithm import VARIANTS
+
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected VARIANT[,VARIANT…], got {text!r}")
+    for name in names:
+        if name not in VARIANTS:
+            raise argparse.ArgumentTypeError(
+                f"unknown variant {name!r}: choose from {', '.join(VARIANTS)}"
+            )
+    return list(dict.fromkeys(names))
+
+
+def _add_threads(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="torch threads on the CPU (default: the usable cores − 1, at least 1, as the explorer "
+        "does, unless OMP_NUM_THREADS is set; on a busy machine more threads can be much slower)",
+    )
+
+
 def build_parser(task: str | None = None) -> argparse.ArgumentParser:
     """The ``fima`` argument parser; with ``task``, ``fima run --help`` is that task's."""
     from . import cli_help
@@ -61,9 +86,11 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
     run.add_argument("--prior", help=cli_help.prior_help(task))
     run.add_argument(
         "--variant",
-        choices=VARIANTS,
-        help=f"which iteration: {cli_help.VARIANT_HELP}; default fima (with --session: every "
-        "variant of the session)",
+        type=_variants,
+        metavar="|".join(VARIANTS),
+        help=f"which iteration: {cli_help.VARIANT_HELP}; several comma-separated (fima,pg) run "
+        "one after another into one trace.csv; default fima (with --session: every variant of "
+        "the session)",
     )
     run.add_argument(
         "--propose",
@@ -103,6 +130,7 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
     run.add_argument(
         "--device", choices=("cpu", "cuda"), help="where to compute (default: cuda when available)"
     )
+    _add_threads(run)
     run.add_argument(
         "--session",
         metavar="FILE.toml",
@@ -146,6 +174,7 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
     den.add_argument(
         "--device", choices=("cpu", "cuda"), help="where to compute (default: cuda when available)"
     )
+    _add_threads(den)
 
     from .study.cli import add_study_parser
 
@@ -154,6 +183,7 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
 
 
 def _command_run(args: argparse.Namespace) -> int:
+    import torch
     from tqdm import tqdm
 
     from .algorithm import iterate
@@ -165,6 +195,7 @@ def _command_run(args: argparse.Namespace) -> int:
     from .summary import run_summary
     from .tasks import build_task
     from .tasks.description import BUILD_OPTIONS
+    from .threads import threads_text
 
     names = (*task_option_names(), *BUILD_OPTIONS)
     options = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
@@ -178,12 +209,12 @@ def _command_run(args: argparse.Namespace) -> int:
         image = args.image or session.task.get("image")
         options = {**session.build_options(), **options}
         base_params, changes = session.parameters, session.changes
-        variants = [args.variant] if args.variant else list(dict.fromkeys(session.variants))
+        variants = args.variant or list(dict.fromkeys(session.variants))
         iterations = args.iters or session.iterations
         propose = args.propose or session.propose
     else:
         task, image = args.task or DEFAULT_TASK, args.image
-        variants = [args.variant or "fima"]
+        variants = args.variant or ["fima"]
         iterations, base_params, changes = args.iters or DEFAULT_ITERATIONS, None, {}
         propose = args.propose or DEFAULT_POLICY
     setup = build_task(task, image, **options)
@@ -236,7 +267,8 @@ def _command_run(args: argparse.Namespace) -> int:
     write_run_outputs(args.out, setup.problem, rows, result, session)
     if not args.quiet:
         lipschitz = setup.problem.lipschitz
-        print(run_summary(task, records, session.timeline(), lipschitz, args.out))
+        where = threads_text(str(setup.problem.x0.device), torch.get_num_threads())
+        print(run_summary(task, records, session.timeline(), lipschitz, args.out, where))
     return 0
 
 
@@ -257,9 +289,14 @@ def _check_memory(setup, variants: int, downscale: int = 1) -> None:
 
 
 def _command_denoise(args: argparse.Namespace) -> int:
+    import time
+
+    import torch
+
     from .io import load_image, save_image
     from .modules import make_denoiser
     from .tasks.base import resolve_device
+    from .threads import threads_text
 
     if not 0 <= args.sigma <= 255:
         raise InputError(f"--sigma is on the 0-255 scale, got {args.sigma}")
@@ -273,6 +310,7 @@ def _command_denoise(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npy", ".tif", ".tiff"):
         raise InputError(f"--out must end in .png, .npy or .tif, got {out.name}")
+    start = time.perf_counter()
     device = resolve_device(args.device)
     image = load_image(args.image).to(device)
     try:
@@ -280,6 +318,14 @@ def _command_denoise(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     save_image(out, denoiser(image, args.sigma / 255.0))
+    seconds = time.perf_counter() - start
+    height, width = image.shape[-2:]
+    channels = "grey" if image.shape[1] == 1 else f"{image.shape[1]} channels"
+    where = threads_text(str(device), torch.get_num_threads())
+    print(
+        f"fima denoise: {Path(args.image).name} {width}×{height} ({channels}), {args.module}, "
+        f"σ {args.sigma:g}/255, in {seconds:.2f} s on {where}; written to {out}"
+    )
     return 0
 
 
@@ -290,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(task_in(argv))
     args = parser.parse_args(argv)
+    threads_before = _set_threads(args)
     try:
         if args.command == "run":
             return _command_run(args)
@@ -314,6 +361,24 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"fima: internal error: {one_line(exc)}", file=sys.stderr)
         return 1
+    finally:
+        if threads_before is not None:  # main() called in-process leaves torch as it found it
+            import torch
+
+            torch.set_num_threads(threads_before)
+
+
+def _set_threads(args: argparse.Namespace) -> int | None:
+    """Choose torch's threads for ``run`` and ``denoise``; returns the number before (else None)."""
+    if args.command not in ("run", "denoise"):
+        return None
+    import torch
+
+    from .threads import choose_threads
+
+    before = torch.get_num_threads()
+    choose_threads(args.threads)
+    return before
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ one-line message fit for a user.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -215,6 +216,11 @@ def load_kernel(spec: str | Path, max_size: tuple[int, int] | None = None) -> np
             raise InputError(f"bad kernel {text!r}: Levin kernels are levin:1 … levin:8")
         kernel = np.load(path)
     else:
+        if not Path(text).exists() and names_a_form(text):
+            raise InputError(
+                f"unknown kernel {text!r}: no such file, and {text.partition(':')[0]}: is not a "
+                "kernel; use FILE, gauss:SIGMA or levin:N"
+            )
         arr = read_array(Path(text))
         if np.iscomplexobj(arr):
             raise InputError("kernel: complex values are not a blur kernel")
@@ -223,6 +229,11 @@ def load_kernel(spec: str | Path, max_size: tuple[int, int] | None = None) -> np
             arr = arr[..., :3].mean(axis=-1)
         kernel = arr.astype(np.float64)
     return validate_kernel(kernel, max_size)
+
+
+def names_a_form(text: str) -> bool:
+    """True for ``foo:3``-like text: NAME:VALUE (a name of ≥ 2 characters, no path separator)."""
+    return re.fullmatch(r"[A-Za-z][\w-]+:[^/\\]*", text) is not None
 
 
 def validate_kernel(kernel: np.ndarray, max_size: tuple[int, int] | None = None) -> np.ndarray:

@@ -8,15 +8,18 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from .acceptance import NO_PROPOSALS, trace_acceptance_rate
 from .params import ParameterTimeline
 from .trace import Iteration
 
 CONDITION_NAMES = {"2C<mu": "2C < μ", "gamma<1/L": "γ < 1/L"}
-NO_LEARNED_STEP = ("pg",)  # variants without a learned step: no acceptance rate
 
 
 def variant_summary(variant: str, records: Sequence[Iteration]) -> str:
-    """``Ψ 12.34, PSNR 28.31 dB, SSIM 0.842, accepted 86 %`` for one variant's records."""
+    """``Ψ 12.34, PSNR 28.31 dB, SSIM 0.842, accepted 86 %`` for one variant's records.
+
+    accepted: of the proposals made (:func:`core.acceptance.acceptance_rate`); pg makes none.
+    """
     if not records:
         return "no iterations"
     last = records[-1]
@@ -26,9 +29,10 @@ def variant_summary(variant: str, records: Sequence[Iteration]) -> str:
         parts.append(f"PSNR {last.psnr:.2f} dB")
     if not math.isnan(last.ssim):
         parts.append(f"SSIM {last.ssim:.4f}")
-    if variant not in NO_LEARNED_STEP:
-        accepted = 100.0 * sum(bool(r.accepted) for r in records) / len(records)
-        parts.append(f"accepted {accepted:.0f} %")
+    if variant not in NO_PROPOSALS:
+        rate = trace_acceptance_rate(variant, records)
+        if not math.isnan(rate):  # else every iteration skipped its proposal
+            parts.append(f"accepted {100.0 * rate:.0f} %")
         skipped = sum(bool(r.skipped) for r in records)
         if skipped:
             parts.append(f"no proposal at {skipped} (adaptive)")
@@ -56,8 +60,9 @@ def run_summary(
     timeline: ParameterTimeline,
     lipschitz: float,
     out: str | Path,
+    where: str = "",
 ) -> str:
-    """The summary line of a run of one or several variants on ``task``."""
+    """The summary line of a run of one or several variants on ``task`` (``where``: device, threads)."""
     iterations = max((len(rows) for rows in records.values()), default=0)
     conditions = conditions_summary(records, timeline, lipschitz)
     if len(records) == 1:
@@ -66,4 +71,5 @@ def run_summary(
     else:
         head = f"{task}, {' + '.join(records)}, {iterations} iterations each"
         scores = " | ".join(f"{v}: {variant_summary(v, rows)}" for v, rows in records.items())
-    return f"fima run: {head}: {scores}; {conditions}; written to {out}"
+    on = f"on {where}; " if where else ""
+    return f"fima run: {head}: {scores}; {conditions}; {on}written to {out}"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 
 from PySide6.QtCore import QTimer
@@ -90,13 +89,13 @@ def leave_a_core_for_the_window() -> None:
     """Run torch on cores − 1 threads (unless OMP_NUM_THREADS says otherwise).
 
     On a small machine, OpenMP threads that wait for a core busy with the GUI thread slow the
-    solver down 10-20× (measured on 2 cores: the denoiser went from 43 ms to 960 ms).
+    solver down 10-20× (measured on 2 cores: the denoiser went from 43 ms to 960 ms). The same
+    choice as ``fima run`` and ``fima denoise`` (:func:`core.threads.choose_threads`); importing
+    ``core`` has already made OpenMP's idle threads wait passively.
     """
-    if os.environ.get("OMP_NUM_THREADS"):
-        return
-    import torch
+    from core.threads import choose_threads
 
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    choose_threads()
 
 
 def main(argv: list[str] | None = None) -> int:

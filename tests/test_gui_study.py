@@ -132,6 +132,25 @@ def test_a_study_run_from_the_window_fills_in_live_and_matches_the_store(
     assert len(study_window.reload_times) >= 3 and (gaps >= 0.45).all()
 
 
+def test_accept_rate_picks_fima_rather_than_the_average(study_window, finished):
+    """Issue 30: averaged with pg (no proposals), fima's acceptance rate was halved."""
+    assert study_window.open_study(finished)
+    study_window.set_picks(x="C", y="mu", metric="psnr", variant=None)
+    combo = study_window._where["variant"]
+    study_window.metric_combo.setCurrentText("accept_rate")
+    assert combo.currentData() == "fima" and study_window.heat.where == {"variant": "fima"}
+    assert "mean over variant" not in study_window.summary.text()
+    study_window.metric_combo.setCurrentText("psnr")
+    assert combo.currentData() is None  # the metric chose fima: back to the average
+    study_window.metric_combo.setCurrentText("accept_rate")
+    combo.setCurrentIndex(combo.findData("pg"))  # the user's own pick is kept
+    study_window.metric_combo.setCurrentText("seconds")
+    assert combo.currentData() == "pg"
+    study_window.set_picks(metric="accept_rate", variant=None)  # average asked for: fima still
+    assert study_window.heat.where == {"variant": "fima"}
+    assert "accept_rate of fima's cells only" in study_window.summary.text()
+
+
 def test_metric_axes_and_where_pickers(study_window, finished):
     assert study_window.open_study(finished)
     assert list(study_window._where) == ["variant"]  # image has one value: no picker
@@ -140,7 +159,7 @@ def test_metric_axes_and_where_pickers(study_window, finished):
     study_window.set_picks(metric="accept_rate", variant="pg")
     heat = study_window.heat
     assert heat.metric == "accept_rate" and heat.where == {"variant": "pg"}
-    assert heat.values.tolist() == [[0.0, 0.0], [0.0, 0.0]]  # pg never checks ũ
+    assert np.isnan(heat.values).all()  # pg makes no proposal: no acceptance rate
     assert study_window.heatmap.colour_bar.levels() == (0.0, 1.0)
     study_window.set_picks(variant="fima")
     expected = mean_by(rows, "accept_rate", variant="fima")

@@ -10,7 +10,8 @@ The floors, lowest first (an import may go to its own floor or below, never up; 
 ``gui`` as a whole, and never imports it):
 
 core
-  1. foundations — errors, fileio, resources, arguments (argparse types), params, history, metrics,
+  1. foundations — errors, fileio, resources, arguments (argparse types), threads, acceptance (the
+     acceptance rate's one definition), params, history, metrics,
      operators, wavelets, unet (the network definition and its weight files): no other core module.
   2. engine — io, fidelity, priors (hand-made, learned, the registry building them by name), splitting,
      problem, trace, algorithm, certificate, session, summary, movie: Ψ and Algorithm 1.
@@ -54,6 +55,8 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "core.fileio",
             "core.resources",
             "core.arguments",
+            "core.threads",
+            "core.acceptance",
             "core.params",
             "core.history",
             "core.metrics",

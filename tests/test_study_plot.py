@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from core.cli import main
+from core.io import InputError
 from core.study import SerialBackend, StudyStore, load_spec, run_study
-from core.study.plot import axis_values, heatmap_data, parse_where
+from core.study.plot import acceptance_where, axis_values, heatmap_data, parse_where
 
 from .test_study_run import write_spec
 
@@ -94,3 +95,35 @@ def test_plot_refuses_a_non_png_name(study, tmp_path, capsys):
     args = ["--x", "C", "--y", "mu", "--metric", "psnr", "--out", str(out)]
     assert main(["study", "plot", str(study), *args]) == 2
     assert ".png" in capsys.readouterr().err
+
+
+def test_accept_rate_with_no_variant_chosen_is_fimas_not_an_average_with_pg(
+    study, tmp_path, capsys
+):
+    """Issue 30: the README's own command averaged fima's rate with pg's (no proposals)."""
+    store = StudyStore.read(study)
+    try:
+        heat = heatmap_data(store, "mu", "C", "accept_rate")
+        fima = heatmap_data(store, "mu", "C", "accept_rate", {"variant": "fima"})
+        by_variant = heatmap_data(store, "variant", "C", "accept_rate")
+    finally:
+        store.close()
+    assert heat.where == {"variant": "fima"} and "variant" not in heat.averaged
+    np.testing.assert_array_equal(heat.values, fima.values)
+    assert by_variant.where == {} and by_variant.xs == ["fima", "pg"]  # variant an axis: as asked
+    assert np.isnan(by_variant.values[:, 1]).all()  # pg: no rate
+    out = tmp_path / "accept.png"
+    args = ["study", "plot", str(study), "--x", "C", "--y", "mu", "--metric", "accept_rate"]
+    capsys.readouterr()
+    assert main([*args, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "fima's cells only" in err and "averaging over variants" not in err
+    assert out.stat().st_size > 0
+
+
+def test_accept_rate_over_variants_without_fima_asks_for_one():
+    axes = {"image": ["a.png"], "variant": ["unchecked", "pg"], "C": [0.1], "mu": [1.0]}
+    with pytest.raises(InputError, match="--where variant=NAME"):
+        acceptance_where(axes, "C", "mu", "accept_rate", {})
+    assert acceptance_where(axes, "C", "mu", "accept_rate", {"variant": "pg"}) == {"variant": "pg"}
+    assert acceptance_where(axes, "C", "mu", "psnr", {}) == {}

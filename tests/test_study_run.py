@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import signal
 import sqlite3
@@ -96,9 +97,12 @@ def test_a_local_run_stores_cells_and_iterations_and_a_failing_cell_its_error(tm
         assert len(done) == 8 and all(r["module"] == "tv" and r["error"] is None for r in done)
         for r in done:
             assert r["iterations"] == 3 and r["seconds"] > 0 and r["psnr"] > 15
-            assert r["best_psnr"] >= r["psnr"] and 0 <= r["accept_rate"] <= 1
+            assert r["best_psnr"] >= r["psnr"]
+            # accepted ÷ proposals made: pg makes none, so it has no rate (core.acceptance)
+            assert r["accept_rate"] is None if r["variant"] == "pg" else 0 <= r["accept_rate"] <= 1
             assert r["monotone"] == 1  # Ψ non-increasing: FIMA's guarantee and plain PG
-        assert {r["variant"]: r["accept_rate"] for r in done if r["variant"] == "pg"} == {"pg": 0}
+        pg_rates = [r["accept_rate"] for r in done if r["variant"] == "pg"]
+        assert pg_rates and set(pg_rates) == {None}
         names = [row[1] for row in store.con.execute("PRAGMA table_info(iterations)")]
         assert names == ["cell_id", *COLUMNS]
         per_cell = dict(store.con.execute("SELECT cell_id, COUNT(*) FROM iterations GROUP BY 1"))
@@ -268,11 +272,15 @@ def test_serial_and_local_backends_agree(tmp_path, device):
     a, b = StudyStore.read(tmp_path / "a"), StudyStore.read(tmp_path / "b")
     try:
         keys = ("psnr", "ssim", "objective", "accept_rate", "iterations")
+
+        def values(row):  # pg's accept_rate is None (no proposals made)
+            return [math.nan if row[k] is None else row[k] for k in keys]
+
         # the engine runs in IEEE float32 on every device (no TF32) and PSNR/SSIM are float64
         # shifted sums (no cuDNN), but float32 reductions may still round differently in this
         # long-lived process than in a fresh worker (thread count, kernel choice): 1e-5 relative
         for left, right in zip(a.rows(), b.rows(), strict=True):
-            assert [right[k] for k in keys] == pytest.approx([left[k] for k in keys], rel=1e-5)
+            assert values(right) == pytest.approx(values(left), rel=1e-5, nan_ok=True)
     finally:
         a.close()
         b.close()

@@ -11,6 +11,7 @@ import os
 import threading
 import time
 
+from ..acceptance import trace_acceptance_rate
 from ..errors import first_line, one_line
 from ..trace import COLUMNS
 
@@ -74,12 +75,17 @@ def _first_line(exc: BaseException) -> str:
 
 
 def summarise(rows: list[dict], initial_objective: float, seconds: float) -> dict:
-    """The cell's metrics from its trace rows: last and best PSNR, acceptance, monotone Ψ."""
+    """The cell's metrics from its trace rows: last and best PSNR, acceptance, monotone Ψ.
+
+    ``accept_rate`` is accepted ÷ proposals made (:mod:`core.acceptance`): None for pg (no
+    proposals) and where every proposal was skipped.
+    """
 
     def finite(values):
         return [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
 
     last = rows[-1] if rows else {}
+    variant = str(last.get("variant", ""))
     psnrs = finite(r.get("psnr") for r in rows)
     previous, monotone = initial_objective, bool(rows)
     for row in rows:
@@ -97,7 +103,7 @@ def summarise(rows: list[dict], initial_objective: float, seconds: float) -> dic
         "psnr": _plain(last.get("psnr", math.nan)),
         "ssim": _plain(last.get("ssim", math.nan)),
         "best_psnr": max(psnrs) if psnrs else None,
-        "accept_rate": sum(bool(r.get("accepted")) for r in rows) / len(rows) if rows else None,
+        "accept_rate": _plain(trace_acceptance_rate(variant, rows)),
         "monotone": int(monotone),
         "objective": _plain(last.get("objective", math.nan)),
         "iterations": len(rows),

@@ -233,5 +233,11 @@ def _plot(args: argparse.Namespace) -> int:
         raise InputError(f"no finished cells to plot in {args.dir} (fima study show)")
     if "variant" in heat.averaged:
         print("fima: note: averaging over variants (add --where variant=NAME)", file=sys.stderr)
+    if args.metric == "accept_rate" and "variant" in heat.where and "variant" not in where:
+        print(
+            f"fima: note: accept_rate of {heat.where['variant']}'s cells only (pg makes no "
+            "proposal; add --where variant=NAME for another)",
+            file=sys.stderr,
+        )
     write_heatmap(heat, args.out, args.size)
     return 0

@@ -19,6 +19,7 @@ from .cells import METRICS
 from .store import StudyStore
 
 CATEGORIES = ("image", "variant")  # axes every study has besides its grid axes
+ACCEPTANCE_VARIANT = "fima"  # accept_rate with no variant chosen: fima's cells only
 
 
 @dataclass
@@ -111,6 +112,7 @@ def heatmap_data(
     for name in (x, y):
         if name in where:
             raise InputError(f"--where {name}: that axis is already --x or --y")
+    where = acceptance_where(axes, x, y, metric, where)
     xs, ys = axes[x], axes[y]
     sums = np.zeros((len(ys), len(xs)))
     counts = np.zeros((len(ys), len(xs)), dtype=int)
@@ -132,6 +134,23 @@ def heatmap_data(
     averaged = [n for n, v in axes.items() if n not in (x, y, *where) and len(v) > 1]
     return Heatmap(
         x, y, metric, xs, ys, values, counts, scales, averaged, where, store.meta("task") or ""
+    )
+
+
+def acceptance_where(axes: dict[str, list], x: str, y: str, metric: str, where: dict) -> dict:
+    """``where`` with variant = fima for accept_rate when no variant is chosen (else unchanged).
+
+    The acceptance rate is accepted ÷ proposals made; averaged over variants it would mix fima's with
+    unchecked's (always 1) and old studies' pg cells (stored as 0: pg makes no proposal).
+    """
+    variants = axes.get("variant", [])
+    if metric != "accept_rate" or "variant" in (x, y, *where) or len(variants) < 2:
+        return where
+    if ACCEPTANCE_VARIANT in variants:
+        return {**where, "variant": ACCEPTANCE_VARIANT}
+    raise InputError(
+        "--metric accept_rate: the variants' rates mean different things, so they are not "
+        f"averaged; add --where variant=NAME ({', '.join(map(str, variants))})"
     )
 
 

@@ -22,12 +22,11 @@ Every mask here is a boolean (H, W) array with DC at the CENTRE (index (H//2, W/
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
 
-from ..io import InputError, read_array
+from ..io import InputError, names_a_form, read_array
 
 PATTERNS = ("lines", "radial", "gauss2d", "poisson")
 
@@ -224,7 +223,7 @@ def make_mask(spec: str, shape: tuple[int, int], seed: int = 0) -> tuple[np.ndar
         convention = "auto"
         if sep and name in ("centred", "centered", "corner"):
             convention, text = ("corner" if name == "corner" else "centred"), value
-        elif not Path(text).exists() and re.fullmatch(r"[A-Za-z]\w*:[\d.]+%?", text):
+        elif not Path(text).exists() and names_a_form(text):
             patterns = ", ".join(f"{p}:PCT" for p in PATTERNS)
             raise InputError(f"unknown mask pattern {text!r}: use {patterns} or a file")
         mask, convention = load_mask(text, tuple(shape), convention)

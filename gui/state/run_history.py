@@ -8,6 +8,8 @@ from collections import Counter
 
 import numpy as np
 
+from core.acceptance import running_acceptance_rate
+
 PLOTTED = (
     "k",
     "objective",
@@ -15,6 +17,7 @@ PLOTTED = (
     "residual",
     "tolerance",
     "accepted",
+    "skipped",
     "psnr",
     "ssim",
     "C",
@@ -90,11 +93,9 @@ class RunHistory:
         return np.asarray(values, dtype=np.float64)
 
     def acceptance_rate(self, variant: str) -> np.ndarray:
-        """Running fraction of accepted proposals after each iteration."""
-        accepted = self.column(variant, "accepted")
-        if accepted.size == 0:
-            return accepted
-        return np.cumsum(accepted) / np.arange(1, accepted.size + 1)
+        """The acceptance rate after each iteration: accepted ÷ proposals made (core.acceptance)."""
+        accepted, skipped = self.column(variant, "accepted"), self.column(variant, "skipped")
+        return running_acceptance_rate(variant, accepted, skipped)
 
     def reject_reasons(self, variant: str) -> Counter:
         """How often each rejection reason (``check``, ``non-finite proposal`` …) occurred."""

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from core.study import METRICS, StudyStore, load_spec
 from core.study.backends import default_workers
-from core.study.plot import Heatmap, _label, axis_values, heatmap_data
+from core.study.plot import ACCEPTANCE_VARIANT, Heatmap, _label, axis_values, heatmap_data
 from core.study.replay import cell_session, pixel_cells
 
 from .failures import failure_text
@@ -62,6 +62,7 @@ class StudyWindow(QMainWindow):
         self._where: dict[str, QComboBox] = {}
         self._updating = False
         self._last = {"x": "", "y": ""}
+        self._variant_for_metric = False  # the variant picker was set by the metric, not the user
         self._reload_timer = QTimer(self, singleShot=True)
         self._reload_timer.timeout.connect(self.reload)
         self._build()
@@ -99,7 +100,7 @@ class StudyWindow(QMainWindow):
             pick_row.addWidget(combo)
         self.x_combo.currentTextChanged.connect(self._x_changed)
         self.y_combo.currentTextChanged.connect(self._y_changed)
-        self.metric_combo.currentTextChanged.connect(self._picks_changed)
+        self.metric_combo.currentTextChanged.connect(self._metric_changed)
         self.where_row = QHBoxLayout()
         pick_row.addLayout(self.where_row)
         pick_row.addStretch(1)
@@ -287,7 +288,14 @@ class StudyWindow(QMainWindow):
                 combo.addItem(_label(value, name), value)
             if previous.get(name) is not None:
                 combo.setCurrentIndex(max(0, combo.findData(previous[name])))
-            combo.currentIndexChanged.connect(self._picks_changed)
+            elif name == "variant" and self.metric_combo.currentText() == "accept_rate":
+                fima = combo.findData(ACCEPTANCE_VARIANT)
+                combo.setCurrentIndex(max(0, fima))
+                self._variant_for_metric = fima >= 0
+            if name == "variant":
+                combo.currentIndexChanged.connect(self._variant_picked)
+            else:
+                combo.currentIndexChanged.connect(self._picks_changed)
             self.where_row.addWidget(QLabel(name))
             self.where_row.addWidget(combo)
             self._where[name] = combo
@@ -335,6 +343,33 @@ class StudyWindow(QMainWindow):
         if not self._updating:
             self.reload()
 
+    @Slot()
+    def _variant_picked(self, *_args) -> None:
+        if not self._updating:
+            self._variant_for_metric = False  # the user's pick: kept when the metric changes
+        self._picks_changed()
+
+    @Slot(str)
+    def _metric_changed(self, metric: str) -> None:
+        """accept_rate: the variant picker goes from average to fima (and back when it leaves).
+
+        The acceptance rate is fima's (pg makes no proposal, unchecked takes all): an average over
+        variants would halve it.
+        """
+        combo = self._where.get("variant")
+        if combo is not None:
+            updating, self._updating = self._updating, True
+            fima = combo.findData(ACCEPTANCE_VARIANT)
+            if metric == "accept_rate" and combo.currentData() is None and fima >= 0:
+                combo.setCurrentIndex(fima)
+                self._variant_for_metric = True
+            elif metric != "accept_rate" and self._variant_for_metric:
+                if combo.currentData() == ACCEPTANCE_VARIANT:
+                    combo.setCurrentIndex(0)  # back to average
+                self._variant_for_metric = False
+            self._updating = updating
+        self._picks_changed()
+
     def picks(self) -> tuple[str, str, str, dict]:
         """The current x axis, y axis, metric and fixed values (axis → value)."""
         where = {n: c.currentData() for n, c in self._where.items() if c.currentData() is not None}
@@ -370,6 +405,8 @@ class StudyWindow(QMainWindow):
         text = " · ".join(parts) + f" of {total} cells"
         if heat.averaged:
             text += " — mean over " + ", ".join(heat.averaged)
+        if "variant" in heat.where and "variant" not in where:  # core.study.plot.acceptance_where
+            text += f" — {metric} of {heat.where['variant']}'s cells only"
         self.summary.setText(text)
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(finished)
