@@ -27,19 +27,14 @@ def _policy(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _variants(text: str) -> list[str]:
-    """``fima`` or ``fima,pg``: one variant or several, comma-separated, each known, no repeats."""
-    from .algorithm import VARIANTS
+def _variants(text: str) -> list:
+    """``fima``, ``fima,pg`` or ``fima,fima:C=0.3``: runs (core/run_spec.py), distinct labels."""
+    from .run_spec import parse_run_specs
 
-    names = [name.strip() for name in text.split(",")]
-    if not all(names):
-        raise argparse.ArgumentTypeError(f"expected VARIANT[,VARIANT…], got {text!r}")
-    for name in names:
-        if name not in VARIANTS:
-            raise argparse.ArgumentTypeError(
-                f"unknown variant {name!r}: choose from {', '.join(VARIANTS)}"
-            )
-    return list(dict.fromkeys(names))
+    try:
+        return parse_run_specs(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
@@ -89,8 +84,9 @@ def build_parser(task: str | None = None) -> argparse.ArgumentParser:
         type=_variants,
         metavar="|".join(VARIANTS),
         help=f"which iteration: {cli_help.VARIANT_HELP}; several comma-separated (fima,pg) run "
-        "one after another into one trace.csv; default fima (with --session: every variant of "
-        "the session)",
+        "one after another into one trace.csv; VARIANT:key=value,... gives a run its own "
+        "parameters (fima,fima:C=0.3 compares two settings; label column 'fima · C=0.3'); "
+        "default fima (with --session: every run of the session)",
     )
     run.add_argument(
         "--propose",
@@ -189,8 +185,9 @@ def _command_run(args: argparse.Namespace) -> int:
     from .algorithm import iterate
     from .cli_help import DEFAULT_ITERATIONS, DEFAULT_TASK, task_option_names
     from .outputs import MapSaver, write_run_outputs
-    from .params import PRESETS
+    from .params import PRESETS, ParameterTimeline
     from .proposal import DEFAULT_POLICY
+    from .run_spec import RunSpec
     from .session import Session, load_session
     from .summary import run_summary
     from .tasks import build_task
@@ -209,12 +206,12 @@ def _command_run(args: argparse.Namespace) -> int:
         image = args.image or session.task.get("image")
         options = {**session.build_options(), **options}
         base_params, changes = session.parameters, session.changes
-        variants = args.variant or list(dict.fromkeys(session.variants))
+        specs = args.variant or session.run_specs()
         iterations = args.iters or session.iterations
         propose = args.propose or session.propose
     else:
         task, image = args.task or DEFAULT_TASK, args.image
-        variants = args.variant or ["fima"]
+        specs = args.variant or [RunSpec("fima")]
         iterations, base_params, changes = args.iters or DEFAULT_ITERATIONS, None, {}
         propose = args.propose or DEFAULT_POLICY
     setup = build_task(task, image, **options)
@@ -225,17 +222,20 @@ def _command_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if not args.force:
-        _check_memory(setup, len(variants), int(options.get("downscale") or 1))
+        _check_memory(setup, len(specs), int(options.get("downscale") or 1))
     try:
         params = (base_params or setup.parameters).with_changes(**overrides)
+        starts = [spec.parameters(params) for spec in specs]
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    session = Session(setup.settings, params, changes, variants, iterations, propose)
+    variants = list(dict.fromkeys(spec.variant for spec in specs))
+    session = Session(setup.settings, params, changes, variants, iterations, propose, specs)
     rows, records, results = [], {}, {}
     maps = MapSaver(args.out, args.save_maps) if args.save_maps is not None else None
-    for variant in variants:  # one after another, each from x⁰ with the same timeline
-        timeline = session.timeline()
-        records[variant] = []
+    for spec, start in zip(specs, starts, strict=True):  # each from x⁰, the same live changes
+        variant, label, name = spec.variant, spec.label, spec.file_label
+        timeline = ParameterTimeline(start, session.changes)
+        records[label] = []
         steps = iterate(
             setup.problem,
             setup.module,
@@ -245,25 +245,26 @@ def _command_run(args: argparse.Namespace) -> int:
             propose=propose,
             d_maps=maps is not None,
         )
-        with tqdm(total=iterations, desc=f"{task}/{variant}", unit="it", disable=None) as bar:
+        with tqdm(total=iterations, desc=f"{task}/{label}", unit="it", disable=None) as bar:
             for record in steps:
-                if records[variant]:  # keep the tensors of the newest record only (memory)
-                    previous = records[variant][-1]
+                record.label = label
+                if records[label]:  # keep the tensors of the newest record only (memory)
+                    previous = records[label][-1]
                     previous.x = previous.u = previous.u_tilde = previous.d_map = None
                 if maps is not None:
-                    maps.offer(variant, record.k, record.d_map)
+                    maps.offer(name, record.k, record.d_map)
                 rows.append(record.row())
-                records[variant].append(record)
+                records[label].append(record)
                 bar.set_postfix(psi=f"{record.objective:.4g}", psnr=f"{record.psnr:.2f}")
                 bar.update(1)
         if maps is not None:
-            maps.finish(variant)
-        last = records[variant][-1] if records[variant] else None
-        results[variant] = last.x if last is not None else setup.problem.x0
+            maps.finish(name)
+        last = records[label][-1] if records[label] else None
+        results[name] = last.x if last is not None else setup.problem.x0
         if last is not None and last.diverged:
-            print(f"fima: warning: {variant} diverged at iteration {last.k}", file=sys.stderr)
+            print(f"fima: warning: {label} diverged at iteration {last.k}", file=sys.stderr)
     session.changes = timeline.changes
-    result = results if len(variants) > 1 else results[variants[0]]
+    result = results if len(specs) > 1 else results[specs[0].file_label]
     write_run_outputs(args.out, setup.problem, rows, result, session)
     if not args.quiet:
         lipschitz = setup.problem.lipschitz

@@ -7,6 +7,8 @@ One variant (``fima run``): ``trace.csv``, ``result.png`` + ``result.npy``, ``ob
 Several variants (``fima run --session`` of a session that ran several): one ``trace.csv`` with the
 rows of every variant, in the session's order; ``result.png``/``.npy`` hold the result of ``fima``
 when it ran (else of the first variant), and ``result_<variant>.png``/``.npy`` that of each variant.
+Runs with their own parameters (``--variant fima,fima:C=0.3``, :mod:`core.run_spec`) are named by
+their file label instead: ``result_fima_C=0.3.png``, ``maps/d_fima_C=0.3_<k>.npy``.
 
 Optimality-error maps (``fima run --save-maps [N]``): ``maps/d_<variant>_<k>.npy`` holds |d| per pixel
 of trace row k (float32, H × W; its norm is that row's residual) and ``.png`` beside it the same map

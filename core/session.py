@@ -1,6 +1,11 @@
 """Session files (TOML): everything needed to replay a run — task settings, image path + SHA-256,
 module (+ file hash), variants, initial parameters and the timeline of live changes, versions.
 
+``solver.runs`` lists the runs (:mod:`core.run_spec`), each with its variant, label and parameter
+overrides (``fima`` and ``fima · C=0.3`` side by side); ``solver.variants`` keeps the variant names
+for older readers. When no run has overrides the runs are just the variants, and a loaded session
+keeps none (``Session.runs`` empty: each variant runs once).
+
 ``load_session`` refuses malformed files, files from a newer format version, and images that moved
 or changed since the session was saved (their SHA-256 differs).
 
@@ -23,6 +28,7 @@ from .fileio import atomic_write_text
 from .io import InputError
 from .params import EDITABLE, Parameters, ParameterTimeline
 from .proposal import DEFAULT_POLICY, parse_policy
+from .run_spec import RunSpec, check_unique, make_run_spec
 
 FORMAT_VERSION = 2
 GREY_BEFORE_FORMAT_2 = ("deblur", "denoise")  # tasks that turned colour grey in format 1
@@ -47,6 +53,11 @@ class Session:
     variants: list[str] = field(default_factory=lambda: ["fima"])
     iterations: int = 50
     propose: str = DEFAULT_POLICY  # fima's proposal policy (core/proposal.py)
+    runs: list[RunSpec] = field(default_factory=list)  # empty: each variant once, no overrides
+
+    def run_specs(self) -> list[RunSpec]:
+        """The runs to make: the recorded ones, else each variant once without overrides."""
+        return list(self.runs) or [RunSpec(v) for v in dict.fromkeys(self.variants)]
 
     def timeline(self) -> ParameterTimeline:
         """A fresh timeline that re-applies the recorded changes at their iterations."""
@@ -86,12 +97,38 @@ def session_text(session: Session) -> str:
             "variants": list(session.variants),
             "iterations": int(session.iterations),
             "propose": parse_policy(session.propose).describe(),
+            "runs": [_run_table(spec) for spec in session.run_specs()],
         },
         "parameters": session.parameters.as_dict(),
         "changes": [{"k": int(k), **v} for k, v in sorted(session.changes.items())],
         "versions": _versions(),
     }
     return tomli_w.dumps(data)
+
+
+def _run_table(spec: RunSpec) -> dict:
+    return {"variant": spec.variant, "label": spec.label, "overrides": dict(spec.overrides)}
+
+
+def _runs(raw, source: str) -> list[RunSpec]:
+    """The ``[[solver.runs]]`` entries, checked (the label is recomputed from the overrides)."""
+    if not isinstance(raw, list):
+        raise InputError(f"{source}: solver.runs must be a list of tables")
+    runs = []
+    for entry in raw:
+        if not isinstance(entry, dict) or not isinstance(entry.get("variant"), str):
+            raise InputError(f"{source}: each [[solver.runs]] entry needs a variant")
+        overrides = entry.get("overrides", {})
+        if not isinstance(overrides, dict):
+            raise InputError(f"{source}: solver.runs overrides must be a table")
+        try:
+            runs.append(make_run_spec(entry["variant"], overrides))
+        except ValueError as exc:
+            raise InputError(f"{source}: solver.runs: {exc}") from exc
+    try:
+        return check_unique(runs)
+    except ValueError as exc:
+        raise InputError(f"{source}: solver.runs: {exc}") from exc
 
 
 def save_session(path: str | Path, session: Session) -> None:
@@ -158,7 +195,12 @@ def parse_session(text: str, source: str = "session") -> Session:
         propose = parse_policy(str(propose)).describe()
     except ValueError as exc:
         raise InputError(f"{source}: solver.propose: {exc}") from exc
-    return Session(task, params, changes, variants, iterations, propose)
+    runs = _runs(solver["runs"], source) if "runs" in solver else []
+    if any(spec.overrides for spec in runs):
+        variants = list(dict.fromkeys(spec.variant for spec in runs))
+    else:  # plain runs are the variants: editing ``variants`` alone keeps working
+        runs = []
+    return Session(task, params, changes, variants, iterations, propose, runs)
 
 
 def load_session(path: str | Path, check_files: bool = True) -> Session:

@@ -16,13 +16,15 @@ CONDITION_NAMES = {"2C<mu": "2C < μ", "gamma<1/L": "γ < 1/L"}
 
 
 def variant_summary(variant: str, records: Sequence[Iteration]) -> str:
-    """``Ψ 12.34, PSNR 28.31 dB, SSIM 0.842, accepted 86 %`` for one variant's records.
+    """``Ψ 12.34, PSNR 28.31 dB, SSIM 0.842, accepted 86 %`` for one run's records.
 
     accepted: of the proposals made (:func:`core.acceptance.acceptance_rate`); pg makes none.
+    ``variant`` may be a run's label (``fima · C=0.3``): the records name their variant.
     """
     if not records:
         return "no iterations"
     last = records[-1]
+    variant = last.variant or variant
     unknown = last.objective == math.inf and not last.diverged  # gs-prox: not an output of D_σ
     parts = ["Ψ +∞ (φ_σ unknown at this iterate)" if unknown else f"Ψ {last.objective:.6g}"]
     if not math.isnan(last.psnr):
@@ -45,11 +47,15 @@ def conditions_summary(
     records: Mapping[str, Sequence[Iteration]], timeline: ParameterTimeline, lipschitz: float
 ) -> str:
     """``conditions held (2C < μ, γ < 1/L)``, or from which k and which one did not."""
-    failed = [r.k for rows in records.values() for r in rows if not r.conditions_hold]
+    failed = any(not r.conditions_hold for rows in records.values() for r in rows)
     if not failed:
         return "conditions held (" + ", ".join(CONDITION_NAMES.values()) + ")"
-    k = min(failed)
-    conditions = timeline.at(k).conditions(lipschitz)
+    first = min(
+        (r for rows in records.values() for r in rows if not r.conditions_hold), key=lambda r: r.k
+    )
+    k = first.k
+    in_force = timeline.at(k).with_changes(C=first.C, mu=first.mu, gamma=first.gamma)  # its run's
+    conditions = in_force.conditions(lipschitz)
     broken = [CONDITION_NAMES.get(name, name) for name, ok in conditions.items() if not ok]
     return f"conditions NOT held from k = {k} ({' and '.join(broken) or 'see the trace'} violated)"
 

@@ -2,6 +2,8 @@
 
 Row k describes the step x^k → x^{k+1}: objective = Ψ(x^{k+1}), residual = ‖d‖, tolerance = C‖ũ − x^k‖,
 step = ‖x^{k+1} − x^k‖ / ‖x^k‖; accepted is 1/0 for fima, 1 for unchecked/naive, 0 for pg.
+``label`` names the run (:mod:`core.run_spec`: ``fima · C=0.3`` in an A/B comparison); a run without
+parameter overrides is labelled by its variant.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ Tensor = torch.Tensor
 COLUMNS = (
     "k",
     "variant",
+    "label",
     "objective",
     "f",
     "g",
@@ -80,10 +83,13 @@ class Iteration:
     skipped: bool = False
     diverged: bool = False
     extra: dict = field(default_factory=dict)
+    label: str = ""  # the run's label (core/run_spec.py); empty: the variant's name
 
     def row(self) -> dict:
         """The scalar columns of this record (tensors left out)."""
-        return {name: getattr(self, name) for name in COLUMNS}
+        row = {name: getattr(self, name) for name in COLUMNS}
+        row["label"] = self.label or self.variant
+        return row
 
 
 def _cell(value) -> str:
@@ -123,7 +129,7 @@ def read_trace_csv(path: str | Path) -> list[dict]:
     """Read a trace CSV back into typed rows (empty cells → NaN)."""
     ints = {"k"}
     bools = {"accepted", "conditions_hold", "diverged", "skipped"}
-    strings = {"variant", "reject_reason"}
+    strings = {"variant", "label", "reject_reason"}
     rows = []
     with open(path, newline="") as fh:
         for raw in csv.DictReader(fh):

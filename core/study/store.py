@@ -35,6 +35,7 @@ RESULT_COLUMNS = ("status", "error", *METRICS)
 _TRACE_TYPES = {
     "k": "INTEGER",
     "variant": "TEXT",
+    "label": "TEXT",
     "reject_reason": "TEXT",
     "accepted": "INTEGER",
     "conditions_hold": "INTEGER",
