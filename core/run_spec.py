@@ -88,8 +88,9 @@ def make_run_spec(variant: str, overrides: Mapping[str, float] | None = None) ->
 
 
 def parse_run_spec(text: str) -> RunSpec:
-    """``fima:C=0.3,mu=0.5`` → RunSpec("fima", {"C": 0.3, "mu": 0.5}); ValueError says what is wrong."""
-    variant, colon, rest = text.strip().partition(":")
+    """``fima:C=0.3,mu=0.5`` (or its label) → RunSpec("fima", {"C": 0.3, "mu": 0.5}); ValueError
+    says what is wrong."""
+    variant, colon, rest = text.strip().replace(SEPARATOR.strip(), ":", 1).partition(":")
     variant = variant.strip()
     if not variant:
         raise ValueError(f"expected VARIANT[:key=value,...], got {text!r}")

@@ -134,3 +134,34 @@ def test_a_hostile_module_under_ab_leaves_both_fima_runs_monotone(tmp_path, imag
         psi = [r["objective"] for r in rows if r["label"] == label]
         assert len(psi) == 8, label
         assert all(b <= a * (1 + 1e-6) for a, b in zip(psi, psi[1:], strict=False)), label
+
+
+def test_a_study_takes_run_specs_as_variants_keyed_by_label(tmp_path):
+    import sqlite3
+
+    from core.io import InputError
+    from core.study.replay import cell_session
+    from core.study.spec import parse_spec
+
+    from .test_study_run import write_spec
+
+    spec = write_spec(tmp_path, "mu = [1.0]", iterations=3, images=1,
+                      variants=("fima", "fima:C=0.3"), fixed='module = "tv"\nC = 0.1')  # fmt: skip
+    out = tmp_path / "out"
+    assert main(["study", "run", str(spec), "--out", str(out), "--serial", "--quiet"]) == 0
+    con = sqlite3.connect(str(out / "study.db"))
+    try:
+        found = set(
+            con.execute(
+                "SELECT c.variant, i.variant, i.label, i.C FROM cells c JOIN iterations i "
+                "ON i.cell_id = c.id"
+            )
+        )
+    finally:
+        con.close()
+    assert found == {("fima", "fima", "fima", 0.1), ("fima · C=0.3", "fima", "fima · C=0.3", 0.3)}
+    replay = cell_session(out, 2)
+    assert [s.label for s in replay.run_specs()] == ["fima · C=0.3"]
+    assert replay.run_specs()[0].parameters(replay.parameters).C == 0.3
+    with pytest.raises(InputError, match="sets mu, a \\[grid\\] axis"):
+        parse_spec(spec.read_text().replace('"fima:C=0.3"', '"fima:mu=0.5"'), tmp_path, False)

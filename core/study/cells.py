@@ -123,8 +123,9 @@ def compute_cell(job: dict) -> tuple[dict, list[tuple]]:
         params = setup.parameters.with_changes(**job["overrides"])
     except ValueError as exc:
         raise InputError(str(exc)) from exc
+    label = job.get("label") or job["variant"]
     rows = [
-        record.row()
+        {**record.row(), "label": label}
         for record in iterate(
             setup.problem,
             setup.module,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import first_line, one_line
 from ..io import InputError
+from ..run_spec import parse_run_spec
 from ..session import Session
 from .plot import Heatmap, _same
 from .spec import Cell
@@ -58,7 +59,9 @@ def cell_session(folder: str | Path, cell_id: int) -> Session:
     job = spec.job(cell)
     try:
         setup = build_task(job["task"], job["image"], **job["options"])
-        parameters = setup.parameters.with_changes(**job["overrides"])
+        run = parse_run_spec(job.get("label") or job["variant"])  # its own parameters, if any
+        shared = {k: v for k, v in job["overrides"].items() if k not in run.overrides}
+        parameters = setup.parameters.with_changes(**shared)
     except InputError as exc:
         raise InputError(f"cannot replay cell #{number}: {first_line(exc)}") from None
     except (TypeError, ValueError) as exc:
@@ -70,6 +73,7 @@ def cell_session(folder: str | Path, cell_id: int) -> Session:
         [job["variant"]],
         max(int(job["iterations"]), 1),
         job["propose"],
+        [run] if run.overrides else [],
     )
 
 

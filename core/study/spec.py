@@ -4,7 +4,7 @@
 
     task = "deblur"
     images = ["photos/*.png"]          # files, folders or globs, relative to the spec's folder
-    variants = ["fima", "pg"]
+    variants = ["fima", "pg"]          # or with own parameters: "fima:C=0.3" (core/run_spec.py)
     iterations = 100
     [fixed]                            # any ``fima run`` option or parameter, one value
     kernel = "levin:4"
@@ -14,7 +14,9 @@
     C = {log = [0.01, 1.0, 6]}
     mu = {log = [0.03, 3.0, 6]}
 
-Cells = images × variants × the product of the grid axes. Every problem is an :class:`InputError`
+Cells = images × variants × the product of the grid axes. A variant may carry its own parameters
+(``fima:C=0.3``, not on a grid axis; they win over [fixed]); its cells are keyed by the run's label
+(``variant = "fima · C=0.3"`` in the store, as in trace.csv's label column). Every problem is an :class:`InputError`
 whose one-line message names the key at fault.
 """
 
@@ -33,6 +35,7 @@ import numpy as np
 from ..errors import first_line
 from ..io import IMAGE_SUFFIXES, InputError
 from ..proposal import DEFAULT_POLICY, parse_policy
+from ..run_spec import check_unique, parse_run_spec
 
 TOP_LEVEL = ("task", "images", "variants", "iterations", "fixed", "grid")
 PRESET_KEY = "preset"
@@ -160,7 +163,6 @@ def parse_spec(text: str, base_dir: str | Path = ".", check: bool = True) -> Stu
 
 def spec_from_dict(data: dict, base_dir: str | Path = ".") -> StudySpec:
     """A StudySpec from parsed TOML, with names, types and shapes checked (values: check_values)."""
-    from ..algorithm import VARIANTS
     from ..tasks import task_names
 
     base_dir = Path(base_dir).resolve()
@@ -175,11 +177,13 @@ def spec_from_dict(data: dict, base_dir: str | Path = ".") -> StudySpec:
         variants = [variants]
     if not isinstance(variants, list) or not variants:
         raise InputError("spec: variants must be a non-empty list")
-    for variant in variants:
-        if variant not in VARIANTS:
-            raise InputError(f"spec: variants: unknown {variant!r} (choose {', '.join(VARIANTS)})")
-    if len(set(variants)) != len(variants):
-        raise InputError("spec: variants: a variant is listed twice")
+    if not all(isinstance(v, str) for v in variants):
+        raise InputError("spec: variants must be names (VARIANT or VARIANT:key=value,...)")
+    try:
+        runs = check_unique(parse_run_spec(v) for v in variants)
+    except ValueError as exc:
+        raise InputError(f"spec: variants: {exc}") from None
+    variants = [run.label for run in runs]
     iterations = data.get("iterations", 50)
     if isinstance(iterations, bool) or not isinstance(iterations, int):
         raise InputError(f"spec: iterations must be a whole number, got {iterations!r}")
@@ -206,6 +210,10 @@ def spec_from_dict(data: dict, base_dir: str | Path = ".") -> StudySpec:
         if key in fixed:
             raise InputError(f"spec: {key} is both in [fixed] and in [grid]")
         axes.append(expand_axis(key, value))
+    for run in runs:
+        on_axis = [name for name in run.overrides if name in grid]
+        if on_axis:
+            raise InputError(f"spec: variants: {run.text} sets {on_axis[0]}, a [grid] axis")
     total = len(images) * len(variants) * math.prod(len(a.values) for a in axes)
     if total > MAX_CELLS:
         raise InputError(f"spec: {total} cells is more than {MAX_CELLS}")
@@ -330,12 +338,15 @@ def make_job(spec: StudySpec, cell: Cell, threads: int = 1) -> dict:
     propose = settings.pop(PROPOSE_KEY, DEFAULT_POLICY)
     overrides = dict(PRESETS[preset]) if preset else {}
     overrides.update({k: v for k, v in settings.items() if k in params})
+    run = parse_run_spec(cell.variant)  # the cell's label: the variant and its own parameters
+    overrides.update(run.overrides)
     options = {k: resolve_option(spec, k, v) for k, v in settings.items() if k not in params}
     return {
         "id": cell.id,
         "task": spec.task,
         "image": None if cell.image == SAMPLE_LABEL else cell.image,
-        "variant": cell.variant,
+        "variant": run.variant,
+        "label": run.label,
         "iterations": spec.iterations,
         "propose": propose,
         "options": options,
