@@ -26,16 +26,14 @@ import json
 import multiprocessing
 import os
 import statistics
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-DEBLUR_CASES = (  # Set12 image, Levin kernel: the 20 cases of the deblur tables
-    ("01", 1), ("01", 2), ("01", 4), ("01", 6), ("02", 1), ("02", 4), ("02", 5),
-    ("03", 4), ("03", 6), ("03", 7), ("04", 2), ("04", 7), ("04", 8), ("05", 2),
-    ("05", 3), ("05", 8), ("06", 3), ("06", 8), ("07", 5), ("07", 8),
-)  # fmt: skip
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from time_to_quality import DATA, DEBLUR_CASES  # noqa: E402  (the 20 cases of the deblur tables)
+
 JOB_KINDS = ("lipschitz", "deblur", "naive", "denoise", "sym8")
 
 
