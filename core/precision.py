@@ -65,7 +65,7 @@ _KEYS = (
 )
 _IEEE = ("none", "ieee")  # "none": inherit, IEEE float32 when no parent asks for less
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a finalizer run by the GC inside the lock may enter a scope
 _depth = 0
 _saved: dict | None = None
 
