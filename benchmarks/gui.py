@@ -1,13 +1,15 @@
-"""Benchmark the explorer's overhead: one 512×512 deblurring, headless vs in the window.
+"""Benchmark the explorer's overhead: one deblurring, headless vs in the window.
 
 The same problem (512×512 image, levin:4 blur, 1 % noise, TV module so no weights are needed) runs
 N iterations twice per repeat: as a plain loop over ``core.iterate`` (variants in lockstep), and in
 the real window (offscreen) with its worker thread, 30 Hz image and curve refreshes. Printed:
 
 * time ratio window / headless (median over repeats; target ≤ 1.05),
-* event-loop stall during the window runs, from a 10 ms QTimer recording the gaps between its
+* event-loop stall during one more window run, from a 10 ms QTimer recording the gaps between its
   ticks: p99 and max (targets p99 ≤ 50 ms, max ≤ 100 ms), and the same figures for the idle
-  window over a few seconds, i.e. what the machine's own load costs the event loop.
+  window over a few seconds, i.e. what the machine's own load costs the event loop. (The probe
+  runs apart from the timed runs: at hundreds of iterations a second, its own hundred Python
+  callbacks a second, each taking the GIL from the solver, would weigh on the ratio.)
 
 The headless loop runs in a plain Python thread by default, like the window's worker: torch's
 OpenMP threads behave differently in the main thread (on a busy machine they can be several times
@@ -17,11 +19,21 @@ runs it in the main thread instead. Both loops use the explorer's torch threads 
 
     .venv/bin/python benchmarks/gui.py [--iters 30] [--repeats 3] [--variants fima,pg]
                                        [--headless worker|main] [--threads N]
-                                       [--problem tv512|default]
+                                       [--problem tv512|default|fast]
 
 ``--problem default`` runs the explorer's default deblurring task instead — the bundled 256×256
 sample with the task's defaults (the learned prior, the CNN module, the adaptive proposal policy) —
 and also prints the window's iterations per second (target ≥ 2 with fima + pg).
+
+``--problem fast`` is a problem as fast on the CPU as fima at 1024² on a GPU (80 it/s): pg with
+the wavelet prior on the sample at 128² (several hundred iterations a second; ``--variants``
+defaults to pg). Run it long (``--iters 20000 --repeats 1``): it measures whether the window keeps
+up — every iteration's row reaches the window, images refresh ≥ 20 times a second, curves ≤ 30
+times, the time ratio ≤ 1.1 and the event loop's stalls p99 ≤ 50 ms.
+
+Every window run also prints its display refreshes per second: images (pulls that brought new
+images to the image panels) and curves (the plots' redraws), over the run's wall time, and the GUI
+thread's CPU time (of which the plots') as a share of it.
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -50,7 +63,14 @@ SET12_512 = ROOT.parent / "shared" / "data" / "set12" / "08.png"
 TICK_MS = 10
 TARGET_RATIO, TARGET_P99_MS, TARGET_MAX_MS = 1.05, 50.0, 100.0
 TARGET_RATE = 2.0  # iterations per second of the default task in the window (--problem default)
-PROBLEMS = {"tv512": {"module": "tv"}, "default": {}}  # build options of each problem
+PROBLEMS = {  # build options of each problem
+    "tv512": {"module": "tv"},
+    "default": {},
+    "fast": {"prior": "wavelet", "module": "tv"},
+}
+FAST_SIDE = 128
+FAST_RATIO = 1.1  # --problem fast: window / headless
+TARGET_IMAGES_HZ, MAX_CURVES_HZ = 20.0, 30.0  # --problem fast: display refreshes per second
 
 
 def test_image(folder: Path) -> Path:
@@ -64,6 +84,49 @@ def test_image(folder: Path) -> Path:
     path = folder / "bench_512.png"
     save_image(path, image.clamp(0, 1))
     return path
+
+
+def fast_image(folder: Path) -> Path:
+    """The bundled sample at FAST_SIDE² (area-averaged), grayscale."""
+    sample = load_image(resources_dir() / "samples" / "house.png", grayscale=True)
+    image = torch.nn.functional.interpolate(sample, size=(FAST_SIDE, FAST_SIDE), mode="area")
+    path = folder / f"bench_{FAST_SIDE}.png"
+    save_image(path, image.clamp(0, 1))
+    return path
+
+
+@dataclass
+class WindowRun:
+    """One run in the window: wall time, event-loop tick gaps (ms), display refresh counts."""
+
+    seconds: float
+    gaps: list[float]
+    images: int  # pulls that brought new images to the image panels
+    curves: int  # plot redraws (every plot at once)
+    rows: int  # rows of the first variant in the window's history
+    gui_cpu_s: float  # the GUI thread's CPU time during the run
+    plots_cpu_s: float  # of which the plots' (setData and paints)
+
+    @property
+    def images_hz(self) -> float:
+        return self.images / self.seconds
+
+    @property
+    def curves_hz(self) -> float:
+        return self.curves / self.seconds
+
+
+def _count_calls(obj, name: str, counter: list[int]) -> None:
+    """Wrap ``obj.name`` (an instance attribute shadows the method) to count its calls (those
+    with a non-empty first argument, when it has one)."""
+    method = getattr(obj, name)
+
+    def counted(*args, **kwargs):
+        if not args or args[0]:
+            counter[0] += 1
+        return method(*args, **kwargs)
+
+    setattr(obj, name, counted)
 
 
 def _loop(image: Path, variants: list[str], iters: int, options: dict) -> float:
@@ -107,9 +170,10 @@ def idle_gaps(seconds: float) -> list[float]:
 
 
 def run_window(
-    image: Path, variants: list[str], iters: int, options: dict | None = None
-) -> tuple[float, list[float]]:
-    """Seconds for the same run in the window, and the event-loop tick gaps (ms) meanwhile."""
+    image: Path, variants: list[str], iters: int, options: dict | None = None, probe: bool = False
+) -> WindowRun:
+    """The same run in the window: seconds, display refreshes, and with ``probe`` the event
+    loop's tick gaps (ms)."""
     options = PROBLEMS["tv512"] if options is None else options
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -136,19 +200,25 @@ def run_window(
     done = QEventLoop()
     window.runner.limitReached.connect(done.quit)
     window.runner.ended.connect(done.quit)
-    timer.start()
-    start = time.perf_counter()
+    images, curves = [0], [0]
+    _count_calls(window.runner.views.images, "update_images", images)
+    _count_calls(window.runner.views.plots, "_draw_all", curves)
+    plots_cpu = window.runner.views.plots.cpu_seconds
+    if probe:
+        timer.start()
+    start, cpu, plots_start = time.perf_counter(), time.thread_time(), plots_cpu()
     window.runner.start_run(running=True)
     done.exec()
     elapsed = time.perf_counter() - start
+    cpu, plots_cpu = time.thread_time() - cpu, plots_cpu() - plots_start
     timer.stop()
     count = window.runner.history.count(variants[0])
     window.close()
     window.deleteLater()
     if count != iters:
         raise SystemExit(f"benchmark: the window ran {count} iterations, expected {iters}")
-    gaps = list(np.diff(ticks) * 1000.0)
-    return elapsed, gaps
+    gaps = list(np.diff(ticks) * 1000.0) if len(ticks) > 1 else []
+    return WindowRun(elapsed, gaps, images[0], curves[0], count, cpu, plots_cpu)
 
 
 def _idle_window(image: Path, options: dict):
@@ -161,12 +231,11 @@ def _idle_window(image: Path, options: dict):
     return window
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print the ratio and stall figures."""
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iters", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--variants", default="fima,pg")
+    parser.add_argument("--variants", help="default: fima,pg (pg with --problem fast)")
     parser.add_argument("--headless", choices=("worker", "main"), default="worker")
     parser.add_argument(
         "--threads",
@@ -178,11 +247,27 @@ def main(argv: list[str] | None = None) -> int:
         choices=tuple(PROBLEMS),
         default="tv512",
         help="tv512: a 512² image with the TV module (the overhead ratio); default: the "
-        "explorer's default deblurring task on its bundled sample (the iteration rate)",
+        "explorer's default deblurring task on its bundled sample (the iteration rate); fast: pg "
+        "with the wavelet prior at 128², hundreds of iterations a second (keeping up)",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def _problem_image(problem: str, folder: Path) -> Path:
+    if problem == "default":
+        return resources_dir() / "samples" / "house.png"
+    if problem == "fast":
+        return fast_image(folder)
+    return test_image(folder)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the ratio, display and stall figures."""
+    args = _arguments(argv)
     options = PROBLEMS[args.problem]
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    fast = args.problem == "fast"
+    variants = [v.strip() for v in (args.variants or ("pg" if fast else "fima,pg")).split(",")]
+    variants = [v for v in variants if v]
     from gui.app import application, leave_a_core_for_the_window
 
     if args.threads:
@@ -193,10 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     app = application()
     app.setApplicationName("FIMA Explorer benchmark")  # keep the user's window settings apart
     with tempfile.TemporaryDirectory() as tmp:
-        if args.problem == "default":
-            image = resources_dir() / "samples" / "house.png"
-        else:
-            image = test_image(Path(tmp))
+        image = _problem_image(args.problem, Path(tmp))
         side = load_image(image).shape[-1]
         print(
             f"image {image.name} {side}×{side}, problem {args.problem}, variants "
@@ -204,50 +286,79 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"torch threads {torch.get_num_threads()}, headless loop in the {args.headless} "
-            f"thread, Qt platform {os.environ['QT_QPA_PLATFORM']}"
+            f"thread, Qt platform {os.environ['QT_QPA_PLATFORM']}, {os.cpu_count()} cores"
         )
         run_headless(image, variants, 2, args.headless, options)  # warm-up (allocators, FFT plans)
-        headless, window, gaps = [], [], []
+        headless: list[float] = []
+        runs: list[WindowRun] = []
         for repeat in range(args.repeats):
             headless.append(run_headless(image, variants, args.iters, args.headless, options))
-            seconds, run_gaps = run_window(image, variants, args.iters, options)
-            window.append(seconds)
-            gaps.extend(run_gaps)
-            print(
-                f"  repeat {repeat + 1}: headless {headless[-1]:.2f} s, window {seconds:.2f} s, "
-                f"ratio {seconds / headless[-1]:.3f}, window {args.iters / seconds:.2f} it/s"
-            )
+            runs.append(run_window(image, variants, args.iters, options))
+            _print_run(f"repeat {repeat + 1}", runs[-1], args.iters, headless[-1])
+        probed = run_window(image, variants, args.iters, options, probe=True)
+        _print_run("stall probe", probed, args.iters, statistics.median(headless))
         window_for_idle = _idle_window(image, options)
         baseline = idle_gaps(5.0)
         window_for_idle.close()
+    return _report(args, headless, runs, probed.gaps, baseline)
+
+
+def _print_run(name: str, run: WindowRun, iters: int, headless: float) -> None:
+    print(
+        f"  {name}: headless {headless:.2f} s ({iters / headless:.0f} it/s), window "
+        f"{run.seconds:.2f} s ({iters / run.seconds:.0f} it/s), ratio {run.seconds / headless:.3f}; "
+        f"images {run.images_hz:.1f}/s, curves {run.curves_hz:.1f}/s, rows {run.rows}/{iters}; "
+        f"GUI thread CPU {100 * run.gui_cpu_s / run.seconds:.1f} % "
+        f"(plots {100 * run.plots_cpu_s / run.seconds:.1f} %)"
+    )
+
+
+def _report(
+    args, headless: list[float], runs: list[WindowRun], gaps: list[float], baseline: list[float]
+) -> int:
+    fast = args.problem == "fast"
+    window = [run.seconds for run in runs]
     rate = args.iters / statistics.median(window)
     print(
         f"window iteration rate {rate:.2f} it/s (median; every variant once per iteration)"
         + (f", target ≥ {TARGET_RATE:.0f}" if args.problem == "default" else "")
     )
+    target_ratio = FAST_RATIO if fast else TARGET_RATIO
     ratio = statistics.median(window) / statistics.median(headless)
     best_ratio = min(window) / min(headless)
     pair_ratio = statistics.median(w / h for w, h in zip(window, headless, strict=True))
-    p99, worst = float(np.percentile(gaps, 99)), float(np.max(gaps))
     print(
-        f"time ratio window/headless {ratio:.3f} (target ≤ {TARGET_RATIO}) "
+        f"time ratio window/headless {ratio:.3f} (target ≤ {target_ratio}) "
         f"[median {statistics.median(window):.2f} s vs {statistics.median(headless):.2f} s]"
     )
     print(
         f"  robust to machine noise: best-of ratio {best_ratio:.3f} "
         f"[{min(window):.2f} s vs {min(headless):.2f} s], median of paired ratios {pair_ratio:.3f}"
     )
+    images_hz = min(run.images_hz for run in runs)
+    curves_hz = max(run.curves_hz for run in runs)
     print(
-        f"event-loop stall: p99 {p99:.1f} ms (target ≤ {TARGET_P99_MS:.0f}), "
-        f"max {worst:.1f} ms (target ≤ {TARGET_MAX_MS:.0f}), median tick {np.median(gaps):.1f} ms, "
-        f"{len(gaps)} ticks"
+        f"display refreshes per second: images {images_hz:.1f} (lowest run"
+        + (f"; target ≥ {TARGET_IMAGES_HZ:.0f}" if fast else "")
+        + f"), curves {curves_hz:.1f} (highest run; at most {MAX_CURVES_HZ:.0f})"
+    )
+    p50, p90, p99, p999 = (float(np.percentile(gaps, q)) for q in (50, 90, 99, 99.9))
+    worst = float(np.max(gaps))
+    print(
+        f"event-loop stall ({TICK_MS} ms timer, gaps between ticks): p50 {p50:.1f} ms, "
+        f"p90 {p90:.1f}, p99 {p99:.1f} (target ≤ {TARGET_P99_MS:.0f}), p99.9 {p999:.1f}, "
+        f"max {worst:.1f} ms (target ≤ {TARGET_MAX_MS:.0f}), {len(gaps)} ticks"
     )
     print(
         f"idle window, same timer, 5 s: p99 {np.percentile(baseline, 99):.1f} ms, "
         f"max {np.max(baseline):.1f} ms (the machine's own scheduling noise)"
     )
-    ok = min(ratio, best_ratio) <= TARGET_RATIO and p99 <= TARGET_P99_MS and worst <= TARGET_MAX_MS
+    ok = min(ratio, best_ratio) <= target_ratio and p99 <= TARGET_P99_MS
+    ok = ok and (fast or worst <= TARGET_MAX_MS)  # a long run: max is one scheduling hiccup
     ok = ok and (args.problem != "default" or rate >= TARGET_RATE)
+    ok = ok and curves_hz <= MAX_CURVES_HZ + 1
+    ok = ok and (not fast or (images_hz >= TARGET_IMAGES_HZ and rate > 100))
+    ok = ok and all(run.rows == args.iters for run in runs)
     print("targets met" if ok else "targets NOT met")
     return 0
 

@@ -78,7 +78,7 @@ class RunController(QObject):
         self.history = RunHistory()
         self.latest_x: dict[str, np.ndarray] = {}  # each variant's newest iterate (display array)
         self.iterations = 0
-        self._budget = RefreshBudget()
+        self._budget = RefreshBudget(excluded=views.plots.cpu_seconds)  # plots pace themselves
         self._run_error: str | None = None
         self._announced: set[str] = set()  # variants whose divergence was reported
         self._refresh_timer = QTimer(self)
@@ -268,9 +268,10 @@ class RunController(QObject):
         v.plots.set_markers({k: c for k, c in changes.items() if k < update.iterations})
         self.state.follow(update.iterations)
         v.images.update_images(update.images, update.iterations)
-        v.scrubber.set_latest(update.iterations)
-        v.status.show_progress(update.iterations, self._acceptance_summary())
-        v.status.show_costs(self._iteration_costs())
+        if self._budget.numbers_due() or not self.run.is_running():  # text: ≤ 8 a second
+            v.scrubber.set_latest(update.iterations)
+            v.status.show_progress(update.iterations, self._acceptance_summary())
+            v.status.show_costs(self._iteration_costs())
         self._announce_divergence(update.done)
         if not v.certificate_panel.update_from(self.history, self.run.variants):
             if not self._certificate_timer.isActive():

@@ -4,12 +4,19 @@
 accepted (●) and rejected (✕) iterations; the running acceptance rate; PSNR and SSIM when the
 problem has a ground truth. Nothing here is ever touched off the GUI thread.
 
-Curves get ``setData`` on whole arrays, every plot at once from one snapshot of the history, so
-all plots always end at the same k. Axes and text are the expensive part of a pyqtgraph repaint, so
-the plots are redrawn on one window refresh in as many as there are plots (see
-:meth:`PlotPanel.draw_one`): the CPU the plots take stays that of one plot a refresh, and the
-window's refresh budget paces the rest. pg takes no learned step, so it has no acceptance rate and
-no curve in that plot. Reset (:meth:`PlotPanel.clear`) puts every plot back on auto-range.
+Every plot is redrawn at once from one snapshot of the history, so all plots always end at the
+same k. The whole columns (every iteration: :class:`gui.views.plot_data.PlotColumns`, which
+converts each row once) are decimated to the plot's pixel width before ``setData``: the points in
+the visible x range, and past two a pixel the min and max of each run of points, the first and last
+kept exactly (so auto-range never depends on the decimation, and the curve ends at the last k);
+accepted / rejected markers at most one a pixel column. A redraw thus costs a few numpy passes
+at 200 or 200,000 iterations; a zoom or pan redraws the plot for its new range. (pyqtgraph's own
+auto-downsampling drops the last points of a curve and, with auto-range, can feed back into the
+range and repaint endlessly.) The plots are redrawn at most 30 times a second and within a CPU budget of their own
+(:class:`gui.run.refresh_budget.DrawPacing`, measured on the redraw and its paint), so a long run's
+costlier plots are redrawn less often while the images keep their rate. pg takes no learned step,
+so it has no acceptance rate and no curve in that plot. Reset (:meth:`PlotPanel.clear`) puts every
+plot back on auto-range.
 
 A variant that diverged (and was stopped) gets a big red ✕ at its last finite Ψ and "diverged at
 k = …" in the legend. While the history scrubber shows a past iterate x^j, a cursor line marks row
@@ -18,19 +25,23 @@ j − 1 of every plot (the row whose Ψ is Ψ(x^j)).
 
 from __future__ import annotations
 
+import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.fileio import WriteError, atomic_path
 
+from ..run.refresh_budget import DrawPacing
 from ..state import ExplorerState
 from ..state.run_history import RunHistory
 from .plot_axes import IterationAxis, LogAxis, tick_labels
+from .plot_data import PlotColumns, VariantColumns, decimate, decimate_markers
 from .plot_markers import MARKED, ChangeMarkers, change_label, marked_changes
 from .style import variant_color, variant_label
 
@@ -48,6 +59,24 @@ AXIS_WIDTH = 52  # fixed, so changing tick labels never re-lay out the grid of p
 CURSOR_PEN = pg.mkPen("#fbc02d", width=2)
 DIVERGED_COLOR = "#d50000"
 NO_ACCEPTANCE = frozenset({"pg"})  # no learned step, so no check and no acceptance rate
+DEFAULT_PIXELS = 800  # a plot's width before it is laid out
+VIEW_REDRAW_MS = 40  # a zoom or pan redraws the plot for its new x range after this delay
+
+
+class _TimedGraphics(pg.GraphicsLayoutWidget):
+    """The plots' view, adding up the GUI-thread CPU its paints take (for the draw budget)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paint_cpu_s = 0.0
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Paint, and count the CPU time it took."""
+        start = time.thread_time()
+        try:
+            super().paintEvent(event)
+        finally:
+            self.paint_cpu_s += time.thread_time() - start
 
 
 def positive(values: np.ndarray) -> np.ndarray:
@@ -106,7 +135,7 @@ class PlotPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = _TimedGraphics()
         self.plots: dict[str, pg.PlotItem] = {}
         for index, (key, (title, log_y)) in enumerate(PLOTS.items()):
             axes = {"bottom": IterationAxis(orientation="bottom")}
@@ -117,8 +146,7 @@ class PlotPanel(QWidget):
             plot.setLogMode(x=False, y=log_y)
             # no grid by default: alpha-blended grid lines cost ~5 ms a plot per repaint (the
             # plot's context menu can switch it on)
-            plot.setClipToView(True)
-            plot.setDownsampling(auto=True, mode="peak")
+            plot.getViewBox().sigXRangeChanged.connect(partial(self._view_changed, key))
             if index // 3 == 1:
                 plot.setLabel("bottom", "iteration k")
             plot.getAxis("left").setWidth(AXIS_WIDTH)
@@ -131,9 +159,18 @@ class PlotPanel(QWidget):
         self._curves: dict[str, _VariantCurves] = {}
         self.markers = ChangeMarkers(self.plots, "objective")
         self._history: RunHistory | None = None
+        self._columns = PlotColumns()
         self._dirty: set[str] = set()
-        self._skipped = 0  # draw_one calls since the plots were last drawn
+        self._pacing = DrawPacing()
         self._drawn = False  # drawn since the last clear (the first draw is never deferred)
+        self._set_data_cpu_s = 0.0  # CPU of every setData pass so far (paints: self.graphics)
+        self._cpu_at_draw = 0.0  # cpu_seconds() when the last draw started
+        self.draw_count = 0  # draws so far (each redraws every waiting plot)
+        self._sliced: set[str] = set()  # plots last drawn for a zoomed-in x range only
+        self._view_dirty: set[str] = set()  # plots to redraw for their new x range
+        self._view_timer = QTimer(self)
+        self._view_timer.setSingleShot(True)
+        self._view_timer.timeout.connect(self._redraw_views)
         self._cursors: dict[str, pg.InfiniteLine] = {}
         for key, plot in self.plots.items():
             cursor = pg.InfiniteLine(angle=90, pen=CURSOR_PEN, movable=False)
@@ -157,8 +194,11 @@ class PlotPanel(QWidget):
     def clear(self) -> None:
         """Empty every curve and marker (a run was reset), and auto-range every plot again."""
         self._dirty.clear()
-        self._skipped = 0
         self._drawn = False
+        self._columns.clear()
+        self._pacing.reset()
+        self._sliced.clear()
+        self._view_dirty.clear()
         for variant, curves in self._curves.items():
             for item in curves.items():
                 item.setData([], [])
@@ -235,16 +275,36 @@ class PlotPanel(QWidget):
 
     def draw_one(self) -> bool:
         """A window refresh's share of plot drawing: every waiting plot at once, from one snapshot,
-        on one call in as many as there are plots (the first after a clear at once); True if the
-        plots were drawn."""
+        when the draw budget allows (the first after a clear at once); True if drawn."""
         if not self._dirty or self._history is None:
             self._dirty.clear()
             return False
-        self._skipped += 1
-        if self._drawn and self._skipped < self._cadence():
+        if self._drawn and self._pacing.due_in_s() > 0:
             return False
         self._draw_all()
         return True
+
+    def cpu_seconds(self) -> float:
+        """GUI-thread CPU the plots have taken so far: their setData passes and paints."""
+        return self._set_data_cpu_s + self.graphics.paint_cpu_s
+
+    def draw_interval_s(self) -> float:
+        """Seconds the draw budget now puts between two draws."""
+        return self._pacing.interval_s()
+
+    def column(self, variant: str, name: str) -> np.ndarray:
+        """Every value of one plotted column (``k``, ``objective`` …) as of the last draw."""
+        columns = self._columns.get(variant)
+        return columns.column(name) if columns is not None else np.empty(0)
+
+    def point_counts(self, key: str) -> dict[str, tuple[int, int]]:
+        """Plot ``key``'s main curve per variant: (iterations it plots, points it draws)."""
+        counts = {}
+        for variant, curves in self._curves.items():
+            line, columns = curves.lines.get(key), self._columns.get(variant)
+            if line is not None and columns is not None:
+                counts[variant] = (columns.count, 0 if line.xData is None else len(line.xData))
+        return counts
 
     def flush(self) -> None:
         """Redraw every waiting plot now (before an export or a screenshot)."""
@@ -260,42 +320,75 @@ class PlotPanel(QWidget):
         """The labels plot ``key`` shows on its y axis for its current range."""
         return tick_labels(self.plots[key].getAxis("left"))
 
-    def _cadence(self) -> int:
-        """One call in this many draws: the number of visible plots."""
-        return max(1, sum(1 for plot in self.plots.values() if plot.isVisible()))
-
     def _draw_all(self) -> None:
         """Every waiting plot from the same history, so they all end at the same k."""
+        start = time.thread_time()
+        self._pacing.drawing(self.cpu_seconds() - self._cpu_at_draw)
+        self._cpu_at_draw = self.cpu_seconds()
         history = self._history
+        self._columns.sync(history)
         for key in [key for key in PLOTS if key in self._dirty]:
             self._draw(key, history)
+        # auto-range and axes now, not in the paint: an update asked for while painting would
+        # cost a second paint of the plots
+        self.graphics.scene().prepareForPaint()
         self._dirty.clear()
-        self._skipped = 0
         self._drawn = True
+        self.draw_count += 1
+        self._set_data_cpu_s += time.thread_time() - start
 
     def _draw(self, key: str, history: RunHistory) -> None:
-        """setData on whole arrays for one plot, every variant."""
+        """setData for one plot, every variant: whole columns decimated to the plot's pixels."""
+        view = self.plots[key].getViewBox()
+        x_range = None if view.autoRangeEnabled()[0] else tuple(view.viewRange()[0])
+        pixels = int(view.width()) if view.width() >= 1 else DEFAULT_PIXELS
+        (self._sliced.add if x_range is not None else self._sliced.discard)(key)
+
+        def line(item: pg.PlotDataItem, k: np.ndarray, y: np.ndarray) -> None:
+            item.setData(*decimate(k, y, x_range, pixels))
+
         for variant, curves in self._curves.items():
-            if history.count(variant) == 0:
+            columns = self._columns.get(variant)
+            if columns is None:
                 continue
-            k = history.column(variant, "k")
+            k = columns.column("k")
             if key == "objective":
-                self._mark_divergence(variant, curves, history)
+                self._mark_divergence(variant, curves, history, columns)
             if key == "acceptance":
                 if key in curves.lines:  # pg has none
-                    curves.lines[key].setData(k, history.acceptance_rate(variant))
+                    line(curves.lines[key], k, columns.acceptance_rate())
             elif key == "residual":
-                residual = positive(history.column(variant, "residual"))
-                curves.lines[key].setData(k, residual)
-                curves.tolerance.setData(k, positive(history.column(variant, "tolerance")))
-                accepted = history.column(variant, "accepted") > 0.5
+                residual = positive(columns.column("residual"))
+                line(curves.lines[key], k, residual)
+                line(curves.tolerance, k, positive(columns.column("tolerance")))
+                accepted = columns.column("accepted") > 0.5
                 finite = np.isfinite(residual)
-                curves.accepted.setData(k[accepted & finite], residual[accepted & finite])
-                curves.rejected.setData(k[~accepted & finite], residual[~accepted & finite])
+                for item, chosen in ((curves.accepted, accepted), (curves.rejected, ~accepted)):
+                    chosen = chosen & finite
+                    item.setData(*decimate_markers(k[chosen], residual[chosen], x_range, pixels))
             elif PLOTS[key][1]:  # log axis
-                curves.lines[key].setData(k, positive(history.column(variant, key)))
+                line(curves.lines[key], k, positive(columns.column(key)))
             else:
-                curves.lines[key].setData(k, history.column(variant, key))
+                line(curves.lines[key], k, columns.column(key))
+
+    def _view_changed(self, key: str, *_args) -> None:
+        """Plot ``key``'s x range changed: a zoom or pan (or auto-range back on after one) is
+        redrawn for the new range, shortly; following the run's growth needs nothing."""
+        view = self.plots[key].getViewBox()
+        if not self._drawn or (view.autoRangeEnabled()[0] and key not in self._sliced):
+            return
+        self._view_dirty.add(key)
+        if not self._view_timer.isActive():
+            self._view_timer.start(VIEW_REDRAW_MS)
+
+    def _redraw_views(self) -> None:
+        """Redraw the zoomed or panned plots from the columns of the last draw (same k)."""
+        start = time.thread_time()
+        keys, self._view_dirty = self._view_dirty, set()
+        if self._history is not None:
+            for key in [key for key in PLOTS if key in keys]:
+                self._draw(key, self._history)
+        self._set_data_cpu_s += time.thread_time() - start
 
     def set_markers(self, changes: dict[int, dict[str, float]]) -> None:
         """Vertical lines at the iterations where parameter changes took effect, labelled on the
@@ -311,12 +404,14 @@ class PlotPanel(QWidget):
         return self.markers.labels()
 
     # ---- helpers --------------------------------------------------------------------------
-    def _mark_divergence(self, variant: str, curves: _VariantCurves, history: RunHistory) -> None:
+    def _mark_divergence(
+        self, variant: str, curves: _VariantCurves, history: RunHistory, columns: VariantColumns
+    ) -> None:
         """A red ✕ at the last finite Ψ of a diverged variant, and the legend says when."""
         at = history.diverged_at(variant)
         if at is None or curves.diverged_at == at:
             return
-        objective = positive(history.column(variant, "objective"))
+        objective = positive(columns.column("objective"))
         finite = np.flatnonzero(np.isfinite(objective))
         y = objective[finite[-1]] if finite.size else 1.0
         curves.diverged.setData([float(at)], [float(y)])
