@@ -33,6 +33,7 @@ from core.study.backends import default_workers
 from core.study.plot import ACCEPTANCE_VARIANT, Heatmap, _label, axis_values, heatmap_data
 from core.study.replay import cell_session, pixel_cells
 
+from ..dialogs.folder_dialog import choose_folder
 from .failures import failure_text
 from .heatmap_view import HeatmapView, describe_pixel
 from .study_runner import StudyRunner
@@ -450,6 +451,6 @@ class StudyWindow(QMainWindow):
         spec, _ = QFileDialog.getOpenFileName(self, "New study: spec", "", "Spec (*.toml)")
         if not spec:
             return
-        out = QFileDialog.getExistingDirectory(self, "New study: folder", str(Path(spec).parent))
+        out = choose_folder(self, "New study: folder (a new one is made)", Path(spec).parent)
         if out:
             self.new_study(spec, out)
