@@ -1,5 +1,6 @@
 """The status bar: run state, iteration, iterations per second, acceptance, diverged variants,
-device."""
+device. The rate is measured only while the run runs: paused (or stepped, or at its limit) it
+keeps the last rate measured, marked "paused", and starts afresh when the run goes on."""
 
 from __future__ import annotations
 
@@ -76,6 +77,8 @@ class StatusPanel:
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
         self.meter = RateMeter()
+        self._measuring = False  # the rate follows the iterations only while the run runs
+        self._last_rate = 0.0
 
     def show_state(self, text: str) -> None:
         """Running / Paused / …"""
@@ -83,10 +86,15 @@ class StatusPanel:
 
     def show_progress(self, iterations: int, acceptance: str = "") -> None:
         """Iteration count, rate and acceptance summary."""
-        rate = self.meter.add(iterations)
         self.iteration.setText(f"k = {iterations}")
-        self.rate.setText(f"{rate:.1f} it/s" if rate > 0 else "– it/s")
         self.acceptance.setText(acceptance)
+        if self._measuring:
+            self._last_rate = self.meter.add(iterations)
+            self._show_rate()
+
+    def _show_rate(self) -> None:
+        rate = f"{self._last_rate:.1f} it/s" if self._last_rate > 0 else "– it/s"
+        self.rate.setText(rate if self._measuring or self._last_rate <= 0 else f"{rate} (paused)")
 
     def show_costs(self, costs: dict[str, float]) -> None:
         """``fima 0.52 s/it · pg 0.16 s/it``: the time one iteration of each variant takes."""
@@ -95,6 +103,7 @@ class StatusPanel:
     def reset_progress(self) -> None:
         """Back to k = 0."""
         self.meter.reset()
+        self._last_rate = 0.0
         self.costs.setText("")
         self.iteration.setText("k = 0")
         self.rate.setText("– it/s")
@@ -105,6 +114,11 @@ class StatusPanel:
         """The run's status in words (``text`` when given): Ready, Running, Paused …"""
         idle = "Ready" if loaded else "No problem loaded"
         self.show_state(text if text is not None else RUN_TEXTS.get(status, idle))
+        measuring = status == "running"
+        if measuring != self._measuring:
+            self._measuring = measuring
+            self.meter.reset()  # a pause is not part of the rate; going on measures afresh
+            self._show_rate()
 
     def show_diverged(self, diverged: dict[str, int], labels: dict[str, str]) -> None:
         """ "✕ naive diverged at k = 3" for every stopped variant (``labels``: display names)."""
