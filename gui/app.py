@@ -79,7 +79,7 @@ def _initial_load(window, args: argparse.Namespace) -> bool:
     if args.session:
         ok = window.files.load_session_file(args.session, image=args.image, task=args.task)
     else:
-        ok = window.load_problem(ProblemSpec(args.task or "deblur", args.image, options))
+        ok = window.open_image(args.image, ProblemSpec(args.task or "deblur", None, options))
     if not ok and not window.scripted:
         window.load_problem(ProblemSpec(args.task or "deblur"))
     return ok

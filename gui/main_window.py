@@ -6,7 +6,9 @@ parameter panel writes through :meth:`ExplorerState.edit`), the :class:`RunContr
 views it feeds), the panels, :class:`WindowFiles` (``window.files``: open, sessions, export,
 drops) and the layout (:mod:`gui.window_layout`). Anything a user can get wrong ends in
 :meth:`MainWindow.show_error` with one line, and the window keeps its previous problem and state.
-Closing the window waits for the run to end.
+Closing the window waits for the run to end. Nothing throws an unsaved run away unasked
+(:meth:`WindowFiles.confirm_discard`): loading another problem, changing the variants, Reset of a
+run of :data:`RESET_ASKS_FROM` iterations or more, and quitting.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from .window_files import WindowFiles
 from .window_layout import lay_out
 
 APP_TITLE = "FIMA Explorer"
+RESET_ASKS_FROM = 20  # Reset (R) asks first from this many unsaved iterations: fewer are cheap
 
 
 class MainWindow(QMainWindow):
@@ -106,7 +109,7 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.run_pause.triggered.connect(r.toggle_run)
         a.step.triggered.connect(r.step_run)
-        a.reset.triggered.connect(r.reset_run)
+        a.reset.triggered.connect(self.reset_run)
         a.history_back.triggered.connect(r.history_back)
         a.history_forward.triggered.connect(r.history_forward)
         a.preferences.triggered.connect(self.open_preferences)
@@ -176,11 +179,18 @@ class MainWindow(QMainWindow):
         spec: ProblemSpec,
         parameters: Parameters | None = None,
         scheduled: dict[int, dict[str, float]] | None = None,
+        defaults: bool = False,
+        ask: bool = True,
     ) -> bool:
         """Build ``spec`` and make it the current problem; on failure keep the old one.
 
-        A problem too large for free memory is offered downscaled (:meth:`memory_dialog`);
-        cancelling keeps the old one."""
+        ``parameters``: the run's start (None: the task's defaults for this problem when
+        ``defaults`` or the task changed, else the current ones). An unsaved run is discarded
+        only when the user agrees (unless not ``ask``). A problem too large for free memory is
+        offered downscaled (:meth:`memory_dialog`); cancelling keeps the old one."""
+        if ask and not self.files.confirm_discard("Loading another problem"):
+            self._show_problem()
+            return False
         try:
             with wait_cursor():
                 setup = spec.build()
@@ -193,11 +203,13 @@ class MainWindow(QMainWindow):
         answer = self._fits(setup, spec, len(self.solver_panel.variants()), "Not loaded")
         if isinstance(answer, ProblemSpec):
             del setup  # the rebuild may need the memory
-            return self.load_problem(answer, parameters, scheduled)
+            return self.load_problem(answer, parameters, scheduled, defaults, ask=False)
         if not answer:
             self._show_problem()
             return False
         self.runner.stop()
+        if parameters is None and defaults:
+            parameters = setup.parameters
         self.state.set_problem(spec, setup, parameters, scheduled)  # the panels follow
         self.show_variants(self.solver_panel.variants())
         self.runner.clear_views()
@@ -214,7 +226,9 @@ class MainWindow(QMainWindow):
 
         Answering "downscale" reloads the problem smaller (the run then starts on it)."""
         answer = self._fits(self.setup, self.spec, variants, "Not started")
-        return self.load_problem(answer) if isinstance(answer, ProblemSpec) else answer
+        if isinstance(answer, ProblemSpec):
+            return self.load_problem(answer, ask=False)  # the run starting replaces the old one
+        return answer
 
     def _fits(
         self, setup: TaskSetup, spec: ProblemSpec, variants: int, refused: str
@@ -250,14 +264,17 @@ class MainWindow(QMainWindow):
     def _current_spec(self) -> ProblemSpec:
         return self.spec or ProblemSpec()
 
-    def open_image(self, path: str | Path) -> bool:
-        """Use the image at ``path`` (other settings unchanged)."""
-        return self.load_problem(self._current_spec().with_image(str(path)))
+    def open_image(self, path: str | Path | None, spec: ProblemSpec | None = None) -> bool:
+        """Use the image at ``path`` (None: the task's sample) in ``spec`` (default: the current
+        task and options), with the task's default parameters for it: File → Open, a dropped
+        image and the command line's IMAGE all come here, so they give the same C, μ, γ."""
+        spec = (spec or self._current_spec()).with_image(str(path) if path else None)
+        return self.load_problem(spec, defaults=True)
 
     @Slot()
     def use_sample(self) -> bool:
-        """Use the task's bundled sample image."""
-        return self.load_problem(self._current_spec().with_image(None))
+        """Use the task's bundled sample image (with the task's default parameters)."""
+        return self.open_image(None)
 
     @Slot(str)
     def set_task(self, task: str) -> bool:
@@ -293,9 +310,21 @@ class MainWindow(QMainWindow):
 
     def _on_variants_changed(self, variants: list) -> None:
         if self.runner.run is not None:
+            if not self.files.confirm_discard("Changing the variants"):
+                self.solver_panel.set_variants(self.runner.variants)  # the boxes go back
+                return
             self.runner.reset_run()
             self.status.message("Variants changed: the run was reset")
         self.show_variants(variants)
+
+    @Slot()
+    def reset_run(self) -> bool:
+        """Reset (R): discard the run, asking first when :data:`RESET_ASKS_FROM` or more of its
+        iterations are unsaved; False when the user keeps it."""
+        if not self.files.confirm_discard("Reset", RESET_ASKS_FROM):
+            return False
+        self.runner.reset_run()
+        return True
 
     # ---- studies --------------------------------------------------------------------------
     def study_window(self, show: bool = False) -> StudyWindow:
@@ -336,7 +365,11 @@ class MainWindow(QMainWindow):
         return self.help_windows.show("shortcuts")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop the run, wait for every run of this window to end, remember the layout."""
+        """Ask before quitting over an unsaved run (Cancel keeps the window open); stop the run,
+        wait for every run of this window to end, remember the layout."""
+        if not self.files.confirm_discard("Quitting"):
+            event.ignore()
+            return
         self.studies.close()
         self.runner.close()
         for run in detached_runs():

@@ -1,20 +1,28 @@
 """What the explorer remembers across launches (QSettings): memory budget, last folder, exports.
 
+Exports go by default into a new folder ``fima-<task>-<yyyymmdd-hhmmss>`` inside the folder the
+last export went into (the first time: the user's Documents folder, else home — never the folder
+the explorer was started in).
+
 Also the window's layout (size, dock, splitters) and colormap, under ``window/*`` and
 ``view/colormap``. Every reader tolerates a missing or corrupted value and falls back to the default.
 """
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from core.history import DEFAULT_BUDGET
 
 BUDGET_KEY = "history/budgetMB"
 LAST_FOLDER_KEY = "paths/lastFolder"
+EXPORT_FOLDER_KEY = "paths/exportFolder"
+AUTO_EXPORT_NAME = re.compile(r"fima-[\w.-]+-\d{8}-\d{6}")  # a default export folder's name
 EXPORT_ITEMS_KEY = "export/items"
 PLOT_WIDTH_KEY = "export/plotWidth"
 MOVIE_FRAMES_KEY = "export/movieFrames"
@@ -59,6 +67,35 @@ def remember_folder(path: str | Path) -> None:
     path = Path(path)
     folder = path if path.is_dir() else path.parent
     QSettings().setValue(LAST_FOLDER_KEY, str(folder.resolve()))
+
+
+def documents_folder() -> Path:
+    """The user's Documents folder (home when the platform has none)."""
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(location) if location and Path(location).is_dir() else Path.home()
+
+
+def export_parent() -> Path:
+    """The folder new exports go into: the last export's (Documents or home at first, or when
+    that folder is gone)."""
+    value = QSettings().value(EXPORT_FOLDER_KEY, "")
+    if isinstance(value, str) and value and Path(value).is_dir():
+        return Path(value)
+    return documents_folder()
+
+
+def default_export_folder(task: str, now: float | None = None) -> str:
+    """A new folder for an export: ``<export_parent>/fima-<task>-<yyyymmdd-hhmmss>``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    return str(export_parent() / f"fima-{task}-{stamp}")
+
+
+def remember_export_folder(folder: str | Path) -> None:
+    """Remember where an export went: the folder holding it when it has a default name
+    (the next export goes beside it), else the folder itself (the next goes inside it)."""
+    folder = Path(folder).resolve()
+    parent = folder.parent if AUTO_EXPORT_NAME.fullmatch(folder.name) else folder
+    QSettings().setValue(EXPORT_FOLDER_KEY, str(parent))
 
 
 def plot_width() -> int:

@@ -4,16 +4,21 @@
 serves as a :class:`FilesHost` — the state, the run, the views and the loading methods it uses —
 and watches the window's drag-and-drop events through an event filter. Paths the file pickers
 choose arrive in :meth:`WindowFiles.use_path`.
+
+It also knows whether the run is saved: a run is *unsaved* while it has iterations made since it
+was last exported or saved as a session; :meth:`WindowFiles.confirm_discard` asks (Save session… /
+Discard / Cancel) before anything throws such a run away.
 """
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Slot
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QMessageBox
 
 from core import InputError, Parameters, TaskSetup
 from core.session import Session, load_session
@@ -21,6 +26,7 @@ from core.session import Session, load_session
 from . import settings
 from .busy import wait_cursor
 from .dialogs.export_dialog import ExportDialog
+from .dialogs.file_dialogs import FileDialogs
 from .display import to_display_array
 from .export import (
     ExportContents,
@@ -41,6 +47,7 @@ from .views.solver_panel import SolverPanel
 from .views.status import StatusPanel
 
 DROP_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
+CONFIRM_TITLE = "FIMA Explorer"
 
 
 class FilesHost(Protocol):
@@ -53,6 +60,8 @@ class FilesHost(Protocol):
     scrubber: Scrubber
     solver_panel: SolverPanel
     status: StatusPanel
+    dialogs: FileDialogs
+    scripted: bool
 
     def load_problem(
         self,
@@ -73,6 +82,7 @@ class WindowFiles(QObject):
     def __init__(self, window: FilesHost) -> None:
         super().__init__(window)
         self.window = window
+        self._saved: tuple[weakref.ref, int] | None = None  # (run, its iterations) last saved
         window.installEventFilter(self)
 
     @property
@@ -103,6 +113,55 @@ class WindowFiles(QObject):
         if suffix in MODULE_SUFFIXES:
             return self.window.set_module(str(path))
         return self.window.open_image(path)
+
+    # ---- keeping the run -----------------------------------------------------------------
+    def mark_saved(self) -> None:
+        """The current run was just exported or saved as a session."""
+        runner = self.window.runner
+        if runner.run is not None:
+            runner.refresh_now()
+        self._saved = (weakref.ref(runner.run), runner.iterations) if runner.run else None
+
+    def unsaved_iterations(self) -> tuple[int, int]:
+        """(iterations of the current run, how many it had when last saved; 0: never)."""
+        runner = self.window.runner
+        if runner.run is None:
+            return 0, 0
+        runner.refresh_now()  # count what the worker has made, not what was drawn
+        saved = 0
+        if self._saved is not None and self._saved[0]() is runner.run:
+            saved = self._saved[1]
+        return runner.iterations, saved
+
+    def confirm_discard(self, doing: str, at_least: int = 1) -> bool:
+        """Ask before ``doing`` (e.g. "Changing the variants") discards an unsaved run of at
+        least ``at_least`` iterations: Save session… (then go on), Discard, or Cancel (False).
+
+        Scripted windows never ask. The question goes through ``QMessageBox.question`` (tests
+        answer it there); any answer but Save, Cancel or No goes on."""
+        iterations, saved = self.unsaved_iterations()
+        if self.window.scripted or iterations <= saved or iterations < at_least:
+            return True
+        since = f", {iterations - saved} of them since it was last saved" if saved else ""
+        text = (
+            f"The run has {iterations} iterations{since}. {doing} discards them.\n\n"
+            "Save the session first (it replays the run), discard the run, or cancel?"
+        )
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.window,
+            CONFIRM_TITLE,
+            text,
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Cancel,
+        )
+        if answer in (buttons.Cancel, buttons.No, buttons.Escape):
+            return False
+        if answer == buttons.Save:
+            before = self._saved
+            self.window.dialogs.choose("session_target")  # saving marks the run saved
+            return self._saved is not before  # the picker cancelled or saving failed: stay
+        return True
 
     # ---- sessions -------------------------------------------------------------------------
     def load_session_file(
@@ -172,6 +231,7 @@ class WindowFiles(QObject):
             self.window.show_error(f"Cannot save the session: {exc}")
             return False
         settings.remember_folder(path)
+        self.mark_saved()
         self.window.status.message(f"Session saved to {path}")
         return True
 
@@ -240,6 +300,8 @@ class WindowFiles(QObject):
             w.show_error(f"Export failed: {exc}")
             return False
         settings.remember_folder(out_dir)
+        settings.remember_export_folder(out_dir)
+        self.mark_saved()
         w.status.message(f"Exported {len(written)} files to {out_dir}")
         return True
 
@@ -249,7 +311,8 @@ class WindowFiles(QObject):
         if self.setup is None:
             self.window.show_error("Nothing to export: no problem is loaded")
             return
-        dialog = ExportDialog(settings.last_folder(), self.window)
+        task = str(self.setup.settings.get("task", "run"))
+        dialog = ExportDialog(settings.default_export_folder(task), self.window)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         dialog.remember()

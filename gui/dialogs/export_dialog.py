@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -91,6 +93,8 @@ class ExportDialog(QDialog):
         settings.remember_export(options.items, options.plot_width, options.movie_frames)
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export into folder", self.folder())
+        start = Path(self.folder())  # a proposed new folder does not exist yet: start beside it
+        start = start if start.is_dir() else start.parent
+        folder = QFileDialog.getExistingDirectory(self, "Export into folder", str(start))
         if folder:
             self.folder_edit.setText(folder)
