@@ -58,6 +58,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "core.threads",
             "core.acceptance",
             "core.params",
+            "core.run_spec",
             "core.history",
             "core.metrics",
             "core.operators",
