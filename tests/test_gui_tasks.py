@@ -74,6 +74,7 @@ def test_every_task_opens_from_the_selector_on_its_sample(qtbot, sample_window, 
         assert window.runner.run_state() == "limit" and window.last_error is None, task
         assert images.shown_key() == ("fima", 2), task
         assert _channels(images.image("x")) == colour, task
+        window.runner.reset_run()  # done with it: the next task is not asked about an unsaved run
     assert dialogs == []
 
 
