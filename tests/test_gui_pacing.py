@@ -61,6 +61,17 @@ def test_the_plots_own_cpu_is_not_charged_to_frames(cpu):
     assert budget.interval_s() == pytest.approx(1 / budget_module.FRAME_RATE)
 
 
+def test_work_paced_apart_is_not_charged_to_frames(cpu):
+    budget = RefreshBudget(fraction=0.05)
+    for _ in range(60):
+        budget.begin()
+        cpu.now += 0.001
+        with budget.paced_apart():  # the certificate, throttled by its own cost
+            cpu.now += 0.050
+    budget.begin()
+    assert budget.interval_s() == pytest.approx(1 / budget_module.FRAME_RATE)
+
+
 def test_one_costly_frame_barely_moves_the_pace(cpu):
     budget = RefreshBudget(fraction=0.05)
     for _ in range(30):

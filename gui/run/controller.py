@@ -273,7 +273,9 @@ class RunController(QObject):
             v.status.show_progress(update.iterations, self._acceptance_summary())
             v.status.show_costs(self._iteration_costs())
         self._announce_divergence(update.done)
-        if not v.certificate_panel.update_from(self.history, self.run.variants):
+        with self._budget.paced_apart():  # throttled by its own cost, not a frame's
+            updated = v.certificate_panel.update_from(self.history, self.run.variants)
+        if not updated:
             if not self._certificate_timer.isActive():
                 self._certificate_timer.start(CERTIFICATE_CATCH_UP_MS)
 

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 FEW_CORES = (os.cpu_count() or 1) <= 2
 FRAME_RATE = 24.0  # frames a second while data keep coming (≥ 20 with the timer's slack)
 MIN_INTERVAL_S = 1 / FRAME_RATE
 MAX_INTERVAL_S = 1.0
-DEFAULT_FRACTION = 0.12 if FEW_CORES else 0.2  # of one core, for frames (5 ms, 8 ms a frame)
+DEFAULT_FRACTION = 0.2 if FEW_CORES else 0.3  # of one core, for frames (8 ms, 12 ms a frame)
 NUMBERS_RATE = 8.0  # the status and history bars' numbers: text to read, not motion
 MAX_DRAW_RATE = 30.0  # plot draws a second at most (DESIGN.md §5)
 DRAW_FRACTION = 0.03 if FEW_CORES else 0.06  # of one core, for plot draws
@@ -49,11 +50,12 @@ class RefreshBudget:
         excluded: Callable[[], float] | None = None,
     ) -> None:
         """``excluded()``: cumulative CPU seconds paced elsewhere (the plots'), not charged to
-        frames."""
+        frames (nor is what runs inside :meth:`paced_apart`)."""
         self.fraction = fraction
         self.min_interval_s = min_interval_s
         self.max_interval_s = max_interval_s
         self._excluded = excluded or (lambda: 0.0)
+        self._apart_s = 0.0
         self._cycle_start_cpu: float | None = None
         self._cycle_excluded = 0.0
         self._cost_s = 0.0
@@ -74,9 +76,19 @@ class RefreshBudget:
         self._numbers_at = now
         return True
 
+    @contextmanager
+    def paced_apart(self) -> Iterator[None]:
+        """Work inside is throttled by its own rule (the certificate's recomputation): its CPU is
+        not charged to frames."""
+        start = time.thread_time()
+        try:
+            yield
+        finally:
+            self._apart_s += time.thread_time() - start
+
     def begin(self) -> None:
         """A frame starts: the CPU used since the previous one (less the excluded) is its cost."""
-        now_cpu, excluded = time.thread_time(), self._excluded()
+        now_cpu, excluded = time.thread_time(), self._excluded() + self._apart_s
         if self._cycle_start_cpu is not None:
             cost = max(0.0, now_cpu - self._cycle_start_cpu - (excluded - self._cycle_excluded))
             self._cost_s = SMOOTHING * self._cost_s + (1 - SMOOTHING) * cost
