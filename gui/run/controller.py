@@ -83,7 +83,7 @@ class RunController(QObject):
         self._announced: set[str] = set()  # variants whose divergence was reported
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.timeout.connect(self.refresh_now)
+        self._refresh_timer.timeout.connect(self._paced_refresh)
         self._certificate_timer = QTimer(self)
         self._certificate_timer.setSingleShot(True)
         self._certificate_timer.timeout.connect(self.update_certificate)
@@ -238,19 +238,24 @@ class RunController(QObject):
             self._refresh_timer.start(self._budget.delay_ms())
 
     @Slot()
-    def refresh_now(self) -> None:
-        """Pull the worker's new rows and latest images, redraw them and one plot (GUI thread)."""
+    def _paced_refresh(self) -> None:
+        self.refresh_now(paced=True)
+
+    @Slot()
+    def refresh_now(self, paced: bool = False) -> None:
+        """Pull the worker's new rows and latest images, redraw them and one plot (GUI thread);
+        a ``paced`` (timer) refresh of a running run shows the numbers at most 8 times a second."""
         self._refresh_timer.stop()
         self._budget.begin()
         try:
-            self._pull()
+            self._pull(paced)
             self.views.plots.draw_one()
         finally:
             self._budget.end()
         if self.views.plots.pending():
             self._on_data_ready()
 
-    def _pull(self) -> None:
+    def _pull(self, paced: bool = False) -> None:
         if self.run is None:
             return
         v = self.views
@@ -268,7 +273,7 @@ class RunController(QObject):
         v.plots.set_markers({k: c for k, c in changes.items() if k < update.iterations})
         self.state.follow(update.iterations)
         v.images.update_images(update.images, update.iterations)
-        if self._budget.numbers_due() or not self.run.is_running():  # text: ≤ 8 a second
+        if not paced or self._budget.numbers_due() or not self.run.is_running():
             v.scrubber.set_latest(update.iterations)
             v.status.show_progress(update.iterations, self._acceptance_summary())
             v.status.show_costs(self._iteration_costs())
