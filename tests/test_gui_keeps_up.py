@@ -17,7 +17,7 @@ import torch
 from PySide6.QtWidgets import QApplication
 
 from gui.app import leave_a_core_for_the_window
-from gui.run.refresh_budget import FRAME_RATE, MAX_DRAW_RATE
+from gui.refresh_budget import FRAME_RATE, MAX_DRAW_RATE
 from gui.state.problem_spec import ProblemSpec
 from gui.state.run_history import RunHistory
 from gui.views.plot_data import PlotColumns, decimate, decimate_markers

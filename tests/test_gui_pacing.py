@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-import gui.run.refresh_budget as budget_module
-from gui.run.refresh_budget import DrawPacing, RefreshBudget
+import gui.refresh_budget as budget_module
+from gui.refresh_budget import DrawPacing, RefreshBudget
 from gui.views.status import RateMeter
 
 

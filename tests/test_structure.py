@@ -93,7 +93,17 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core runs", ("core", "core.memory", "core.outputs")),
     ("core study", ("core.study", "core.study.*")),
     ("core cli", ("core.cli", "core.cli_help")),
-    ("gui support", ("gui", "gui.settings", "gui.recent_files", "gui.busy", "gui.display")),
+    (
+        "gui support",
+        (
+            "gui",
+            "gui.settings",
+            "gui.recent_files",
+            "gui.busy",
+            "gui.display",
+            "gui.refresh_budget",
+        ),
+    ),
     ("gui state", ("gui.state", "gui.state.*")),
     ("gui views", ("gui.views", "gui.views.*", "gui.actions")),
     ("gui run", ("gui.run", "gui.run.*")),

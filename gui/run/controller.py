@@ -8,7 +8,7 @@ user must see); it knows nothing of the window that composes it.
 A GUI-thread QObject, so the worker's notifications reach its bound methods in the GUI thread.
 It owns at most one :class:`SolverRun` (plus a stopped one still finishing its iteration) and
 the run's scalar history; it pulls the worker's data only after a notification, at most ~30 times
-a second and within a CPU budget (:mod:`gui.run.refresh_budget`); the plots redraw together, so
+a second and within a CPU budget (:mod:`gui.refresh_budget`); the plots redraw together, so
 every plot ends at the same k.
 
 Reset and rebuilding never wait for a slow iteration: the stopped run finishes it in the
@@ -24,6 +24,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..display import to_display_array
+from ..refresh_budget import RefreshBudget
 from ..state import ExplorerState
 from ..state.run_history import RunHistory
 from ..views.certificate_panel import CertificatePanel, last_reject_html
@@ -33,7 +34,6 @@ from ..views.scrubber import Scrubber
 from ..views.solver_panel import SolverPanel
 from ..views.status import StatusPanel
 from ..views.style import variant_label
-from .refresh_budget import RefreshBudget
 from .solver_run import STOP_TIMEOUT_S, SolverRun
 from .solver_worker import RunSpec
 

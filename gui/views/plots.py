@@ -13,7 +13,7 @@ accepted / rejected markers at most one a pixel column. A redraw thus costs a fe
 at 200 or 200,000 iterations; a zoom or pan redraws the plot for its new range. (pyqtgraph's own
 auto-downsampling drops the last points of a curve and, with auto-range, can feed back into the
 range and repaint endlessly.) The plots are redrawn at most 30 times a second and within a CPU budget of their own
-(:class:`gui.run.refresh_budget.DrawPacing`, measured on the redraw and its paint), so a long run's
+(:class:`gui.refresh_budget.DrawPacing`, measured on the redraw and its paint), so a long run's
 costlier plots are redrawn less often while the images keep their rate. pg takes no learned step,
 so it has no acceptance rate and no curve in that plot. Reset (:meth:`PlotPanel.clear`) puts every
 plot back on auto-range.
@@ -37,7 +37,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.fileio import WriteError, atomic_path
 
-from ..run.refresh_budget import DrawPacing
+from ..refresh_budget import DrawPacing
 from ..state import ExplorerState
 from ..state.run_history import RunHistory
 from .plot_axes import IterationAxis, LogAxis, tick_labels
