@@ -133,7 +133,10 @@ def test_several_variants_write_one_trace(image, tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "variant, message",
-    [("fima,bogus", "unknown variant 'bogus'"), ("fima,,pg", "VARIANT[,VARIANT…]")],
+    [
+        ("fima,bogus", "unknown variant 'bogus'"),
+        ("fima,,pg", "expected VARIANT[:key=value,...][,...]"),
+    ],
 )
 def test_a_bad_variant_list_is_one_line(image, tmp_path, capsys, variant, message):
     with pytest.raises(SystemExit) as info:
