@@ -74,6 +74,7 @@ class _FakeRecord:
 
     def __init__(self, k: int, x) -> None:
         self.k, self.x, self.u, self.u_tilde, self.diverged = k, x, None, None, False
+        self.d_map = None  # no check was judged: no optimality-error map
 
     def row(self) -> dict:
         return {"k": self.k, "variant": "fake"}
