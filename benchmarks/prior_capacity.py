@@ -38,13 +38,11 @@ JOB_KINDS = ("lipschitz", "deblur", "naive", "denoise", "sym8")
 
 
 def _setup_worker(device: str) -> None:
-    """One torch thread, passive OpenMP, true float32 on CUDA (the check's arithmetic)."""
+    """One torch thread, passive OpenMP (the engine scopes its own exact float32)."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
     torch.set_num_threads(1)
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
 
 
 def _run(task: str, image: Path, options: dict, iters: int, device: str) -> dict:
@@ -118,7 +116,10 @@ def one_job(job: dict, data: str, iters: int, device: str) -> dict:
     kind, weights = job["kind"], job.get("weights")
     start = time.perf_counter()
     if kind == "lipschitz":
-        row = _lipschitz(weights, data_dir, device)
+        from core.precision import exact_float32
+
+        with exact_float32():  # outside the engine: the same arithmetic as its L estimates
+            row = _lipschitz(weights, data_dir, device)
     elif kind == "denoise":
         image = data_dir / "set12" / f"{job['image']}.png"
         options = {

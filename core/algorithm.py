@@ -225,8 +225,9 @@ def iterate(
     ``parameters`` may be a fixed :class:`Parameters` or a :class:`ParameterTimeline` read at every
     iteration boundary (live changes). ``propose`` is fima's proposal policy (core/proposal.py:
     ``always`` or ``adaptive``; None: the default). ``d_maps`` puts step 4's optimality error per
-    pixel, |d_i|, into each record's ``d_map`` (from the d the check computes anyway). Runs forever if ``max_iter`` is None; a diverging
-    run (non-finite iterate or Ψ exploding) yields a last record with ``diverged=True`` and stops.
+    pixel, |d_i|, into each record's ``d_map`` (from the d the check computes anyway). Runs forever
+    if ``max_iter`` is None; a diverging run (non-finite iterate or Ψ exploding) yields a last
+    record with ``diverged=True`` and stops.
 
     Every evaluation of Ψ, ∇s, the check and the proxes runs in true float32
     (:func:`core.precision.exact_float32`, entered per step and left before each yield, so a
