@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import math
 import sqlite3
+import threading
 
 import imageio.v3 as iio
 import numpy as np
@@ -19,7 +20,7 @@ from core.study import SerialBackend, StudyStore, load_spec, run_study
 from core.study.replay import cell_session
 from gui.study import StudyWindow
 from gui.study.heatmap_view import index_mapping
-from gui.study.study_runner import detached_runners
+from gui.study.study_runner import StudyWorker, detached_runners
 
 from .conftest import synthetic_image
 
@@ -95,10 +96,30 @@ def one_line(message: str) -> bool:
     return bool(message) and "\n" not in message
 
 
+def gate_after_first_cell(monkeypatch) -> threading.Event:
+    """Hold the study's driver after its first stored cell until the returned event is set.
+
+    A 32×32 study can end in less than the window's reload period on a fast machine; holding
+    it makes "the heatmap fills in live" an observation rather than a race (the runs stay real).
+    """
+    gate, original = threading.Event(), StudyWorker._on_result
+
+    def on_result(self, result: dict) -> None:
+        original(self, result)
+        with self._lock:
+            stored = self._progress.done + self._progress.failed
+        if stored == 1:
+            assert gate.wait(STUDY_TIMEOUT_MS / 1000)
+
+    monkeypatch.setattr(StudyWorker, "_on_result", on_result)
+    return gate
+
+
 def test_a_study_run_from_the_window_fills_in_live_and_matches_the_store(
-    study_window, qtbot, tmp_path
+    study_window, qtbot, tmp_path, monkeypatch
 ):
     spec, out = write_spec(tmp_path), tmp_path / "out"
+    gate = gate_after_first_cell(monkeypatch)
     with qtbot.waitSignal(study_window.studyFinished, timeout=STUDY_TIMEOUT_MS) as ended:
         assert study_window.new_study(spec, out, workers=0)
         assert study_window.is_running() and study_window.cancel_button.isEnabled()
@@ -107,6 +128,7 @@ def test_a_study_run_from_the_window_fills_in_live_and_matches_the_store(
             lambda: study_window.heat is not None and 0 < study_window.heat.counts.sum() < CELLS,
             timeout=STUDY_TIMEOUT_MS,
         )
+        gate.set()
     assert ended.args[0].startswith(f"Study finished: {CELLS} done, 0 failed")
     assert study_window.last_message == ended.args[0] and study_window.last_error is None
     assert not study_window.is_running() and not study_window.cancel_button.isEnabled()
