@@ -18,7 +18,7 @@ wait_passively()
 
 from .algorithm import VARIANTS, iterate, run  # noqa: E402
 from .io import InputError, load_image, load_kernel, save_image  # noqa: E402
-from .params import Parameters, ParameterTimeline  # noqa: E402
+from .params import Parameters, ParameterTimeline, RunTimeline  # noqa: E402
 from .problem import Problem  # noqa: E402
 from .tasks import TaskSetup, build_task, task_names  # noqa: E402
 from .trace import COLUMNS, Iteration  # noqa: E402
@@ -31,6 +31,7 @@ __all__ = [
     "ParameterTimeline",
     "Parameters",
     "Problem",
+    "RunTimeline",
     "TaskSetup",
     "build_task",
     "iterate",

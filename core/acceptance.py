@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from .run_label import variant_of
+
 NO_PROPOSALS = frozenset({"pg"})  # variants that never ask the module for a proposal
 
 
@@ -38,9 +40,10 @@ def _flag(row, name: str) -> bool:
 
 
 def trace_acceptance_rate(variant: str, rows: Iterable) -> float:
-    """The acceptance rate of one variant's trace rows (dicts or Iteration records); NaN for pg."""
+    """The acceptance rate of one variant's (or run label's) trace rows (dicts or Iteration
+    records); NaN for pg."""
     rows = list(rows)
-    if variant in NO_PROPOSALS:
+    if variant_of(variant) in NO_PROPOSALS:
         return math.nan
     accepted = sum(_flag(row, "accepted") for row in rows)
     skipped = sum(_flag(row, "skipped") for row in rows)
@@ -48,9 +51,10 @@ def trace_acceptance_rate(variant: str, rows: Iterable) -> float:
 
 
 def running_acceptance_rate(variant: str, accepted, skipped) -> np.ndarray:
-    """The acceptance rate after each iteration, from the 0/1 columns ``accepted`` and ``skipped``."""
+    """The acceptance rate after each iteration, from the 0/1 columns ``accepted`` and ``skipped``
+    (``variant``: a variant or a run label)."""
     accepted = np.asarray(accepted, dtype=np.float64)
-    if variant in NO_PROPOSALS:
+    if variant_of(variant) in NO_PROPOSALS:
         return np.full(accepted.shape, math.nan)
     skipped = np.nan_to_num(np.asarray(skipped, dtype=np.float64))
     iterations = np.arange(1, accepted.size + 1)

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from .acceptance import trace_acceptance_rate
+from .run_label import variant_of
 
 PAPER = "Liu et al., On the convergence of learning-based iterative methods for nonconvex inverse problems, IEEE TPAMI 2019 (arXiv:1808.05331), Theorem 1"
 MONOTONE_TOLERANCE = 1e-6  # relative float round-off allowed on Ψ
@@ -34,6 +35,7 @@ class Certificate:
     # the first k where Ψ = +∞ at a finite iterate (gs-prox: a point the prox D_σ did not produce)
     first_unknown: int | None = None
     skipped: int = 0  # iterations where the proposal policy made no proposal (rejection branch)
+    label: str = ""  # the run's label (core/run_spec.py: ``fima · C=0.3``); empty: the variant
 
     @property
     def guaranteed(self) -> bool:
@@ -56,7 +58,9 @@ def _trend(values: list[float]) -> str:
 
 
 def certificate(variant: str, rows: list[dict]) -> Certificate:
-    """Read one variant's trace rows and say what the convergence theory guarantees about them."""
+    """Read one variant's (or run label's) trace rows and say what the convergence theory
+    guarantees about them."""
+    label, variant = variant, variant_of(variant)
     n = len(rows)
     violation = next((r["k"] for r in rows if not r.get("conditions_hold", True)), None)
     objectives = [r["objective"] for r in rows]
@@ -87,6 +91,7 @@ def certificate(variant: str, rows: list[dict]) -> Certificate:
         residual_trend=_trend([r.get("residual", math.nan) for r in rows]),
         first_unknown=unknown,
         skipped=skipped,
+        label=label,
     )
     cert.lines = _explain(cert)
     return cert

@@ -185,7 +185,7 @@ def _command_run(args: argparse.Namespace) -> int:
     from .algorithm import iterate
     from .cli_help import DEFAULT_ITERATIONS, DEFAULT_TASK, task_option_names
     from .outputs import MapSaver, write_run_outputs
-    from .params import PRESETS, ParameterTimeline
+    from .params import PRESETS
     from .proposal import DEFAULT_POLICY
     from .run_spec import RunSpec
     from .session import Session, load_session
@@ -206,6 +206,7 @@ def _command_run(args: argparse.Namespace) -> int:
         image = args.image or session.task.get("image")
         options = {**session.build_options(), **options}
         base_params, changes = session.parameters, session.changes
+        run_changes = session.run_changes
         specs = args.variant or session.run_specs()
         iterations = args.iters or session.iterations
         propose = args.propose or session.propose
@@ -213,6 +214,7 @@ def _command_run(args: argparse.Namespace) -> int:
         task, image = args.task or DEFAULT_TASK, args.image
         specs = args.variant or [RunSpec("fima")]
         iterations, base_params, changes = args.iters or DEFAULT_ITERATIONS, None, {}
+        run_changes = {}
         propose = args.propose or DEFAULT_POLICY
     setup = build_task(task, image, **options)
     if args.lam is not None and setup.problem.prior.weight_from_step:
@@ -223,18 +225,20 @@ def _command_run(args: argparse.Namespace) -> int:
         )
     if not args.force:
         _check_memory(setup, len(specs), int(options.get("downscale") or 1))
+    variants = list(dict.fromkeys(spec.variant for spec in specs))
+    run_changes = {s.label: run_changes[s.label] for s in specs if s.label in run_changes}
     try:
         params = (base_params or setup.parameters).with_changes(**overrides)
-        starts = [spec.parameters(params) for spec in specs]
+        session = Session(
+            setup.settings, params, changes, variants, iterations, propose, specs, run_changes
+        )
+        timelines = [session.run_timeline(spec) for spec in specs]
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    variants = list(dict.fromkeys(spec.variant for spec in specs))
-    session = Session(setup.settings, params, changes, variants, iterations, propose, specs)
     rows, records, results = [], {}, {}
     maps = MapSaver(args.out, args.save_maps) if args.save_maps is not None else None
-    for spec, start in zip(specs, starts, strict=True):  # each from x⁰, the same live changes
+    for spec, timeline in zip(specs, timelines, strict=True):  # each from x⁰, its own changes
         variant, label, name = spec.variant, spec.label, spec.file_label
-        timeline = ParameterTimeline(start, session.changes)
         records[label] = []
         steps = iterate(
             setup.problem,
@@ -263,7 +267,6 @@ def _command_run(args: argparse.Namespace) -> int:
         results[name] = last.x if last is not None else setup.problem.x0
         if last is not None and last.diverged:
             print(f"fima: warning: {label} diverged at iteration {last.k}", file=sys.stderr)
-    session.changes = timeline.changes
     result = results if len(specs) > 1 else results[specs[0].file_label]
     write_run_outputs(args.out, setup.problem, rows, result, session)
     if not args.quiet:

@@ -171,3 +171,61 @@ class ParameterTimeline:
         """Submitted changes not yet applied."""
         with self._lock:
             return dict(self._pending)
+
+
+class RunTimeline(ParameterTimeline):
+    """One run's parameters by k when several runs share live changes (A/B, core/run_spec.py).
+
+    The run starts from the shared timeline's initial parameters with its ``overrides``; at each
+    iteration the shared changes apply first, then the run's own (:meth:`submit` here reaches this
+    run only; ``shared.submit`` reaches every run over it, at the same k for all of them).
+    """
+
+    def __init__(
+        self,
+        shared: ParameterTimeline,
+        overrides: dict[str, float] | None = None,
+        own: dict[int, dict[str, float]] | None = None,
+    ) -> None:
+        super().__init__(shared.initial.with_changes(**(overrides or {})), own)
+        self.shared = shared
+        self._compose(max(self._all_keys(), default=0))  # the composed record is valid
+
+    def _all_keys(self) -> set[int]:
+        return set(self.shared.changes) | set(ParameterTimeline.changes.fget(self))
+
+    def _keys(self, k: int) -> list[int]:
+        return sorted(j for j in self._all_keys() if j <= k)
+
+    def _compose(self, k: int) -> Parameters:
+        shared, own = self.shared.changes, ParameterTimeline.changes.fget(self)
+        p = self.initial
+        for j in self._keys(k):
+            p = p.with_changes(**{**shared.get(j, {}), **own.get(j, {})})
+        return p
+
+    def at(self, k: int) -> Parameters:
+        """Parameters in force for iteration k: shared and own pending changes applied at k."""
+        self.shared.at(k)
+        super().at(k)
+        return self._compose(k)
+
+    def in_force(self, k: int) -> Parameters:
+        """Parameters recorded for iteration k (pending changes not applied)."""
+        return self._compose(k)
+
+    @property
+    def own_changes(self) -> dict[int, dict[str, float]]:
+        """The changes made to this run alone, by iteration."""
+        return ParameterTimeline.changes.fget(self)
+
+    @property
+    def changes(self) -> dict[int, dict[str, float]]:
+        """Every change this run saw (shared, then its own at the same k), by iteration."""
+        shared, own = self.shared.changes, self.own_changes
+        return {j: {**shared.get(j, {}), **own.get(j, {})} for j in sorted(set(shared) | set(own))}
+
+    @property
+    def pending(self) -> dict[str, float]:
+        """Submitted changes (shared, then own) not yet applied."""
+        return {**self.shared.pending, **ParameterTimeline.pending.fget(self)}

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .params import EDITABLE, Parameters
+from .run_label import SEPARATOR, variant_of  # noqa: F401 (variant_of: re-exported)
 
-SEPARATOR = " · "
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]")
 
 

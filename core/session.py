@@ -6,6 +6,9 @@ overrides (``fima`` and ``fima · C=0.3`` side by side); ``solver.variants`` kee
 for older readers. When no run has overrides the runs are just the variants, and a loaded session
 keeps none (``Session.runs`` empty: each variant runs once).
 
+``changes`` apply to every run at their iterations; a run's own ``changes`` (a live change the
+explorer sent to that run only) apply after them, to that run alone (``Session.run_changes``).
+
 ``load_session`` refuses malformed files, files from a newer format version, and images that moved
 or changed since the session was saved (their SHA-256 differs).
 
@@ -26,7 +29,7 @@ import tomli_w
 
 from .fileio import atomic_write_text
 from .io import InputError
-from .params import EDITABLE, Parameters, ParameterTimeline
+from .params import EDITABLE, Parameters, ParameterTimeline, RunTimeline
 from .proposal import DEFAULT_POLICY, parse_policy
 from .run_spec import RunSpec, check_unique, make_run_spec
 
@@ -54,6 +57,7 @@ class Session:
     iterations: int = 50
     propose: str = DEFAULT_POLICY  # fima's proposal policy (core/proposal.py)
     runs: list[RunSpec] = field(default_factory=list)  # empty: each variant once, no overrides
+    run_changes: dict[str, dict[int, dict[str, float]]] = field(default_factory=dict)  # by label
 
     def run_specs(self) -> list[RunSpec]:
         """The runs to make: the recorded ones, else each variant once without overrides."""
@@ -63,6 +67,12 @@ class Session:
         """A fresh timeline that re-applies the recorded changes at their iterations."""
         return ParameterTimeline(self.parameters, self.changes)
 
+    def run_timeline(self, spec: RunSpec, base: Parameters | None = None) -> RunTimeline:
+        """Run ``spec``'s timeline: ``base`` (default: the session's parameters) with its
+        overrides, then the shared changes and its own at their iterations."""
+        shared = ParameterTimeline(base if base is not None else self.parameters, self.changes)
+        return RunTimeline(shared, dict(spec.overrides), self.run_changes.get(spec.label))
+
     def build_options(self) -> dict:
         """Keyword options for :func:`core.tasks.build_task` (image excluded)."""
         skip = {"task", "image", "image_sha256", "module_sha256", "prior", "device", "sample"}
@@ -70,6 +80,9 @@ class Session:
         if "prior" in self.task:
             options["prior"] = dict(self.task["prior"])
         return options
+
+
+Changes = dict[int, dict[str, float]]
 
 
 def _versions() -> dict:
@@ -97,24 +110,51 @@ def session_text(session: Session) -> str:
             "variants": list(session.variants),
             "iterations": int(session.iterations),
             "propose": parse_policy(session.propose).describe(),
-            "runs": [_run_table(spec) for spec in session.run_specs()],
+            "runs": [_run_table(spec, session.run_changes) for spec in session.run_specs()],
         },
         "parameters": session.parameters.as_dict(),
-        "changes": [{"k": int(k), **v} for k, v in sorted(session.changes.items())],
+        "changes": _change_tables(session.changes),
         "versions": _versions(),
     }
     return tomli_w.dumps(data)
 
 
-def _run_table(spec: RunSpec) -> dict:
-    return {"variant": spec.variant, "label": spec.label, "overrides": dict(spec.overrides)}
+def _change_tables(changes: Changes) -> list[dict]:
+    return [{"k": int(k), **v} for k, v in sorted(changes.items())]
 
 
-def _runs(raw, source: str) -> list[RunSpec]:
-    """The ``[[solver.runs]]`` entries, checked (the label is recomputed from the overrides)."""
+def _run_table(spec: RunSpec, run_changes: dict[str, Changes]) -> dict:
+    table = {"variant": spec.variant, "label": spec.label, "overrides": dict(spec.overrides)}
+    if run_changes.get(spec.label):
+        table["changes"] = _change_tables(run_changes[spec.label])
+    return table
+
+
+def _read_changes(entries, params: Parameters, source: str) -> Changes:
+    """``[{k = 4, C = 0.2}, ...]`` → {4: {"C": 0.2}}, each checked (InputError)."""
+    if not isinstance(entries, list):
+        raise InputError(f"{source}: changes must be a list of tables")
+    changes: Changes = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("k"), int) or entry["k"] < 0:
+            raise InputError(f"{source}: each [[changes]] entry needs an iteration k ≥ 0")
+        values = {n: _number(n, v) for n, v in entry.items() if n != "k"}
+        changes.setdefault(entry["k"], {}).update(values)
+    try:
+        ParameterTimeline(params, changes)
+    except ValueError as exc:
+        raise InputError(f"{source}: bad parameter change: {exc}") from exc
+    return changes
+
+
+def _runs(
+    raw, params: Parameters, shared: Changes, source: str
+) -> tuple[list[RunSpec], dict[str, Changes]]:
+    """The ``[[solver.runs]]`` entries, checked (the label is recomputed from the overrides), and
+    each run's own changes by label."""
     if not isinstance(raw, list):
         raise InputError(f"{source}: solver.runs must be a list of tables")
-    runs = []
+    runs, own = [], {}
     for entry in raw:
         if not isinstance(entry, dict) or not isinstance(entry.get("variant"), str):
             raise InputError(f"{source}: each [[solver.runs]] entry needs a variant")
@@ -122,11 +162,21 @@ def _runs(raw, source: str) -> list[RunSpec]:
         if not isinstance(overrides, dict):
             raise InputError(f"{source}: solver.runs overrides must be a table")
         try:
-            runs.append(make_run_spec(entry["variant"], overrides))
+            spec = make_run_spec(entry["variant"], overrides)
+            start = spec.parameters(params)
         except ValueError as exc:
             raise InputError(f"{source}: solver.runs: {exc}") from exc
+        runs.append(spec)
+        if entry.get("changes"):
+            where = f"{source}: solver.runs {spec.label!r}"
+            changes = _read_changes(entry["changes"], start, where)
+            try:
+                RunTimeline(ParameterTimeline(params, shared), dict(spec.overrides), changes)
+            except ValueError as exc:
+                raise InputError(f"{where}: bad parameter change: {exc}") from exc
+            own[spec.label] = changes
     try:
-        return check_unique(runs)
+        return check_unique(runs), own
     except ValueError as exc:
         raise InputError(f"{source}: solver.runs: {exc}") from exc
 
@@ -173,16 +223,7 @@ def parse_session(text: str, source: str = "session") -> Session:
         params = Parameters(**{k: _number(k, v) for k, v in raw.items()})
     except ValueError as exc:
         raise InputError(f"{source}: {exc}") from exc
-    changes: dict[int, dict[str, float]] = {}
-    for entry in data.get("changes", []):
-        if not isinstance(entry, dict) or not isinstance(entry.get("k"), int) or entry["k"] < 0:
-            raise InputError(f"{source}: each [[changes]] entry needs an iteration k ≥ 0")
-        values = {n: _number(n, v) for n, v in entry.items() if n != "k"}
-        changes.setdefault(entry["k"], {}).update(values)
-    try:
-        ParameterTimeline(params, changes)
-    except ValueError as exc:
-        raise InputError(f"{source}: bad parameter change: {exc}") from exc
+    changes = _read_changes(data.get("changes", []), params, source)
     solver = data.get("solver", {})
     variants = solver.get("variants", ["fima"])
     iterations = solver.get("iterations", 50)
@@ -195,12 +236,14 @@ def parse_session(text: str, source: str = "session") -> Session:
         propose = parse_policy(str(propose)).describe()
     except ValueError as exc:
         raise InputError(f"{source}: solver.propose: {exc}") from exc
-    runs = _runs(solver["runs"], source) if "runs" in solver else []
-    if any(spec.overrides for spec in runs):
+    runs, run_changes = (
+        _runs(solver["runs"], params, changes, source) if "runs" in solver else ([], {})
+    )
+    if any(spec.overrides for spec in runs) or run_changes:
         variants = list(dict.fromkeys(spec.variant for spec in runs))
     else:  # plain runs are the variants: editing ``variants`` alone keeps working
         runs = []
-    return Session(task, params, changes, variants, iterations, propose, runs)
+    return Session(task, params, changes, variants, iterations, propose, runs, run_changes)
 
 
 def load_session(path: str | Path, check_files: bool = True) -> Session:

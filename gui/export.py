@@ -38,6 +38,7 @@ from core.outputs import (
     write_trace,
 )
 from core.proposal import DEFAULT_POLICY
+from core.run_spec import parse_run_spec
 from core.session import Session, save_session
 from core.trace import write_trace_json
 
@@ -103,15 +104,23 @@ def make_session(
     variants: list[str] | tuple[str, ...],
     iterations: int,
     propose: str = DEFAULT_POLICY,
+    run_changes: dict[str, dict[int, dict[str, float]]] | None = None,
 ) -> Session:
-    """A replayable session of the explorer's current problem and run (and its proposal policy)."""
+    """A replayable session of the explorer's current problem and run (and its proposal policy):
+    ``variants`` are run labels (``fima``, ``fima · C=0.3``), ``run_changes`` one run's own changes
+    by label."""
+    runs = [parse_run_spec(label) for label in variants]
+    own = {label: dict(c) for label, c in (run_changes or {}).items() if c}
+    plain = not own and not any(spec.overrides for spec in runs)
     return Session(
         dict(settings),
         parameters,
         dict(changes),
-        list(variants),
+        list(dict.fromkeys(spec.variant for spec in runs)),
         max(int(iterations), 1),
         propose,
+        [] if plain else runs,
+        own,
     )
 
 

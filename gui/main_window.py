@@ -47,6 +47,7 @@ from .views.problem_panel import ProblemPanel
 from .views.scrubber import Scrubber
 from .views.solver_panel import SolverPanel
 from .views.status import StatusPanel
+from .views.style import variant_label
 from .window_files import WindowFiles
 from .window_layout import lay_out
 
@@ -133,6 +134,8 @@ class MainWindow(QMainWindow):
         s.deviceChosen.connect(self.set_device)
         s.variantsChanged.connect(self._on_variants_changed)
         s.limitChanged.connect(r.set_limit)
+        s.runsRefused.connect(self.show_error)
+        s.liveTargetChosen.connect(self._on_live_target)
         self.parameter_panel.changed.connect(r.announce_edit)
         self.parameter_panel.refused.connect(self.show_error)
         self.parameter_panel.message.connect(self.status.message)
@@ -316,6 +319,11 @@ class MainWindow(QMainWindow):
             self.runner.reset_run()
             self.status.message("Variants changed: the run was reset")
         self.show_variants(variants)
+
+    @Slot(object)
+    def _on_live_target(self, label: str | None) -> None:
+        self.state.set_live_target(label)
+        self.status.message(f"Edits go to {variant_label(label) if label else 'every run'}")
 
     @Slot()
     def reset_run(self) -> bool:

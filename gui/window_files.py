@@ -189,7 +189,8 @@ class WindowFiles(QObject):
         w = self.window
         if not w.load_problem(spec, session.parameters, session.changes):
             return False
-        w.solver_panel.set_variants(session.variants)
+        w.state.schedule_runs(session.run_changes)
+        w.solver_panel.set_runs(session.run_specs())
         w.solver_panel.set_limit(session.iterations)
         w.solver_panel.set_proposal_policy(session.propose)
         w.show_variants(w.solver_panel.variants())
@@ -209,6 +210,7 @@ class WindowFiles(QObject):
                 runner.variants,
                 iterations or panel.limit(),
                 runner.run.propose,
+                {label: t.own_changes for label, t in state.run_timelines.items()},
             )
         return make_session(
             self.setup.settings,
@@ -217,6 +219,7 @@ class WindowFiles(QObject):
             panel.variants(),
             panel.limit(),
             panel.proposal_policy(),
+            state.scheduled_runs,
         )
 
     def save_session_file(self, path: str | Path) -> bool:

@@ -56,6 +56,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "core.resources",
             "core.arguments",
             "core.threads",
+            "core.run_label",
             "core.acceptance",
             "core.params",
             "core.history",

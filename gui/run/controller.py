@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from core.run_spec import variant_of
+
 from ..display import to_display_array
 from ..refresh_budget import RefreshBudget
 from ..state import ExplorerState
@@ -95,12 +97,13 @@ class RunController(QObject):
         if not self.state.loaded:
             self.failed.emit("Load an image first (File → Open, or drop one on the window)")
             return False
-        variants = v.solver_panel.variants()
+        runs = v.solver_panel.runs()
+        variants = [spec.label for spec in runs]  # run labels: a variant, or fima · C=0.3
         if not self._admit(len(variants)):
             return False
         self.stop()
         try:
-            timeline = self.state.begin_run()
+            timeline = self.state.begin_run(runs)
         except ValueError as exc:
             self.failed.emit(f"Bad parameters: {exc}")
             return False
@@ -119,6 +122,7 @@ class RunController(QObject):
             v.solver_panel.limit(),
             history=v.scrubber.iterates,
             propose=v.solver_panel.proposal_policy(),
+            timelines=self.state.run_timelines,
         )
         self.run = SolverRun(spec, predecessor=self._retired)
         self.run.dataReady.connect(self._on_data_ready)
@@ -127,6 +131,7 @@ class RunController(QObject):
         self.run.finished.connect(self._on_run_finished)
         v.plots.set_variants(variants)
         v.images.set_variants(variants)
+        v.solver_panel.show_runs(variants, self.state.live_target)
         self.run.start(running)
         self.update_status()
         return True
@@ -175,6 +180,7 @@ class RunController(QObject):
                 self._retired = run
                 self.views.status.message("The solver is finishing its iteration in the background")
         self.state.end_run()
+        self.views.solver_panel.show_runs([])
         self._refresh_timer.stop()
         self._certificate_timer.stop()
 
@@ -269,7 +275,8 @@ class RunController(QObject):
                 self.latest_x[variant] = images["x"]
         self.iterations = update.iterations
         v.plots.update_curves(self.history)
-        changes = self.state.timeline.changes if self.state.timeline is not None else {}
+        target = self.state.target_timeline()
+        changes = target.changes if target is not None else {}
         v.plots.set_markers({k: c for k, c in changes.items() if k < update.iterations})
         self.state.follow(update.iterations)
         v.images.update_images(update.images, update.iterations)
@@ -312,15 +319,20 @@ class RunController(QObject):
         return costs
 
     def _acceptance_summary(self) -> str:
-        """FIMA's acceptance rate so far (the only variant whose check can reject)."""
-        if not self.history.count("fima"):
+        """The acceptance rate so far of each fima run (the only variant whose check rejects):
+        ``FIMA accepted 80 %``, and ``FIMA · C=0.3 95 %`` beside it in an A/B run."""
+        runs = [v for v in self.history.variants if variant_of(v) == "fima"]
+        runs = [v for v in runs if self.history.count(v)]
+        if not runs:
             return ""
-        rate = float(self.history.acceptance_rate("fima")[-1])
-        last = self.history.last_reject("fima")
+        last = self.history.last_reject(runs[0])
         self.views.status.acceptance.setToolTip(
             last_reject_html("fima", last[0], last[1]) if last else "No rejection so far"
         )
-        return f"{variant_label('fima')} accepted {100 * rate:.0f} %"
+        rates = {v: 100 * float(self.history.acceptance_rate(v)[-1]) for v in runs}
+        if len(rates) == 1:
+            return f"{variant_label(runs[0])} accepted {rates[runs[0]]:.0f} %"
+        return "accepted: " + ", ".join(f"{variant_label(v)} {r:.0f} %" for v, r in rates.items())
 
     @Slot()
     def _on_limit_reached(self) -> None:

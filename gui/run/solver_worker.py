@@ -8,7 +8,10 @@ Threading contract (DESIGN.md §5):
   (:meth:`resume`, :meth:`pause`, :meth:`step`, :meth:`cancel`, :meth:`set_limit`) are
   thread-safe and only touch ``threading`` primitives.
 * Parameter changes go straight to the shared :class:`core.ParameterTimeline` (``submit`` is
-  thread-safe) and are applied to every variant at the next iteration boundary.
+  thread-safe) and are applied to every variant at the next iteration boundary. In an A/B run
+  (several runs of one variant with their own parameters, :mod:`core.run_spec`) the "variants"
+  are run labels (``fima · C=0.3``), each iterated with its own :class:`core.RunTimeline` over the
+  shared one, so a change sent to one run reaches that run only.
 * Back-pressure: every scalar row is kept; of the images only the latest per variant (float32,
   C-contiguous numpy copies made here, in the worker thread). ``dataReady`` carries no payload and
   is emitted only when the previous one has been collected with :meth:`take_update`.
@@ -22,6 +25,7 @@ Threading contract (DESIGN.md §5):
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +37,7 @@ from core.errors import one_line
 from core.history import IterateHistory
 from core.io import map_to_array, tensor_to_array
 from core.proposal import DEFAULT_POLICY
+from core.run_spec import variant_of
 
 from ..display import to_display_array
 from .allocator import frame_copy
@@ -53,7 +58,8 @@ def to_history_frame(x: torch.Tensor) -> np.ndarray:
 @dataclass(frozen=True)
 class RunSpec:
     """What one run iterates: the problem, the module A, the parameter timeline (C, μ, γ, λ …),
-    the variants advanced in lockstep, the iteration limit, and where the iterates are kept."""
+    the variants (or run labels) advanced in lockstep, the iteration limit, where the iterates
+    are kept, and a timeline of its own for any run label that has one."""
 
     problem: object
     module: object
@@ -62,6 +68,7 @@ class RunSpec:
     limit: int
     history: IterateHistory | None = None
     propose: str = DEFAULT_POLICY  # fima's proposal policy (core/proposal.py)
+    timelines: Mapping[str, ParameterTimeline] = field(default_factory=dict)  # by run label
 
 
 @dataclass
@@ -89,6 +96,7 @@ class SolverWorker(QObject):
         self.problem = spec.problem
         self.module = spec.module
         self.timeline = spec.timeline
+        self.timelines = dict(spec.timelines)
         self.variants = tuple(dict.fromkeys(spec.variants))
         self.history = spec.history
         self.propose = spec.propose
@@ -208,7 +216,12 @@ class SolverWorker(QObject):
             self._wait_for_predecessor()
             generators = {
                 v: iterate(
-                    self.problem, self.module, self.timeline, v, propose=self.propose, d_maps=True
+                    self.problem,
+                    self.module,
+                    self.timelines.get(v, self.timeline),
+                    variant_of(v),
+                    propose=self.propose,
+                    d_maps=True,
                 )
                 for v in self.variants
             }
@@ -263,6 +276,7 @@ class SolverWorker(QObject):
                 with self._lock:
                     self._done.append(variant)
             if record is not None:
+                record.label = variant  # the run's label (its variant when it has no overrides)
                 records[variant] = record
         images = {
             v: {

@@ -10,15 +10,23 @@ Three things, each with an event that views listen to:
   on top; without a run, ``initial``;
 - ``status``: idle, running, paused, limit, ended or error.
 
+Several runs (variants, or A/B runs of one variant with their own parameters, :mod:`core.run_spec`)
+each iterate a :class:`core.RunTimeline` over the run's shared timeline. The user's edits go to the
+shared timeline — every run, at the same k — unless ``live_target`` names one run: then to that
+run alone (and ``shown`` is that run's parameters). Edits without a run change where the next run
+starts, for every run.
+
 Only the GUI thread changes the state. The run's worker reads the timeline (thread-safe) and
 writes nothing here; the run controller pulls the worker's iterations and calls :meth:`follow`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
-from core import Parameters, ParameterTimeline, TaskSetup
+from core import Parameters, ParameterTimeline, RunTimeline, TaskSetup
+from core.run_spec import RunSpec
 
 from .events import EventGroup
 from .problem_spec import ProblemSpec
@@ -36,6 +44,10 @@ class ExplorerState:
         self.initial: Parameters | None = None  # where the next run starts
         self.scheduled: dict[int, dict[str, float]] = {}  # changes for the next run (a session's)
         self.timeline: ParameterTimeline | None = None  # the current run's parameters by k
+        self.scheduled_runs: dict[str, dict[int, dict[str, float]]] = {}  # one run's own, by label
+        self.run_timelines: dict[str, RunTimeline] = {}  # each run's, over ``timeline``
+        self.live_target: str | None = None  # the run edits go to (None: every run)
+        self._iterations = 0  # the run's completed iterations (what ``shown`` follows)
         self.shown: Parameters | None = None
         self.status = "idle"
         self.events = EventGroup("problem", "parameters", "status")
@@ -54,7 +66,8 @@ class ExplorerState:
         self.spec, self.setup = spec, setup
         self.defaults = setup.parameters
         self.scheduled = {int(k): dict(v) for k, v in (scheduled or {}).items()}
-        self.timeline = None
+        self.scheduled_runs = {}
+        self.timeline, self.run_timelines = None, {}
         if parameters is not None:
             self.initial = parameters
         elif task_changed or self.initial is None:
@@ -81,39 +94,69 @@ class ExplorerState:
         changes = {k: v for k, v in changes.items() if getattr(base, k) != v}
         if not changes:
             return {}
-        if self.timeline is not None:
-            self.timeline.submit(**changes)
-        self.initial = replace(self.initial, **changes)
+        target = self.target_timeline()
+        if target is not None:
+            target.submit(**changes)
+        if target is None or target is self.timeline:
+            self.initial = replace(self.initial, **changes)
         self.shown = shown
         self.events.parameters.emit(shown)
         return changes
 
-    def begin_run(self) -> ParameterTimeline:
-        """A fresh timeline for a new run: ``initial`` plus the scheduled changes (ValueError if
-        a scheduled change is invalid)."""
+    def schedule_runs(self, run_changes: dict[str, dict[int, dict[str, float]]]) -> None:
+        """Changes (a session's) for single runs of the next run, by run label."""
+        self.scheduled_runs = {
+            label: {int(k): dict(v) for k, v in changes.items()}
+            for label, changes in run_changes.items()
+        }
+
+    def begin_run(self, runs: Sequence[RunSpec] = ()) -> ParameterTimeline:
+        """A fresh timeline for a new run: ``initial`` plus the scheduled changes, and over it one
+        :class:`core.RunTimeline` per run of ``runs`` (ValueError if a change is invalid)."""
         if self.initial is None:
             raise ValueError("no problem is loaded")
-        self.timeline = ParameterTimeline(self.initial, self.scheduled)
-        self.shown = self.initial
+        timeline = ParameterTimeline(self.initial, self.scheduled)
+        self.run_timelines = {
+            spec.label: RunTimeline(
+                timeline, dict(spec.overrides), self.scheduled_runs.get(spec.label)
+            )
+            for spec in runs
+        }
+        self.timeline, self._iterations = timeline, 0
+        if self.live_target not in self.run_timelines:
+            self.live_target = None
+        self.shown = self.target_timeline().initial
         self.events.parameters.emit(self.shown)
         return self.timeline
+
+    def target_timeline(self) -> ParameterTimeline | None:
+        """Where an edit goes now: the picked run's timeline, else the shared one (None: no run)."""
+        return self.run_timelines.get(self.live_target or "", self.timeline)
+
+    def set_live_target(self, label: str | None) -> None:
+        """Send the user's edits to run ``label`` only (None: to every run); ``shown`` follows."""
+        self.live_target = label
+        target = self.target_timeline()
+        if target is None:
+            return
+        shown = target.in_force(self._iterations - 1) if self._iterations else target.initial
+        if target.pending:
+            shown = shown.with_changes(**target.pending)
+        if shown != self.shown:
+            self.shown = shown
+            self.events.parameters.emit(shown)
 
     def follow(self, iterations: int) -> None:
         """The run completed ``iterations`` steps: show the parameters of its latest step
         (rows k = 0 … iterations − 1), with edits still waiting for the next boundary on top."""
         if self.timeline is None or iterations <= 0:
             return
-        shown = self.timeline.in_force(iterations - 1)
-        pending = self.timeline.pending
-        if pending:
-            shown = shown.with_changes(**pending)
-        if shown != self.shown:
-            self.shown = shown
-            self.events.parameters.emit(shown)
+        self._iterations = iterations
+        self.set_live_target(self.live_target)
 
     def end_run(self) -> None:
         """The run was discarded (reset, rebuilt): show where the next run starts."""
-        self.timeline = None
+        self.timeline, self.run_timelines, self._iterations = None, {}, 0
         if self.shown != self.initial:
             self.shown = self.initial
             self.events.parameters.emit(self.shown)

@@ -139,14 +139,15 @@ def section_lines(cert: Certificate, rows: list[dict], lipschitz: float | None =
 def certificate_html(cert: Certificate, history: RunHistory, lipschitz: float | None = None) -> str:
     """One variant's section of the panel (rich text); ``lipschitz``: L, for pg's γ < 1/L."""
     text, colour = verdict(cert)
-    name = html.escape(variant_label(cert.variant))
+    run = cert.label or cert.variant  # the run's key in the history: a variant or a run label
+    name = html.escape(variant_label(run))
     parts = [
-        f'<h3 style="margin-bottom:2px"><span style="color:{variant_color(cert.variant)}">'
+        f'<h3 style="margin-bottom:2px"><span style="color:{variant_color(run)}">'
         f'{name}</span> <span style="color:{colour}">{html.escape(text)}</span></h3><ul>'
     ]
-    lines = section_lines(cert, history.rows(cert.variant), lipschitz)
+    lines = section_lines(cert, history.rows(run), lipschitz)
     parts += [f"<li>{line}</li>" for line in lines]
-    reasons = history.reject_reasons(cert.variant)
+    reasons = history.reject_reasons(run)
     if reasons:
         total = sum(reasons.values())
         items = ", ".join(
@@ -154,7 +155,7 @@ def certificate_html(cert: Certificate, history: RunHistory, lipschitz: float | 
         )
         fate = "were turned down" if cert.variant == "fima" else "could not be used"
         parts.append(f"<li>{total} proposal(s) {fate}: {items}.</li>")
-        last = history.last_reject(cert.variant)
+        last = history.last_reject(run)
         if last is not None:
             parts.append(f"<li>{last_reject_html(cert.variant, *last)}</li>")
     parts.append("</ul>")

@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from core.run_spec import variant_of
+
 from .style import variant_label
 
 D_KIND = "d"  # the history's kind for these maps (core.history.IterateHistory)
@@ -117,7 +119,7 @@ class OptimalityMaps:
 def map_title(variant: str | None, frame: MapFrame | None, row: int | None, top: float) -> str:
     """The panel's short title: the map's row and levels, marked (in colour) "last made" when it is
     an earlier row's than ``row`` (a skipped or failed proposal made none since)."""
-    if variant is not None and variant not in CHECKED:
+    if variant is not None and variant_of(variant) not in CHECKED:
         return f"|d|: none ({variant_label(variant)}: no check)"
     if frame is None:
         return "|d|: none yet"

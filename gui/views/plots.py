@@ -36,6 +36,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.fileio import WriteError, atomic_path
+from core.run_spec import variant_of
 
 from ..refresh_budget import DrawPacing
 from ..state import ExplorerState
@@ -95,7 +96,7 @@ class _VariantCurves:
         name = variant_label(variant)
         self.lines: dict[str, pg.PlotDataItem] = {}
         for key in PLOTS:
-            if key == "acceptance" and variant in NO_ACCEPTANCE:
+            if key == "acceptance" and variant_of(variant) in NO_ACCEPTANCE:
                 continue
             self.lines[key] = plots[key].plot(pen=pen, name=name, connect="finite")
         self.tolerance = plots["residual"].plot(

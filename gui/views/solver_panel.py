@@ -1,5 +1,9 @@
 """The solver side: module A, prior g, device, which variants run, and the iteration limit.
 
+Beside the variant boxes, "A/B" adds runs with their own parameters (:mod:`core.run_spec`:
+``fima:C=0.3`` runs fima once more from C = 0.3, side by side and in lockstep); "Edits go to" picks
+the run the parameter panel's live changes reach (every run, or one of them).
+
 The module list is the task's own modules first (smooth: ``l0``, ``guided``), then the general
 ones, then the TorchScript files the user loaded (any task takes them), then "Your own…". The prior
 list is the task's default first, then its own priors (derain: ``streaks:p=1``), then the general
@@ -17,12 +21,14 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QLineEdit,
     QSpinBox,
     QWidget,
 )
 
 from core import VARIANTS
 from core.proposal import DEFAULT_POLICY, POLICIES, parse_policy
+from core.run_spec import RunSpec, check_unique, parse_run_spec, parse_run_specs
 
 from ..state import ExplorerState
 from ..state.module_choices import is_module_file, module_label, module_tip, offered_modules
@@ -34,7 +40,7 @@ from ..state.prior_choices import (
     prior_tip,
 )
 from .field_keys import install_field_keys
-from .style import variant_color
+from .style import variant_color, variant_label
 
 OWN_FILE = "__torchscript_file__"
 TIP_ROLE = Qt.ItemDataRole.ToolTipRole
@@ -48,6 +54,16 @@ VARIANT_TIPS = {
     "pg": "Plain proximal gradient (no module)",
 }
 
+
+AB_TIP = (
+    "More runs with their own parameters, side by side with the ticked variants: "
+    "VARIANT:key=value, e.g. fima:C=0.3 or fima:mu=2,C=0.2; several separated by commas"
+)
+EVERY_RUN = "every run"
+TARGET_TIP = (
+    "Which run the parameter panel's live changes reach during a run: every run (at the same "
+    "iteration), or one of them. Without a run, edits set where every run starts."
+)
 
 POLICY_TIPS = {
     "adaptive": "Propose at every iteration until 2 straight rejections, then at growing intervals "
@@ -66,6 +82,8 @@ class SolverPanel(QGroupBox):
     deviceChosen = Signal(str)
     variantsChanged = Signal(list)
     limitChanged = Signal(int)
+    runsRefused = Signal(str)  # the A/B field holds something that is not a run spec
+    liveTargetChosen = Signal(object)  # a run label, or None: every run
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Solver", parent)
@@ -95,6 +113,15 @@ class SolverPanel(QGroupBox):
             box.toggled.connect(self._on_variant_toggled)
             variants_grid.addWidget(box, index // 2, index % 2)
             self.variant_boxes[variant] = box
+        self.ab_edit = QLineEdit()
+        self.ab_edit.setPlaceholderText("e.g. fima:C=0.3")
+        self.ab_edit.setToolTip(AB_TIP)
+        self.ab_edit.setClearButtonEnabled(True)
+        self._extra: list[RunSpec] = []
+        self._refused: str | None = None  # the A/B text last refused (told once)
+        self.target_combo = QComboBox()
+        self.target_combo.setToolTip(TARGET_TIP)
+        self.show_runs([])
         self.propose_combo = QComboBox()
         for name in POLICIES:
             self.propose_combo.addItem(name, name)
@@ -118,6 +145,8 @@ class SolverPanel(QGroupBox):
         form.addRow("Prior", self.prior_combo)
         form.addRow("Device", self.device_combo)
         form.addRow("Variants", variants_grid)
+        form.addRow("A/B", self.ab_edit)
+        form.addRow("Edits go to", self.target_combo)
         form.addRow("Proposals", self.propose_combo)
         form.addRow("Iterations", self.limit_spin)
 
@@ -127,6 +156,8 @@ class SolverPanel(QGroupBox):
             lambda _i: self.deviceChosen.emit(self.device_combo.currentData())
         )
         self.limit_spin.valueChanged.connect(self.limitChanged)
+        self.ab_edit.editingFinished.connect(self._on_ab_edited)
+        self.target_combo.activated.connect(self._on_target)
 
     def show_problem(self, state: ExplorerState) -> None:
         """Show the state's problem: the task's modules and priors, the module and the prior the
@@ -203,16 +234,61 @@ class SolverPanel(QGroupBox):
         self.device_combo.setCurrentIndex(max(index, 0))
 
     def variants(self) -> list[str]:
-        """Checked variants, in the canonical order."""
-        return [v for v, box in self.variant_boxes.items() if box.isChecked()]
+        """The runs' labels: the checked variants (canonical order), then the A/B runs."""
+        return [spec.label for spec in self.runs()]
+
+    def runs(self) -> list[RunSpec]:
+        """The runs to make: each checked variant once, then the A/B field's runs."""
+        plain = [RunSpec(v) for v, box in self.variant_boxes.items() if box.isChecked()]
+        labels = {spec.label for spec in plain}
+        return plain + [spec for spec in self._extra if spec.label not in labels]
 
     def set_variants(self, variants: list[str] | tuple[str, ...]) -> None:
-        """Check exactly these variants (no signal; at least one stays checked)."""
-        chosen = [v for v in variants if v in self.variant_boxes] or list(DEFAULT_VARIANTS)
+        """Show exactly these runs (variant names or run labels; no signal; at least one box
+        stays checked)."""
+        specs = []
+        for text in variants:
+            try:
+                specs.append(parse_run_spec(text))
+            except ValueError:
+                continue
+        self.set_runs(specs)
+
+    def set_runs(self, runs: list[RunSpec] | tuple[RunSpec, ...]) -> None:
+        """Tick the plain runs' variants, put the others in the A/B field (no signal)."""
+        plain = [spec.variant for spec in runs if not spec.overrides]
+        chosen = [v for v in plain if v in self.variant_boxes] or list(DEFAULT_VARIANTS)
         for variant, box in self.variant_boxes.items():
             box.blockSignals(True)
             box.setChecked(variant in chosen)
             box.blockSignals(False)
+        self._extra = [spec for spec in runs if spec.overrides]
+        self.ab_edit.setText(", ".join(spec.text for spec in self._extra))
+        self.ab_edit.setStyleSheet("")
+
+    def show_runs(self, labels: list[str] | tuple[str, ...], target: str | None = None) -> None:
+        """Offer "every run" and each of ``labels`` as where edits go (no signal); the picker is
+        enabled when there is more than one run."""
+        combo = self.target_combo
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(EVERY_RUN, None)
+        for label in labels:
+            combo.addItem(variant_label(label), label)
+        combo.setCurrentIndex(max(combo.findData(target), 0) if target else 0)
+        combo.setEnabled(len(labels) > 1)
+        combo.blockSignals(False)
+
+    def live_target(self) -> str | None:
+        """The run label edits go to (None: every run)."""
+        return self.target_combo.currentData()
+
+    def set_live_target(self, label: str | None) -> None:
+        """Pick where edits go (emits ``liveTargetChosen`` when it changes)."""
+        index = self.target_combo.findData(label) if label else 0
+        if index >= 0 and index != self.target_combo.currentIndex():
+            self.target_combo.setCurrentIndex(index)
+            self._on_target(index)
 
     def proposal_policy(self) -> str:
         """fima's proposal policy: ``always`` or ``adaptive`` (core/proposal.py)."""
@@ -283,6 +359,27 @@ class SolverPanel(QGroupBox):
         elif data != self._module:
             self._module = data
             self.moduleChosen.emit(data)
+
+    def _on_ab_edited(self) -> None:
+        text = self.ab_edit.text().strip()
+        try:
+            extra = check_unique(parse_run_specs(text)) if text else []
+        except ValueError as exc:
+            self.ab_edit.setStyleSheet("QLineEdit { border: 1px solid #c62828; }")
+            if (
+                text != self._refused
+            ):  # once per text: focus leaving for the dialog ends editing too
+                self._refused = text
+                self.runsRefused.emit(f"A/B runs: {exc}")
+            return
+        self._refused = None
+        self.ab_edit.setStyleSheet("")
+        if [s.label for s in extra] != [s.label for s in self._extra]:
+            self._extra = extra
+            self.variantsChanged.emit(self.variants())
+
+    def _on_target(self, _index: int) -> None:
+        self.liveTargetChosen.emit(self.target_combo.currentData())
 
     def _on_variant_toggled(self, _checked: bool) -> None:
         if not self.variants():
