@@ -73,6 +73,31 @@ def test_a_skipped_proposal_shows_the_last_map_made_marked(qtbot):
     assert panel.image("d") is None
 
 
+def test_a_skipped_proposal_shows_the_last_proposal_made_marked_and_pg_says_it_has_none(qtbot):
+    panel = ImagePanel()
+    qtbot.addWidget(panel)
+    x = np.zeros((8, 8), np.float32)
+    u, u_tilde = np.full((8, 8), 0.3, np.float32), np.full((8, 8), 0.4, np.float32)
+    panel.set_problem(x, x, None)
+    panel.set_variants(["fima", "pg"])
+    assert panel.labels["proposal"].text.endswith("u<sup>k</sup>")  # x⁰: no row yet
+    panel.update_images({"fima": {"x": x, "u": u, "u_tilde": u_tilde}, "pg": {"x": x}}, 1)
+    np.testing.assert_array_equal(panel.image("proposal"), u)
+    assert panel.labels["proposal"].text.endswith("(k = 0)")
+    panel.update_images({"fima": {"x": x, "u": None, "u_tilde": None}, "pg": {"x": x}}, 2)
+    np.testing.assert_array_equal(panel.image("proposal"), u)  # row 1 skipped: row 0's, marked
+    assert "(k = 0) <span" in panel.labels["proposal"].text
+    assert "last made" in panel.labels["proposal"].text
+    panel.proposal_combo.setCurrentIndex(panel.proposal_combo.findData("u_tilde"))
+    np.testing.assert_array_equal(panel.image("proposal"), u_tilde)
+    panel.variant_combo.setCurrentIndex(panel.variant_combo.findData("pg"))
+    assert panel.image("proposal") is None
+    assert "none (PG takes no learned step)" in panel.labels["proposal"].text
+    panel.reset_iterates()
+    panel.variant_combo.setCurrentIndex(panel.variant_combo.findData("fima"))
+    assert panel.image("proposal") is None and "last made" not in panel.labels["proposal"].text
+
+
 def test_auto_levels_and_the_readouts_share():
     assert [nice_ceiling(v) for v in (0.0, 0.003, 0.01, 0.011, 0.3, 4.2, 7)] == [
         1.0,

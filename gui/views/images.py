@@ -35,8 +35,9 @@ from ..busy import wait_cursor
 from ..display import to_display_array
 from ..state import ExplorerState
 from .field_keys import install_field_keys
+from .image_grid import AdaptiveGrid
 from .mask_view import MaskView
-from .optimality_map import OptimalityMaps, map_title
+from .optimality_map import OptimalityMaps, map_title, proposal_title
 from .pixel_readout import PixelReadout
 from .style import COLORMAPS, variant_label
 from .task_view import RenderCache, TaskView, plain_title, task_view
@@ -146,19 +147,19 @@ class ImagePanel(QWidget):
         bar.addWidget(self.readout, 1)  # elides rather than widening the panel
         self.mask_view = MaskView()
 
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = AdaptiveGrid()
         self.views: dict[str, pg.ViewBox] = {}
         self.items: dict[str, pg.ImageItem] = {}
         self.labels: dict[str, pg.LabelItem] = {}
-        for col, name in enumerate(PANELS):
-            cell = self.graphics.addLayout(row=0, col=col)
-            self.graphics.ci.layout.setColumnStretchFactor(col, 1)
+        for name in PANELS:
+            cell = self.graphics.add_cell()
             self.labels[name] = PanelTitle(TITLES[name], size="9pt")
             cell.addItem(self.labels[name])
             cell.nextRow()
             view = cell.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
             item = pg.ImageItem(axisOrder="row-major")
             view.addItem(item)
+            view.sigRangeChangedManually.connect(self._on_user_zoom)
             if self.views:
                 first = self.views[PANELS[0]]
                 view.setXLink(first)
@@ -176,8 +177,10 @@ class ImagePanel(QWidget):
         layout.addLayout(views, 1)
 
         self._arrays: dict[str, np.ndarray | None] = dict.fromkeys(PANELS)
+        self._fitted = True  # views follow the panel's size (until the user zooms)
         self._latest: dict[str, dict[str, np.ndarray | None]] = {}
         self._iteration: dict[str, int] = {}
+        self._proposals: dict[str, tuple[int, dict[str, np.ndarray | None]]] = {}  # last made
         self._start: np.ndarray | None = None
         self._truth: np.ndarray | None = None
         self._frame_source: FrameSource | None = None
@@ -196,6 +199,7 @@ class ImagePanel(QWidget):
         self.colormap_combo.currentTextChanged.connect(self.set_colormap)
         self.error_max.valueChanged.connect(self._rerender)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.graphics.resized.connect(self._refit)
         self._update_titles()
 
     # ---- public API -----------------------------------------------------------------------
@@ -241,6 +245,7 @@ class ImagePanel(QWidget):
         self._truth = displayable(truth)
         self._latest.clear()
         self._iteration.clear()
+        self._proposals.clear()
         self.maps.clear()
         self._view = view or TaskView()
         self.readout.clear_readout()  # the old problem's values are stale
@@ -250,6 +255,9 @@ class ImagePanel(QWidget):
         self._title("observation", self._view.observation_title)
         self._set("observation", displayable(observation))
         self._set("truth", self._truth)
+        picture = self._start if self._start is not None else displayable(observation)
+        if picture is not None and picture.ndim >= 2:
+            self.graphics.set_aspect(picture.shape[1] / max(1, picture.shape[0]))
         self._rerender()
         self.fit_views()
 
@@ -268,18 +276,28 @@ class ImagePanel(QWidget):
             self.render_combo.setCurrentIndex(index)
 
     def fit_views(self) -> None:
-        """Zoom all (linked) views to show the whole image, and keep fitting on resize."""
+        """Zoom all (linked) views to show the whole image, and keep fitting on resize (until
+        the user zooms or pans)."""
+        self._fitted = True
         first = self.views[PANELS[0]]
         for view in self.views.values():
-            view.enableAutoRange(enable=view is first)
-        first.setDefaultPadding(0.0)
+            view.enableAutoRange(enable=False)
         first.autoRange(padding=0.0)
-        first.enableAutoRange()
+
+    def _refit(self) -> None:
+        """The panels changed size: fit again unless the user zoomed or panned."""
+        if self._fitted:
+            self.fit_views()
+
+    def _on_user_zoom(self, *_args) -> None:
+        """The user zoomed or panned: keep their view across resizes."""
+        self._fitted = False
 
     def reset_iterates(self) -> None:
         """Back to x⁰ (a run was reset)."""
         self._latest.clear()
         self._iteration.clear()
+        self._proposals.clear()
         self.maps.clear()
         self._pinned = self._shown_k = None
         if self._pictures is not None:
@@ -291,6 +309,8 @@ class ImagePanel(QWidget):
         for variant, arrays in images.items():
             self._latest[variant] = arrays
             self._iteration[variant] = k
+            if arrays.get("u") is not None:  # row k − 1 made a proposal (else: keep the last)
+                self._proposals[variant] = (k - 1, arrays)
         self.maps.take(images, k)
         if self.current_variant() in images and self._pinned is None:
             self._rerender()
@@ -342,7 +362,8 @@ class ImagePanel(QWidget):
         latest = self._latest.get(variant or "", {})
         x = displayable(latest.get("x")) if latest else self._start
         k = self._iteration.get(variant or "", 0) if latest else 0
-        proposal = displayable(latest.get(self.proposal_combo.currentData())) if latest else None
+        made = self._proposals.get(variant or "")
+        proposal = displayable(made[1].get(self.proposal_combo.currentData())) if made else None
         if self._pinned is not None:
             frame = self._past_frame(variant, self._pinned)
             self._shown_k, x = frame if frame is not None else (0, self._start)
@@ -424,7 +445,11 @@ class ImagePanel(QWidget):
             self._title("proposal", f"{proposal}: newest iterate only")
         else:
             k = self._iteration.get(variant or "")
-            self._title("proposal", proposal + ("" if k is None else f" (k = {k - 1})"))
+            made = self._proposals.get(variant or "")
+            row = None if k is None else k - 1
+            self._title(
+                "proposal", proposal_title(proposal, variant, made[0] if made else None, row)
+            )
         truth = view.picture_truth if picture else self._truth
         title = view.picture_truth_title if picture else view.truth_title
         self._title("truth", title if truth is not None else f"{title} (none)")

@@ -130,3 +130,18 @@ def map_title(variant: str | None, frame: MapFrame | None, row: int | None, top:
         else ""
     )
     return f"|d|, k = {made}{marked} (≤ {top:.2g})"
+
+
+def proposal_title(base: str, variant: str | None, made: int | None, row: int | None) -> str:
+    """The proposal panel's title: ``base`` (uᵏ or ũᵏ) with the row ``made`` it was made at,
+    marked "last made" when that is before ``row`` (skipped or rejected since); pg makes none."""
+    if variant is not None and variant_of(variant) == "pg":
+        return f"{base}: none ({variant_label(variant)} takes no learned step)"
+    if made is None:
+        return base if row is None else f"{base}: none yet"
+    marked = (
+        f" <span style='color:{MARK_COLOUR}'>last made</span>"
+        if row is not None and made < row
+        else ""
+    )
+    return f"{base} (k = {made}){marked}"

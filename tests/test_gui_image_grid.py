@@ -1,0 +1,75 @@
+"""The image panels re-flow to the space there is: six side by side in a wide window, a 3 × 2 grid
+in a narrow one, every picture whole and as large as the grid allows, the user's zoom kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gui.views.image_grid import grid_columns, picture_side
+from gui.views.images import PANELS, ImagePanel
+
+
+def test_grid_columns_maximise_each_picture():
+    assert grid_columns(6, 1250, 340) == 6  # a wide strip: one row
+    assert grid_columns(6, 610, 340) == 3  # narrow: 3 × 2 shows each larger than 6 × 1
+    assert grid_columns(6, 200, 1400) == 1  # a tall column: one picture a row
+    best = grid_columns(6, 610, 340)
+    for columns in range(1, 7):
+        assert picture_side(6, columns, 610, 340, 1.0) <= picture_side(6, best, 610, 340, 1.0)
+    # a wide picture (aspect 3) prefers rows to columns in the same area
+    assert grid_columns(6, 800, 500, aspect=3.0) < grid_columns(6, 800, 500, aspect=1.0)
+
+
+def _show(qtbot, width: int, height: int) -> ImagePanel:
+    panel = ImagePanel()
+    qtbot.addWidget(panel)
+    panel.resize(width, height)
+    panel.show()
+    qtbot.waitExposed(panel)
+    picture = np.linspace(0, 1, 96 * 64, dtype=np.float32).reshape(96, 64)  # 64 wide, 96 high
+    panel.set_problem(picture, picture, picture)
+    return panel
+
+
+def _whole_picture_in_every_view(panel: ImagePanel) -> bool:
+    for name in PANELS:
+        (x0, x1), (y0, y1) = panel.views[name].viewRange()
+        if not (x0 <= 0.5 and x1 >= 63.5 and y0 <= 0.5 and y1 >= 95.5):
+            return False
+        if min(x1 - x0 - 64, y1 - y0 - 96) > 1:  # fitted: one side touches the picture
+            return False
+    return True
+
+
+@pytest.mark.parametrize(("width", "height", "rows"), [(1400, 300, 1), (620, 520, 2)])
+def test_panels_reflow_and_fit_the_whole_picture(qtbot, width, height, rows):
+    panel = _show(qtbot, width, height)
+    grid = panel.graphics
+    qtbot.waitUntil(lambda: _whole_picture_in_every_view(panel), timeout=5000)
+    assert len(grid.cells) == len(PANELS)
+    assert -(-len(PANELS) // grid.columns) == rows
+    widths = {round(panel.views[name].width()) for name in PANELS}
+    assert len(widths) == 1  # linked views share one size, so each shows the same region
+    used_rows = {round(panel.views[name].mapToScene(0, 0).y()) for name in PANELS}
+    assert len(used_rows) == rows
+
+
+def test_resizing_refits_until_the_user_zooms(qtbot):
+    panel = _show(qtbot, 1400, 300)
+    qtbot.waitUntil(lambda: _whole_picture_in_every_view(panel), timeout=5000)
+    assert panel.graphics.columns == 6
+    panel.resize(620, 520)  # narrower: re-flows to 3 × 2 and fits again
+    qtbot.waitUntil(lambda: panel.graphics.columns == 3, timeout=5000)
+    qtbot.waitUntil(lambda: _whole_picture_in_every_view(panel), timeout=5000)
+
+    view = panel.views["x"]
+    view.scaleBy((0.25, 0.25))  # the user zooms in on a detail …
+    view.sigRangeChangedManually.emit(view.state["mouseEnabled"])
+    zoomed = view.viewRange()
+    panel.resize(640, 540)  # … and a resize keeps their view rather than fitting again
+    qtbot.wait(200)
+    assert not _whole_picture_in_every_view(panel)
+    assert np.allclose(view.viewRange()[0][0], zoomed[0][0], atol=8)
+    panel.fit_views()  # a new problem (or Fit) fits again
+    qtbot.waitUntil(lambda: _whole_picture_in_every_view(panel), timeout=5000)
