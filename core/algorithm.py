@@ -31,6 +31,7 @@ any code that runs while the generator is suspended.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from .check import (
     residual_and_tolerance,
 )
 from .errors import one_line
+from .interrupt import Abandoned, Interrupted, checkpoint, interruptible
 from .metrics import psnr, ssim
 from .params import Parameters, ParameterTimeline
 from .precision import exact_float32
@@ -70,6 +72,7 @@ class _Point:
     __slots__ = ("x", "s", "h", "_eval")
 
     def __init__(self, x: Tensor, split: Splitting, h: float | None = None):
+        checkpoint()  # s(x), ∇s(x) (and h(x)) may be network passes
         self.x = x
         self._eval = split.smooth.evaluate(x)
         self.s = self._eval.value
@@ -103,6 +106,7 @@ class _Step:
 
 def _propose(module, x: Tensor, k: int, params: Parameters, problem: Problem):
     """Step 2, u = A(x^k), or (None, reason) when the module raises or returns something unusable."""
+    checkpoint()
     try:
         u = module(x, k, params, problem)
     except Exception as exc:  # a user module may fail in any way; FIMA rejects, others stop
@@ -118,6 +122,7 @@ def _propose(module, x: Tensor, k: int, params: Parameters, problem: Problem):
 
 def _proximal_gradient(v: _Point, gamma: float, split: Splitting) -> _Point:
     """Step 9: x^{k+1} = prox_{γh}(v − γ∇s(v))."""
+    checkpoint()  # the prox may be a network pass (D_σ)
     x_next, h_next = split.proximal.prox_with_value(torch.add(v.x, v.grad, alpha=-gamma), gamma)
     return _Point(x_next, split, h=h_next)
 
@@ -141,6 +146,7 @@ def _judged_step(ctx: _Context, current: _Point, u, reason: str, params: Paramet
         return _Step(_proximal_gradient(current, gamma, split), False, reason)
     at_u = _Point(u, split, h=0.0)  # h(u) is never needed
     # step 3: ũ = prox_{γh}(u − γ(∇s(u) + μ(u − x^k)))  (core/check.py)
+    checkpoint()
     u_tilde, h_tilde = proximal_objective_step(u, x, at_u.grad, gamma, mu, split)
     at_tilde = _Point(u_tilde, split, h=h_tilde)
     # step 4: d = (1/γ − μ)(u − ũ) + ∇s(ũ) − ∇s(u), and the check ‖d‖ ≤ C‖ũ − x^k‖
@@ -219,7 +225,8 @@ def iterate(
     monotone_guard: bool = True,
     propose: str | ProposalPolicy | None = None,
     d_maps: bool = False,
-) -> Iterator[Iteration]:
+    interrupt: threading.Event | None = None,
+) -> Iterator[Iteration | Abandoned]:
     """Yield one :class:`Iteration` per step x^k → x^{k+1} of ``variant`` (Algorithm 1 for fima).
 
     ``parameters`` may be a fixed :class:`Parameters` or a :class:`ParameterTimeline` read at every
@@ -227,7 +234,9 @@ def iterate(
     ``always`` or ``adaptive``; None: the default). ``d_maps`` puts step 4's optimality error per
     pixel, |d_i|, into each record's ``d_map`` (from the d the check computes anyway). Runs forever
     if ``max_iter`` is None; a diverging run (non-finite iterate or Ψ exploding) yields a last
-    record with ``diverged=True`` and stops.
+    record with ``diverged=True`` and stops. Once ``interrupt`` is set, the step in flight stops
+    before its next network pass and an :class:`core.interrupt.Abandoned` marker is yielded instead
+    of its record; the next ``next()`` computes iteration k again (clear the event first).
 
     Every evaluation of Ψ, ∇s, the check and the proxes runs in true float32
     (:func:`core.precision.exact_float32`, entered per step and left before each yield, so a
@@ -258,7 +267,12 @@ def iterate(
             ctx.schedule.reset(k)
         previous = params
         start = time.perf_counter()
-        step = step_function(ctx, current, k, params)  # each scopes its own evaluations
+        try:
+            with interruptible(interrupt):
+                step = step_function(ctx, current, k, params)  # each scopes its own evaluations
+        except Interrupted:  # abandoned between two passes: nothing of iteration k is kept
+            yield Abandoned(k, variant)
+            continue
         seconds = time.perf_counter() - start
         with exact_float32():
             record = _record(ctx, k, variant, current, step, params, limit, seconds)

@@ -36,6 +36,7 @@ from typing import Any
 
 import torch
 
+from .interrupt import checkpoint
 from .precision import exact_float32
 from .priors import Prior
 from .unet import grey_batch, load_network
@@ -170,6 +171,7 @@ class LearnedEvaluation:
     def gradient(self) -> Tensor:
         """λ∇g_σ(x) (computed on first use, then kept)."""
         if self._grad is None:
+            checkpoint()  # a backward pass: a caller may abandon the iteration before it
             with exact_float32(), torch.inference_mode(False), torch.enable_grad():
                 (grad,) = torch.autograd.grad(self._potential, self._input)
             self._grad = grad.mul_(self._weight) if self._weight != 1.0 else grad
@@ -269,6 +271,7 @@ class GradientStepPrior(Prior):
             if stamp == key and point.shape == x.shape and point.device == x.device:
                 if torch.equal(point, x):
                     return evaluation
+        checkpoint()  # a forward pass: a caller may abandon the iteration before it
         with torch.inference_mode(False), torch.enable_grad():
             z = x.detach().clone().requires_grad_(True)
             potential = self._potential(z)
@@ -281,6 +284,7 @@ class GradientStepPrior(Prior):
     @exact_float32()
     def value(self, x: Tensor) -> float:
         """g(x) = λ g_σ(x) (no graph kept)."""
+        checkpoint()
         with torch.inference_mode():
             return self.weight * float(self._potential(x))
 

@@ -152,6 +152,15 @@ class ParameterTimeline:
         with self._lock:
             return self._replay(k)
 
+    def reopen(self, k: int) -> None:
+        """Iteration k was abandoned before any run finished it (core/interrupt.py): changes
+        submitted since may still start at k, where the user saw them made. No-op unless k was
+        the last iteration read."""
+        with self._lock:
+            if self._next_k == k + 1:
+                self._next_k = k
+                self._current = self._replay(k - 1)
+
     def _replay(self, k: int) -> Parameters:
         p = self.initial
         for j in sorted(self._changes):
@@ -213,6 +222,12 @@ class RunTimeline(ParameterTimeline):
     def in_force(self, k: int) -> Parameters:
         """Parameters recorded for iteration k (pending changes not applied)."""
         return self._compose(k)
+
+    def reopen(self, k: int) -> None:
+        """Iteration k was abandoned before any run finished it: reopen it here and in the
+        shared timeline (idempotent, so every run over the shared one may call it)."""
+        self.shared.reopen(k)
+        super().reopen(k)
 
     @property
     def own_changes(self) -> dict[int, dict[str, float]]:

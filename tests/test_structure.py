@@ -52,6 +52,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "core.errors",
             "core.precision",
+            "core.interrupt",
             "core.fileio",
             "core.resources",
             "core.arguments",

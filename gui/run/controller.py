@@ -267,6 +267,8 @@ class RunController(QObject):
         v = self.views
         update = self.run.take_update()
         if not update.rows and not update.images:
+            if not paced:  # a paced pull may have taken the last rows without their numbers
+                self._show_numbers(self.iterations)
             return
         for variant, rows in update.rows.items():
             self.history.extend(variant, rows)
@@ -281,15 +283,22 @@ class RunController(QObject):
         self.state.follow(update.iterations)
         v.images.update_images(update.images, update.iterations)
         if not paced or self._budget.numbers_due() or not self.run.is_running():
-            v.scrubber.set_latest(update.iterations)
-            v.status.show_progress(update.iterations, self._acceptance_summary())
-            v.status.show_costs(self._iteration_costs())
+            self._show_numbers(update.iterations)
         self._announce_divergence(update.done)
         with self._budget.paced_apart():  # throttled by its own cost, not a frame's
             updated = v.certificate_panel.update_from(self.history, self.run.variants)
         if not updated:
             if not self._certificate_timer.isActive():
                 self._certificate_timer.start(CERTIFICATE_CATCH_UP_MS)
+
+    def _show_numbers(self, iterations: int) -> None:
+        """The newest k in the history bar and the status bar (with acceptance and costs)."""
+        v = self.views
+        if v.scrubber.latest() == iterations:  # both bars are set together
+            return
+        v.scrubber.set_latest(iterations)
+        v.status.show_progress(iterations, self._acceptance_summary())
+        v.status.show_costs(self._iteration_costs())
 
     @Slot()
     def update_certificate(self) -> None:

@@ -35,6 +35,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from core import ParameterTimeline, iterate
 from core.errors import one_line
 from core.history import IterateHistory
+from core.interrupt import Abandoned
 from core.io import map_to_array, tensor_to_array
 from core.proposal import DEFAULT_POLICY
 from core.run_spec import variant_of
@@ -43,6 +44,7 @@ from ..display import to_display_array
 from .allocator import frame_copy
 
 IDLE_WAIT_S = 0.1  # upper bound on a paused sleep; control calls wake the loop at once
+RUN, STEP = "run", "step"  # why the iteration in flight was started
 
 
 def to_map_frame(d_map: torch.Tensor | None) -> np.ndarray | None:
@@ -112,6 +114,9 @@ class SolverWorker(QObject):
         self._pending = False
         self._running = threading.Event()
         self._cancel = threading.Event()
+        self._interrupt = threading.Event()  # pause / cancel: abandon the iteration in flight
+        self._partial: dict[str, object] = {}  # records of the lockstep step in flight so far
+        self._flight: str | None = None  # the iteration in flight: RUN, STEP (or None), locked
         self._wake = threading.Event()
         self._idle = threading.Event()
         self._returned = threading.Event()
@@ -120,24 +125,37 @@ class SolverWorker(QObject):
     # ---- control (any thread) -------------------------------------------------------------
     def resume(self) -> None:
         """Run freely until paused, cancelled or at the iteration limit."""
+        self._interrupt.clear()
         self._running.set()
         self._wake.set()
 
     def pause(self) -> None:
-        """Stop after the iteration in progress."""
-        self._running.clear()
+        """Stop now: the iteration in flight is abandoned before its next network pass (and
+        computed again on resume), so a pause acts within one pass, not one iteration."""
+        with self._lock:
+            self._running.clear()
+            self._interrupt.set()
+            self._steps = 0
+            if self._flight == STEP:
+                self._flight = RUN  # the step in flight is abandoned too
         self._wake.set()
 
     def step(self) -> None:
-        """Pause, then advance exactly one iteration of every variant (even past the limit)."""
+        """Pause after exactly one more iteration of every variant (even past the limit): while
+        running, the iteration in flight is that one; while paused, one more is computed."""
         with self._lock:
             self._running.clear()
-            self._steps += 1
+            self._interrupt.clear()  # an iteration being abandoned by a pause goes on instead
+            if self._flight == RUN:
+                self._flight = STEP
+            else:
+                self._steps += 1
         self._wake.set()
 
     def cancel(self) -> None:
-        """End the loop at the next iteration boundary."""
+        """End the loop within one network pass (the iteration in flight is abandoned)."""
         self._cancel.set()
+        self._interrupt.set()
         self._wake.set()
 
     def set_limit(self, limit: int) -> None:
@@ -222,6 +240,7 @@ class SolverWorker(QObject):
                     variant_of(v),
                     propose=self.propose,
                     d_maps=True,
+                    interrupt=self._interrupt,
                 )
                 for v in self.variants
             }
@@ -248,14 +267,21 @@ class SolverWorker(QObject):
             if predecessor.wait_returned(IDLE_WAIT_S):
                 return
 
+    def _timelines_in_use(self) -> list:
+        """Every parameter timeline the runs read (the shared one and each run's own)."""
+        chosen = [self.timelines.get(v, self.timeline) for v in self.variants]
+        return [t for t in chosen if t is not None]
+
     def _claim_iteration(self) -> bool:
         """Decide under the lock whether to do one more iteration now (and mark busy / idle)."""
         with self._lock:
-            claim = self._steps > 0 or (self._running.is_set() and self._iterations < self._limit)
-            if self._steps > 0:
+            stepping = self._steps > 0
+            claim = stepping or (self._running.is_set() and self._iterations < self._limit)
+            if stepping:
                 self._steps -= 1
             if claim:
                 self._idle.clear()
+                self._flight = STEP if stepping else RUN
                 return True
             self._idle.set()
             hit_limit = self._running.is_set()
@@ -265,19 +291,35 @@ class SolverWorker(QObject):
         return False
 
     def _advance(self, generators: dict) -> None:
-        """One iteration of every live variant; images copied here, rows kept under the lock."""
-        records = {}
+        """One iteration of every live variant; images copied here, rows kept under the lock.
+
+        An interrupted variant (pause, cancel) yields :class:`core.interrupt.Abandoned`: the
+        records of the variants done so far wait in ``_partial`` and only the others are computed
+        when the run goes on, so the lockstep step is published whole or not at all."""
         for variant, generator in list(generators.items()):
+            if variant in self._partial:
+                continue
             if self._cancel.is_set():  # a cancelled run is discarded: don't start another variant
                 return
             record = next(generator, None)
+            if isinstance(record, Abandoned):
+                if not self._partial:  # no run finished iteration k: later edits may start at k
+                    for timeline in {id(t): t for t in self._timelines_in_use()}.values():
+                        timeline.reopen(record.k)
+                with self._lock:  # a step asked for as the abandon landed: compute it again
+                    if self._flight == STEP and not self._cancel.is_set():
+                        self._steps += 1
+                    self._flight = None
+                return
             if record is None or record.diverged:
                 del generators[variant]
                 with self._lock:
                     self._done.append(variant)
             if record is not None:
                 record.label = variant  # the run's label (its variant when it has no overrides)
-                records[variant] = record
+            self._partial[variant] = record
+        records = {v: r for v, r in self._partial.items() if r is not None}
+        self._partial = {}
         images = {
             v: {
                 "x": to_history_frame(r.x),
@@ -298,6 +340,7 @@ class SolverWorker(QObject):
                 self._rows[v].append(r.row())
             self._images.update(images)
             self._iterations += 1
+            self._flight = None
             notify = not self._pending
             self._pending = True
         if notify:
