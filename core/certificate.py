@@ -36,6 +36,9 @@ class Certificate:
     first_unknown: int | None = None
     skipped: int = 0  # iterations where the proposal policy made no proposal (rejection branch)
     label: str = ""  # the run's label (core/run_spec.py: ``fima · C=0.3``); empty: the variant
+    # after a violation: the last k they failed at, and the k from which they hold again (None: not)
+    last_violation: int | None = None
+    holds_again_from: int | None = None
 
     @property
     def guaranteed(self) -> bool:
@@ -78,6 +81,8 @@ def certificate(variant: str, rows: list[dict]) -> Certificate:
         math.isnan(o) or o == -math.inf for o in objectives
     )
     skipped = sum(1 for r in rows if r.get("skipped"))
+    failed = [r["k"] for r in rows if not r.get("conditions_hold", True)]
+    again = next((r["k"] for r in rows if failed and r["k"] > failed[-1]), None)
     cert = Certificate(
         variant=variant,
         iterations=n,
@@ -92,6 +97,8 @@ def certificate(variant: str, rows: list[dict]) -> Certificate:
         first_unknown=unknown,
         skipped=skipped,
         label=label,
+        last_violation=failed[-1] if failed else None,
+        holds_again_from=again,
     )
     cert.lines = _explain(cert)
     return cert
@@ -104,6 +111,14 @@ def _explain(c: Certificate) -> list[str]:
     if c.assumptions_held:
         lines.append(
             f"The step-size conditions 2C < μ and γ < 1/L held at all {c.iterations} iterations."
+        )
+    elif c.holds_again_from is not None:
+        first, last = c.first_violation, c.last_violation
+        at = f"iteration {first}" if first == last else f"iterations {first}–{last}"
+        lines.append(
+            f"The conditions 2C < μ and γ < 1/L failed at {at} and hold again from iteration "
+            f"{c.holds_again_from} on: the theorem applies to the run from x^{c.holds_again_from} "
+            "on (as to a run started there), not to the iterations before."
         )
     else:
         lines.append(

@@ -52,3 +52,22 @@ def test_an_infinite_psi_at_finite_iterates_is_unknown_not_divergence():
     assert not any("DIVERGED" in line for line in c.lines)
     rows[2]["diverged"] = True
     assert certificate("naive", rows).diverged
+
+
+def test_conditions_that_hold_again_are_said_to_hold_again():
+    rows = [{"k": k, "objective": 5.0 - k, "conditions_hold": k not in (3, 4, 5)} for k in range(9)]
+    c = certificate("fima", rows)
+    assert (c.first_violation, c.last_violation, c.holds_again_from) == (3, 5, 6)
+    assert not c.guaranteed  # not for the whole run …
+    line = next(line for line in c.lines if "2C < μ" in line)
+    assert "failed at iterations 3–5 and hold again from iteration 6 on" in line
+    assert "applies to the run from x^6 on" in line  # … but for the run from x^6 on
+    rows[-1]["conditions_hold"] = False  # failing again at the last iteration: not holding now
+    c = certificate("fima", rows)
+    assert c.holds_again_from is None and c.last_violation == 8
+    assert any("failed from iteration 3 on" in line for line in c.lines)
+    rows = [{"k": k, "objective": 1.0, "conditions_hold": k != 2} for k in range(4)]
+    assert any(
+        "failed at iteration 2 and hold again from iteration 3" in x
+        for x in certificate("fima", rows).lines
+    )
