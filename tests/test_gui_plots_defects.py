@@ -255,3 +255,17 @@ def test_window_run_reset_and_rerun(qtbot, loaded):
     (x0, x1), _ = plots.plots["objective"].getViewBox().viewRange()
     assert -1 <= x0 and x1 <= 4
     assert np.isfinite([x0, x1]).all()
+
+
+def test_the_iteration_axis_never_shows_an_si_scale(qtbot):
+    """At k = 1 the x range is a single point: pyqtgraph's SI prefix printed "(x0.001)" there."""
+    panel = PlotPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 500)
+    panel.show()
+    plot = next(iter(panel.graphics.ci.items))
+    plot.plot([0.0, 1e-4], [1.0, 2.0])
+    for item in panel.graphics.ci.items:
+        axis = item.getAxis("bottom")
+        axis.setRange(0.0, 1e-4)
+        assert "(x" not in axis.labelString() and axis.autoSIPrefixScale == 1.0

@@ -124,7 +124,11 @@ class LogAxis(pg.AxisItem):
 
 
 class IterationAxis(pg.AxisItem):
-    """An iteration axis: ticks on whole numbers only."""
+    """An iteration axis: ticks on whole numbers only, never an SI scale ("(x0.001)" at k = 1)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.enableAutoSIPrefix(False)
 
     def tickValues(self, minVal, maxVal, size) -> list:  # noqa: N803 (pyqtgraph's names)
         """pyqtgraph's ticks without the fractional ones."""
