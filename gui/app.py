@@ -20,17 +20,21 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from core import task_names
-from core.cli import EXIT_BAD_INPUT, OneLineParser, positive_int
+from . import splash as startup
 
-from .state.problem_spec import ProblemSpec
-
+# Nothing above imports torch (``core`` does): the splash is painted before it is loaded.
 APP_NAME = "FIMA Explorer"
 ORGANIZATION = "fima-explorer"
+SUBTITLE = "Watch learning-based iterations converge, with FIMA's guarantee"
+EXIT_BAD_INPUT = 2  # = core.arguments.EXIT_BAD_INPUT (not imported: it would load torch)
+HELP_FLAGS = ("-h", "--help")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``fima-explorer`` argument parser."""
+    """The ``fima-explorer`` argument parser (imports ``core``, hence torch)."""
+    from core import task_names
+    from core.cli import OneLineParser, positive_int
+
     parser = OneLineParser(
         prog="fima-explorer",
         description="Watch FIMA (Liu et al., TPAMI 2019) and its variants converge",
@@ -75,6 +79,8 @@ def settle_garbage_collector() -> None:
 
 def _initial_load(window, args: argparse.Namespace) -> bool:
     """Load what the command line asks for; interactively fall back to the sample on failure."""
+    from .state.problem_spec import ProblemSpec
+
     options = {"downscale": args.downscale} if args.downscale else {}
     if args.session:
         ok = window.files.load_session_file(args.session, image=args.image, task=args.task)
@@ -98,12 +104,32 @@ def leave_a_core_for_the_window() -> None:
     choose_threads()
 
 
+def open_splash(argv: list[str]) -> startup.Splash | None:
+    """Show the start-up splash before torch loads (not for ``--help``, nor without a display)."""
+    if any(a in HELP_FLAGS for a in argv) or not startup.display_available():
+        return None
+    application()
+    return startup.Splash.open(APP_NAME, SUBTITLE, "Loading the engine (PyTorch)…")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``fima-explorer``; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    splash = open_splash(argv)
+    try:
+        return _main(argv, splash)
+    finally:
+        if splash is not None:
+            splash.finish()
+
+
+def _main(argv: list[str], splash: startup.Splash | None) -> int:
+    """Parse, load the engine and the window (saying so on the splash), run the event loop."""
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already printed in one line
         return int(exc.code or 0)
+    startup.report(startup.TORCH_IMPORTED)
     if args.session and args.downscale:
         print(
             "fima-explorer: --downscale applies to an image; a session keeps its own",
@@ -112,15 +138,22 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     leave_a_core_for_the_window()
     app = application()
+    if splash is not None:
+        splash.say("Opening the window…")
     from .main_window import MainWindow
     from .scripted import ScriptedDriver
 
     window = MainWindow()
     window.scripted = args.quit_after is not None or args.screenshot is not None
     try:
+        if splash is not None:
+            splash.say("Loading the problem and its prior…")
         if not _initial_load(window, args) and window.scripted:
             return EXIT_BAD_INPUT
+        startup.after_first_paint(window, _ready)
         window.show()
+        if splash is not None:
+            splash.finish()
         settle_garbage_collector()
         driver = ScriptedDriver(window, args.run, args.quit_after, args.export, args.screenshot)
         QTimer.singleShot(0, driver.start)
@@ -128,6 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         window.close()
         window.deleteLater()
+
+
+def _ready() -> None:
+    """The window has been painted with its problem loaded (the first paint too, if no splash)."""
+    startup.report(startup.FIRST_PAINT)
+    startup.report(startup.READY)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ def _tiny_run(image: Path, out: Path) -> list[str]:
             "--out", str(out)]  # fmt: skip
 
 
-@pytest.mark.parametrize("entry_point", ["core.cli", "gui.app"])
+@pytest.mark.parametrize("entry_point", ["core.cli", "gui.main_window"])
 def test_openmp_waits_passively_before_torch_is_imported(entry_point):
     probe = [sys.executable, "-c", IMPORT_PROBE, entry_point]
     done = subprocess.run(probe, env=_environment(), capture_output=True, text=True, timeout=120)

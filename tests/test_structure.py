@@ -104,6 +104,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gui.busy",
             "gui.display",
             "gui.refresh_budget",
+            "gui.splash",
         ),
     ),
     ("gui state", ("gui.state", "gui.state.*")),
