@@ -32,7 +32,7 @@ from .dialogs.file_dialogs import FileDialogs
 from .dialogs.help_dialogs import HelpDialog, HelpWindows
 from .dialogs.memory_dialog import ANYWAY, CANCEL, DOWNSCALE, MemoryDialog
 from .dialogs.preferences import PreferencesDialog
-from .run.controller import RunController, RunViews
+from .run.controller import RunController
 from .run.solver_run import STOP_TIMEOUT_S, detached_runs
 from .state import ExplorerState
 from .state.prior_choices import default_prior_key
@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.scripted = False  # errors go to stderr instead of dialogs
         self.last_error: str | None = None
-        self.state = ExplorerState()
+        self.state = ExplorerState(settings.budget_mb() * 2**20)
         self.help_windows = HelpWindows(self)
         self.studies = StudyLink(self)
 
@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.plots = PlotPanel()
         self.history_bar = HistoryBar()
         self.certificate_panel = CertificatePanel()
-        self.scrubber = Scrubber(self.images, self.plots, self.history_bar, settings.budget_mb())
+        self.scrubber = Scrubber(self.images, self.plots, self.history_bar, self.state.progress)
         side = (self.problem_panel, self.solver_panel, self.parameter_panel)
         parts = (self.images, self.history_bar, self.plots, self.certificate_panel)
         self.layout_parts = lay_out(self, side, *parts)
@@ -87,8 +87,11 @@ class MainWindow(QMainWindow):
         self.actions.view_menu.addAction(self.certificate_dock.toggleViewAction())
         self.dialogs = FileDialogs(self, self.actions.recent_menu)
         self.status = StatusPanel(self.statusBar())
-        views = (self.solver_panel, self.plots, self.images, self.scrubber, self.certificate_panel)
-        self.runner = RunController(self.state, RunViews(*views, self.status), self.run_fits, self)
+        for view in (self.plots, self.images, self.certificate_panel):
+            view.bind_run(self.state.progress)
+        self.status.bind(self.state)
+        self.solver_panel.bind(self.state)
+        self.runner = RunController(self.state, self.run_fits, self.plots.cpu_seconds, self)
         self.files = WindowFiles(self)
         self._connect()
         self.dialogs.update_recent_menu()
@@ -133,7 +136,6 @@ class MainWindow(QMainWindow):
         s.priorChosen.connect(self.set_prior)
         s.deviceChosen.connect(self.set_device)
         s.variantsChanged.connect(self._on_variants_changed)
-        s.limitChanged.connect(r.set_limit)
         s.runsRefused.connect(self.show_error)
         s.liveTargetChosen.connect(self._on_live_target)
         self.parameter_panel.changed.connect(r.announce_edit)
@@ -314,10 +316,11 @@ class MainWindow(QMainWindow):
     def _on_variants_changed(self, variants: list) -> None:
         if self.runner.run is not None:
             if not self.files.confirm_discard("Changing the variants"):
-                self.solver_panel.set_variants(self.runner.variants)  # the boxes go back
+                self.solver_panel.set_runs(self.runner.runs)  # the boxes go back
                 return
             self.runner.reset_run()
             self.status.message("Variants changed: the run was reset")
+        self.solver_panel.publish_runs()
         self.show_variants(variants)
 
     @Slot(object)

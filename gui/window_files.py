@@ -21,6 +21,7 @@ from PySide6.QtCore import QEvent, QObject, Slot
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from core import InputError, Parameters, TaskSetup
+from core.proposal import parse_policy
 from core.session import Session, load_session
 
 from . import settings
@@ -190,35 +191,38 @@ class WindowFiles(QObject):
         if not w.load_problem(spec, session.parameters, session.changes):
             return False
         w.state.schedule_runs(session.run_changes)
-        w.solver_panel.set_runs(session.run_specs())
-        w.solver_panel.set_limit(session.iterations)
-        w.solver_panel.set_proposal_policy(session.propose)
-        w.show_variants(w.solver_panel.variants())
+        solver = w.state.solver  # the solver panel follows
+        solver.runs = tuple(session.run_specs())
+        solver.limit = session.iterations
+        solver.policy = parse_policy(session.propose).describe()
+        w.show_variants(solver.labels)
         return True
 
     def current_session(self) -> Session | None:
-        """The session that replays the current run (or would start the next one)."""
+        """The session that replays the current run (or would start the next one), built from
+        the explorer state alone."""
         if self.setup is None:
             return None
-        runner, state, panel = self.window.runner, self.window.state, self.window.solver_panel
-        if runner.run is not None and state.timeline is not None:
-            iterations = max((runner.history.count(v) for v in runner.variants), default=0)
+        state = self.window.state
+        solver, progress = state.solver, state.progress
+        if state.timeline is not None and progress.variants:
+            counts = (progress.history.count(v) for v in progress.variants)
             return make_session(
                 self.setup.settings,
                 state.timeline.initial,
                 state.timeline.changes,
-                runner.variants,
-                iterations or panel.limit(),
-                runner.run.propose,
+                list(progress.variants),
+                max(counts, default=0) or solver.limit,
+                progress.policy,
                 {label: t.own_changes for label, t in state.run_timelines.items()},
             )
         return make_session(
             self.setup.settings,
             state.initial,
             state.scheduled,
-            panel.variants(),
-            panel.limit(),
-            panel.proposal_policy(),
+            solver.labels,
+            solver.limit,
+            solver.policy,
             state.scheduled_runs,
         )
 

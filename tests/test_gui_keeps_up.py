@@ -72,7 +72,9 @@ def _drawn(window) -> None:
 def test_a_fast_run_shows_every_iteration_and_paces_its_refreshes(qtbot, fast_window):
     window = fast_window
     frames, draws = [0], [0]
-    _counting(window.images, "update_images", frames)
+    window.state.progress.events.images.connect(
+        lambda images, _k: frames.__setitem__(0, frames[0] + bool(images))
+    )
     _counting(window.plots, "_draw_all", draws)
     history_budget = 4 * 2**20  # 4 MiB: a 64² frame is 16 KiB, so 3000 of them must be thinned
     window.scrubber.set_budget_mb(history_budget // 2**20)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QLabel
 
 from core import Parameters
 from core.certificate import certificate
@@ -204,9 +205,25 @@ def test_parameters_default_round_trip_is_exact(loaded):
 def test_the_status_bar_says_what_one_iteration_of_each_variant_costs(qtbot, loaded):
     loaded.solver_panel.set_variants(["fima", "pg"])
     run_to_limit(qtbot, loaded, 4)
-    text = loaded.runner.views.status.costs.text()
+    text = loaded.status.costs.text()
     parts = text.split(" · ")  # e.g. "FIMA 85 ms/it · PG 12 ms/it"
     assert len(parts) == 2 and all(p.endswith("/it") for p in parts), text
     assert parts[0].lower().startswith("fima") and parts[1].lower().startswith("pg"), text
     loaded.runner.reset_run()
-    assert loaded.runner.views.status.costs.text() == ""
+    assert loaded.status.costs.text() == ""
+
+
+def test_a_readout_too_long_for_its_width_is_cut_on_screen_and_whole_in_the_tooltip(qtbot):
+    from gui.views.pixel_readout import PixelReadout
+
+    readout = PixelReadout()
+    qtbot.addWidget(readout)
+    readout.setFixedWidth(MIN_WIDTH)
+    readout.show()
+    long = "(40, 12)  y 0.54 0.44 0.53  x 0.51 0.43 0.52  truth 0.50 0.42 0.51  |d| 0.012 (3.1 %)"
+    readout.set_readout(long)
+    assert readout.text() == long and readout.is_elided()
+    assert long in readout.toolTip()
+    shown = QLabel.text(readout)  # what the label paints: cut, ending in the ellipsis
+    assert shown.endswith("…") and len(shown) < len(long)
+    assert readout.minimumSizeHint().width() <= MIN_WIDTH

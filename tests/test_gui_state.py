@@ -9,7 +9,7 @@ import pytest
 
 from core import Parameters
 from core.session import Session, save_session
-from gui.state import Event, EventGroup, ExplorerState
+from gui.state import ExplorerState
 from tests.conftest import run_to_limit
 
 
@@ -17,17 +17,37 @@ def _setup(task: str = "deblur", **parameters: float) -> SimpleNamespace:
     return SimpleNamespace(settings={"task": task}, parameters=Parameters(**parameters))
 
 
-def test_events_call_listeners_once_each_and_stop_after_disconnect():
-    heard: list = []
-    event = Event("parameters")
-    event.connect(heard.append)
-    event.connect(heard.append)  # connecting twice is harmless
-    event.emit(1)
-    event.disconnect(heard.append)
-    event.emit(2)
-    assert heard == [1] and len(event) == 0
-    group = EventGroup("problem", "status")
-    assert group.names() == ("problem", "status") and isinstance(group.status, Event)
+def test_events_call_listeners_and_stop_after_disconnect_or_when_the_listener_is_gone():
+    state, heard = ExplorerState(), []
+    state.events.status.connect(heard.append)
+    state.set_status("running")
+    state.set_status("running")  # no change: not heard again
+    state.events.status.disconnect(heard.append)
+    state.set_status("paused")
+    assert heard == ["running"]
+
+    class View:  # a view's bound method is held weakly: a closed view stops listening
+        seen: list = []
+
+        def show(self, status: str) -> None:
+            View.seen.append(status)
+
+    view = View()
+    state.events.status.connect(view.show)
+    state.set_status("running")
+    del view
+    state.set_status("paused")
+    assert View.seen == ["running"]
+
+
+def test_the_solver_settings_are_heard_field_by_field_and_only_when_they_change():
+    state, limits, runs = ExplorerState(), [], []
+    state.solver.events.limit.connect(limits.append)
+    state.solver.events.runs.connect(runs.append)
+    state.solver.limit = 40
+    state.solver.limit = 40
+    assert limits == [40] and runs == []
+    assert state.solver.labels == ["fima", "pg"]
 
 
 def test_the_state_keeps_the_next_runs_start_apart_from_the_values_in_force():

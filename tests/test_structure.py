@@ -18,7 +18,8 @@ core
   3. modules — ``core.modules``: the modules A = A_g ∘ A_f (denoisers, refinement).
   4. tasks — ``core.tasks``: each application's problem, options and defaults, with the pieces only
      tasks use (streaks, retinex, masks, layer operators).
-  5. runs — ``core`` (the scripting API), memory, outputs: what one run needs around a task.
+  5. runs — ``core`` (the scripting API), memory, speed, outputs: what one run needs around a
+     task.
   6. study — ``core.study``: sweeps of runs.
   7. cli — cli, cli_help: the ``fima`` command line over all of it.
 
@@ -92,7 +93,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("core modules", ("core.modules", "core.modules.*")),
     ("core tasks", ("core.tasks", "core.tasks.*")),
-    ("core runs", ("core", "core.memory", "core.outputs")),
+    ("core runs", ("core", "core.memory", "core.speed", "core.outputs")),
     ("core study", ("core.study", "core.study.*")),
     ("core cli", ("core.cli", "core.cli_help")),
     (
@@ -316,3 +317,13 @@ def test_no_file_in_core_or_gui_over_500_lines():
         if (n := len(path.read_text().splitlines())) > MAX_LINES
     }
     assert not long, f"files over {MAX_LINES} lines: {long}"
+
+
+def test_the_run_controller_imports_no_view():
+    """Issue 30: the controller writes the state only; the views bind to it (none is imported)."""
+    graph = import_graph()
+    run_modules = [m for m in graph if m == "gui.run" or m.startswith("gui.run.")]
+    assert "gui.run.controller" in run_modules
+    for module in run_modules:
+        views = sorted(m for m in graph[module] if m == "gui.views" or m.startswith("gui.views."))
+        assert not views, f"{module} imports {views}"

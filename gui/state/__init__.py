@@ -1,10 +1,11 @@
 """The explorer's Qt-free state: what is loaded, which parameters are in force, how the run stands.
 
-Views bind to it (they listen to its events and write to it through its methods); nothing here
-imports Qt, so the state can be driven and tested without a window (as napari's viewer model).
+Views bind to it (they listen to its psygnal events and write to it through its methods); nothing
+here imports Qt, so the state can be driven and tested without a window (as napari's viewer model).
 """
 
-from .events import Event, EventGroup
-from .explorer_state import RUN_STATES, ExplorerState
+from .explorer_state import RUN_STATES, ExplorerEvents, ExplorerState
+from .run_progress import RunProgress
+from .solver_settings import SolverSettings
 
-__all__ = ["RUN_STATES", "Event", "EventGroup", "ExplorerState"]
+__all__ = ["RUN_STATES", "ExplorerEvents", "ExplorerState", "RunProgress", "SolverSettings"]

@@ -1,6 +1,6 @@
 """The explorer's state, in one place and without Qt.
 
-Three things, each with an event that views listen to:
+Five things; views listen to their psygnal events and write through their methods:
 
 - ``problem``: the problem spec (what the user chose) and the task setup built from it;
 - ``parameters``: the parameters the next run starts from (``initial``), the changes scheduled for
@@ -8,7 +8,12 @@ Three things, each with an event that views listen to:
   the parameter panel displays: the values in force at the newest iteration of the run (so a
   replayed session's changes appear as the run passes them), with the user's not-yet-applied edits
   on top; without a run, ``initial``;
-- ``status``: idle, running, paused, limit, ended or error.
+- ``status``: idle, running, paused, limit, ended or error (``status_line`` also carries the
+  words the status bar shows);
+- ``solver`` (:class:`SolverSettings`): the runs, iteration limit and proposal policy the next run
+  reads;
+- ``progress`` (:class:`RunProgress`): what the current run has computed and which iterate is on
+  screen — the run controller writes it, the plots, images, bars and certificate draw from it.
 
 Several runs (variants, or A/B runs of one variant with their own parameters, :mod:`core.run_spec`)
 each iterate a :class:`core.RunTimeline` over the run's shared timeline. The user's edits go to the
@@ -25,19 +30,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from psygnal import Signal, SignalGroup
+
 from core import Parameters, ParameterTimeline, RunTimeline, TaskSetup
 from core.run_spec import RunSpec
 
-from .events import EventGroup
 from .problem_spec import ProblemSpec
+from .run_progress import RunProgress
+from .solver_settings import SolverSettings
 
 RUN_STATES = ("idle", "running", "paused", "limit", "ended", "error")
+HISTORY_BUDGET_BYTES = 512 * 2**20  # the iterate history's default memory budget
+
+
+class ExplorerEvents(SignalGroup):
+    """The state's own events (the solver settings and the run's progress have theirs)."""
+
+    problem = Signal(object)  # the state, with a new problem loaded
+    parameters = Signal(object)  # the Parameters now shown
+    status = Signal(str)  # the run's status changed (one of RUN_STATES)
+    status_line = Signal(str, bool, object)  # status, a problem is loaded, words (None: default)
 
 
 class ExplorerState:
     """Problem, parameters (next run's start, the running timeline, the values shown), run status."""
 
-    def __init__(self) -> None:
+    def __init__(self, history_budget_bytes: int = HISTORY_BUDGET_BYTES) -> None:
         self.spec: ProblemSpec | None = None
         self.setup: TaskSetup | None = None
         self.defaults: Parameters | None = None  # the task's defaults (presets start from them)
@@ -48,9 +66,14 @@ class ExplorerState:
         self.run_timelines: dict[str, RunTimeline] = {}  # each run's, over ``timeline``
         self.live_target: str | None = None  # the run edits go to (None: every run)
         self._iterations = 0  # the run's completed iterations (what ``shown`` follows)
+        # the user's edits during the run that no pulled row shows yet, by the run they went to:
+        # kept on top of ``shown`` so an older record never puts a field back
+        self._edits: dict[str | None, dict[str, float]] = {}
         self.shown: Parameters | None = None
         self.status = "idle"
-        self.events = EventGroup("problem", "parameters", "status")
+        self.events = ExplorerEvents()
+        self.solver = SolverSettings()
+        self.progress = RunProgress(history_budget_bytes)
 
     # ---- the problem ----------------------------------------------------------------------
     def set_problem(
@@ -97,6 +120,7 @@ class ExplorerState:
         target = self.target_timeline()
         if target is not None:
             target.submit(**changes)
+            self._edits.setdefault(self.live_target, {}).update(changes)
         if target is None or target is self.timeline:
             self.initial = replace(self.initial, **changes)
         self.shown = shown
@@ -122,7 +146,7 @@ class ExplorerState:
             )
             for spec in runs
         }
-        self.timeline, self._iterations = timeline, 0
+        self.timeline, self._iterations, self._edits = timeline, 0, {}
         if self.live_target not in self.run_timelines:
             self.live_target = None
         self.shown = self.target_timeline().initial
@@ -140,8 +164,11 @@ class ExplorerState:
         if target is None:
             return
         shown = target.in_force(self._iterations - 1) if self._iterations else target.initial
-        if target.pending:
-            shown = shown.with_changes(**target.pending)
+        edits = self._edits.get(self.live_target, {})
+        edits = {name: v for name, v in edits.items() if getattr(shown, name) != v}
+        self._edits[self.live_target] = edits  # those a pulled row shows are done
+        if edits or target.pending:
+            shown = shown.with_changes(**{**edits, **target.pending})
         if shown != self.shown:
             self.shown = shown
             self.events.parameters.emit(shown)
@@ -156,16 +183,18 @@ class ExplorerState:
 
     def end_run(self) -> None:
         """The run was discarded (reset, rebuilt): show where the next run starts."""
-        self.timeline, self.run_timelines, self._iterations = None, {}, 0
+        self.timeline, self.run_timelines, self._iterations, self._edits = None, {}, 0, {}
         if self.shown != self.initial:
             self.shown = self.initial
             self.events.parameters.emit(self.shown)
 
     # ---- the run's status -----------------------------------------------------------------
-    def set_status(self, status: str) -> None:
-        """One of :data:`RUN_STATES`; listeners hear of changes only."""
+    def set_status(self, status: str, text: str | None = None) -> None:
+        """One of :data:`RUN_STATES` (``status`` heard on changes only), with the words the status
+        bar shows (``text``; None: the status's own) — ``status_line`` heard every time."""
         if status not in RUN_STATES:
             raise ValueError(f"unknown run status {status!r}")
         if status != self.status:
             self.status = status
             self.events.status.emit(status)
+        self.events.status_line.emit(status, self.loaded, text)

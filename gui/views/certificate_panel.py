@@ -16,13 +16,13 @@ import html
 import re
 import time
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from core.certificate import Certificate, certificate
 from core.objective_readouts import objective_note
 
-from ..state import ExplorerState
+from ..state import ExplorerState, RunProgress
 from ..state.run_history import RunHistory
 from .style import variant_color, variant_label
 
@@ -162,6 +162,9 @@ def certificate_html(cert: Certificate, history: RunHistory, lipschitz: float | 
     return "".join(parts)
 
 
+CATCH_UP_MS = 1100  # a throttled update is made at most this much later
+
+
 class CertificatePanel(QWidget):
     """Rich-text certificates of every variant of the run."""
 
@@ -181,7 +184,29 @@ class CertificatePanel(QWidget):
         self._cost = 0.0
         self.objective_note = ""
         self.lipschitz: float | None = None  # L of the problem, for pg's γ < 1/L
+        self._progress: RunProgress | None = None
+        self._catch_up = QTimer(self)  # a throttled update is made up for a little later
+        self._catch_up.setSingleShot(True)
+        self._catch_up.timeout.connect(self._update_now)
         self.show_empty()
+
+    def bind_run(self, progress: RunProgress) -> None:
+        """Certify the run ``progress`` holds, about once a second (at once when asked)."""
+        self._progress = progress
+        progress.events.started.connect(self.show_empty)
+        progress.events.cleared.connect(self.show_empty)
+        progress.events.certificate.connect(self._on_certificate)
+
+    def _on_certificate(self, force: bool) -> None:
+        if self._progress is None or not self._progress.variants:
+            return
+        if self.update_from(self._progress.history, self._progress.variants, force):
+            self._catch_up.stop()
+        elif not self._catch_up.isActive():
+            self._catch_up.start(CATCH_UP_MS)
+
+    def _update_now(self) -> None:
+        self._on_certificate(True)
 
     def show_problem(self, state: ExplorerState) -> None:
         """The state's problem changed: say what its Ψ holds, and take its L (for pg)."""
@@ -199,8 +224,9 @@ class CertificatePanel(QWidget):
         """L, the Lipschitz constant of ∇s: pg's γ < 1/L where the trace alone cannot tell."""
         self.lipschitz = None if lipschitz is None else float(lipschitz)
 
-    def show_empty(self) -> None:
+    def show_empty(self, *_run) -> None:
         """No run yet."""
+        self._catch_up.stop()
         self.certificates = {}
         self._last = -1e9
         self.browser.setHtml(

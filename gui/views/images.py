@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from ..busy import wait_cursor
 from ..display import to_display_array
-from ..state import ExplorerState
+from ..state import ExplorerState, RunProgress
 from .field_keys import install_field_keys
 from .image_grid import AdaptiveGrid
 from .mask_view import MaskView
@@ -292,6 +292,16 @@ class ImagePanel(QWidget):
     def _on_user_zoom(self, *_args) -> None:
         """The user zoomed or panned: keep their view across resizes."""
         self._fitted = False
+
+    def bind_run(self, progress: RunProgress) -> None:
+        """Show the run ``progress`` holds: x⁰ when it starts or is cleared, then its images."""
+        progress.events.started.connect(self._on_run_started)
+        progress.events.cleared.connect(self.reset_iterates)
+        progress.events.images.connect(self.update_images)
+
+    def _on_run_started(self, variants: tuple[str, ...]) -> None:
+        self.reset_iterates()
+        self.set_variants(variants)
 
     def reset_iterates(self) -> None:
         """Back to x⁰ (a run was reset)."""

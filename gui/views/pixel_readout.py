@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
+from superqt import QElidingLabel
 
 from .optimality_map import share_text
 
@@ -55,8 +55,9 @@ def values_text(
     return f"({row}, {col})  " + "  ".join(parts) if parts else ""
 
 
-class PixelReadout(QLabel):
-    """A one-line label that elides what does not fit instead of widening the layout."""
+class PixelReadout(QElidingLabel):
+    """A one-line label that elides what does not fit instead of widening the layout (superqt's
+    eliding label: ``text()`` is the whole text, the screen shows it cut with '…')."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,11 +94,3 @@ class PixelReadout(QLabel):
         """The text's width, at least MIN_WIDTH (the layout may give less: then it is elided)."""
         hint = super().sizeHint()
         return QSize(max(hint.width(), MIN_WIDTH), hint.height())
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        """The text, elided on the right when it does not fit."""
-        rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
-        painter = QPainter(self)
-        painter.setPen(self.palette().color(self.foregroundRole()))
-        painter.drawText(rect, int(self.alignment()), text)

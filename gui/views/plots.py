@@ -39,7 +39,7 @@ from core.fileio import WriteError, atomic_path
 from core.run_spec import variant_of
 
 from ..refresh_budget import DrawPacing
-from ..state import ExplorerState
+from ..state import ExplorerState, RunProgress
 from ..state.run_history import RunHistory
 from .plot_axes import IterationAxis, LogAxis, tick_labels
 from .plot_data import PlotColumns, VariantColumns, decimate, decimate_markers
@@ -160,6 +160,7 @@ class PlotPanel(QWidget):
         self._curves: dict[str, _VariantCurves] = {}
         self.markers = ChangeMarkers(self.plots, "objective")
         self._history: RunHistory | None = None
+        self._progress: RunProgress | None = None
         self._columns = PlotColumns()
         self._dirty: set[str] = set()
         self._pacing = DrawPacing()
@@ -182,6 +183,25 @@ class PlotPanel(QWidget):
         self._cursor_iterate: int | None = None
 
     # ---- public API -----------------------------------------------------------------------
+    def bind_run(self, progress: RunProgress) -> None:
+        """Draw the run ``progress`` holds: its runs, rows and parameter changes, a piece at each
+        draw turn (asking for another while drawing is left)."""
+        self._progress = progress
+        progress.events.started.connect(self._on_run_started)
+        progress.events.cleared.connect(self.clear)
+        progress.events.rows.connect(self.update_curves)
+        progress.events.markers.connect(self.set_markers)
+        progress.events.frame.connect(self._on_frame)
+
+    def _on_run_started(self, variants: tuple[str, ...]) -> None:
+        self.clear()
+        self.set_variants(variants)
+
+    def _on_frame(self) -> None:
+        self.draw_one()
+        if self.pending() and self._progress is not None:
+            self._progress.events.frame_wanted.emit()
+
     def set_variants(self, variants: list[str] | tuple[str, ...]) -> None:
         """Prepare curves for these variants (and drop others)."""
         for variant in list(self._curves):

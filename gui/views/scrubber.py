@@ -1,9 +1,12 @@
-"""The history scrubber's logic: the run's iterate history, the slider, pinned images, plot cursor.
+"""The history scrubber: the slider, pinned images and the plots' cursor, bound to the run's progress.
 
-Iterate x^k of every variant is stored by the worker in an :class:`IterateHistory` under the memory
-budget (x⁰ is added here when a run starts), and beside it the |d| map of the step that made it. Scrubbing pins the image panels to a past x^k — the
-nearest stored one at or before k once the history has thinned — and puts the plots' cursor on it;
-"Live" (or the slider's right end) follows the newest iterate again.
+Iterate x^k of every variant is stored by the worker in the state's :class:`IterateHistory`
+(``RunProgress.iterates``, under the memory budget, x⁰ added when a run starts), and beside it the
+|d| map of the step that made it. The iterate on screen is the state's (``RunProgress.pin`` /
+``follow``): pinning shows a past x^k in the image panels — the nearest stored one at or before k
+once the history has thinned — and puts the plots' cursor on it; "Live" (or the slider's right
+end) follows the newest iterate again. The bar's k is the state's ``numbers`` k, so the bar, the
+images and the plots show the same iteration.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from PySide6.QtCore import QObject, Slot
 
 from core.history import IterateHistory
 
+from ..state import RunProgress
 from .history_bar import HistoryBar
 from .images import ImagePanel
 from .optimality_map import D_KIND
@@ -22,47 +26,52 @@ MB = 2**20
 
 
 class Scrubber(QObject):
-    """Owns the iterate history of the current run and keeps bar, images and cursor in step."""
+    """Keeps bar, images and cursor on the iterate the state shows."""
 
     def __init__(
-        self, images: ImagePanel, plots: PlotPanel, bar: HistoryBar, budget_mb: int
+        self, images: ImagePanel, plots: PlotPanel, bar: HistoryBar, progress: RunProgress
     ) -> None:
         super().__init__(images)
         self.images = images
         self.plots = plots
         self.bar = bar
-        self.budget_bytes = int(budget_mb) * MB
-        self.iterates = IterateHistory(self.budget_bytes)
+        self.progress = progress
         self._latest = 0
         images.set_frame_source(self.frame)
         images.maps.set_source(self.d_map)
         bar.scrubbed.connect(self.scrub_to)
         bar.liveRequested.connect(self.follow_live)
         images.variant_combo.currentIndexChanged.connect(self._on_variant_changed)
+        events = progress.events
+        events.started.connect(self.clear)
+        events.cleared.connect(self.clear)
+        events.numbers.connect(self.set_latest)
+        events.position.connect(self._show_position)
+        events.budget.connect(self._update_text)
 
     # ---- the history ----------------------------------------------------------------------
-    def new_run(self, variants: list[str] | tuple[str, ...], x0: np.ndarray | None) -> None:
-        """A fresh, empty history for a new run, holding x⁰ of every variant."""
-        self.clear()
-        if x0 is not None:
-            for variant in variants:
-                self.iterates.add(variant, 0, x0)
+    @property
+    def iterates(self) -> IterateHistory:
+        """The run's iterate history (the state's)."""
+        return self.progress.iterates
 
-    def clear(self) -> None:
-        """Forget the run (a new history object: a retiring worker may still write the old one)."""
-        self.iterates = IterateHistory(self.budget_bytes)
+    @property
+    def budget_bytes(self) -> int:
+        """The iterate history's memory budget."""
+        return self.progress.budget_bytes
+
+    def clear(self, *_run) -> None:
+        """A new run, or none: the bar at 0, live, the cursor hidden."""
         self._latest = 0
         self.images.follow_latest()
         self.plots.set_cursor(None)
         self.bar.show_position(0, live=True)
         self.bar.set_latest(0)
-        self.bar.set_text("history: no run")
+        self._update_text()
 
     def set_budget_mb(self, megabytes: int) -> None:
         """Change the memory budget; the current history thins to it at its next iterate."""
-        self.budget_bytes = int(megabytes) * MB
-        self.iterates.budget_bytes = self.budget_bytes
-        self._update_text()
+        self.progress.set_budget(int(megabytes) * MB)
 
     def frame(self, variant: str, k: int) -> tuple[int, np.ndarray] | None:
         """The stored iterate of ``variant`` at k, or the nearest before it: (k_stored, x)."""
@@ -87,48 +96,36 @@ class Scrubber(QObject):
     @Slot(int)
     def scrub_to(self, k: int) -> int | None:
         """Pin the images to iterate x^k (clamped to 0 … newest); returns the k shown."""
-        k = max(0, min(int(k), self._latest))
-        shown = self.images.show_iterate(k)
-        self.bar.show_position(k, live=False)
-        self.plots.set_cursor(shown)
-        self._update_text()
-        return shown
+        return self.progress.pin(k)
 
     @Slot()
     def follow_live(self) -> None:
         """Show the newest iterate again and keep following it."""
-        self.images.follow_latest()
-        self.bar.show_position(self._latest, live=True)
-        self.plots.set_cursor(None)
+        self.progress.follow()
+
+    def _show_position(self, k: int | None) -> None:
+        """The state pinned x^k (None: follows the newest): images, bar and cursor show it."""
+        if k is None:
+            self.images.follow_latest()
+            self.bar.show_position(self._latest, live=True)
+            self.plots.set_cursor(None)
+        else:
+            shown = self.images.show_iterate(k)
+            self.progress.shown = shown
+            self.bar.show_position(k, live=False)
+            self.plots.set_cursor(shown)
         self._update_text()
 
     def position(self) -> int | None:
         """The iterate asked for while scrubbing (None: live)."""
-        return self.images.pinned()
-
-    def back(self) -> int | None:
-        """One iterate back (from the newest when live); returns the k shown."""
-        current = self.position()
-        start = self._latest if current is None else current
-        return self.scrub_to(start - 1)
-
-    def forward(self) -> bool:
-        """One iterate forward; at the newest, go live and return False (nothing to show)."""
-        current = self.position()
-        if current is None:
-            return False
-        if current + 1 >= self._latest:
-            self.follow_live()
-        else:
-            self.scrub_to(current + 1)
-        return True
+        return self.progress.pinned
 
     # ---- internals ------------------------------------------------------------------------
     def _on_variant_changed(self, _index: int) -> None:
         if self.position() is not None:
             self.scrub_to(self.position())
 
-    def _update_text(self) -> None:
+    def _update_text(self, *_budget) -> None:
         if self._latest == 0 and not self.iterates.variants():
             self.bar.set_text("history: no run")
             return

@@ -39,14 +39,13 @@ from ..state.prior_choices import (
     prior_key,
     prior_tip,
 )
+from ..state.solver_settings import DEFAULT_LIMIT, DEFAULT_VARIANTS, SolverSettings
 from .field_keys import install_field_keys
 from .style import variant_color, variant_label
 
 OWN_FILE = "__torchscript_file__"
 TIP_ROLE = Qt.ItemDataRole.ToolTipRole
 PRIOR_TIP = "g, the prior of Ψ = f + g (the task's default is first)"
-DEFAULT_VARIANTS = ("fima", "pg")
-DEFAULT_LIMIT = 100
 VARIANT_TIPS = {
     "fima": "Algorithm 1: the module's proposal, checked",
     "unchecked": "Algorithm 1 without the check (v = ũ always)",
@@ -158,6 +157,54 @@ class SolverPanel(QGroupBox):
         self.limit_spin.valueChanged.connect(self.limitChanged)
         self.ab_edit.editingFinished.connect(self._on_ab_edited)
         self.target_combo.activated.connect(self._on_target)
+        self.settings: SolverSettings | None = None
+        self._state: ExplorerState | None = None
+
+    def bind(self, state: ExplorerState) -> None:
+        """Show ``state.solver`` and write the user's limit and policy into it (runs: the window
+        confirms first, :attr:`variantsChanged`); offer the current run's labels as edit targets."""
+        self._state, self.settings = state, state.solver
+        events = state.solver.events
+        events.runs.connect(self._follow_runs)
+        events.limit.connect(self._follow_limit)
+        events.policy.connect(self._follow_policy)
+        self._follow_runs(state.solver.runs)
+        self._follow_limit(state.solver.limit)
+        self._follow_policy(state.solver.policy)
+        self.limit_spin.valueChanged.connect(self._write_limit)
+        self.propose_combo.currentIndexChanged.connect(self._write_policy)
+        state.progress.events.started.connect(self._on_run_started)
+        state.progress.events.cleared.connect(self._on_run_cleared)
+
+    def _follow_runs(self, runs: tuple[RunSpec, ...]) -> None:
+        if [spec.label for spec in runs] != self.variants():
+            self.set_runs(runs)
+
+    def _follow_limit(self, limit: int) -> None:
+        if self.limit_spin.value() != limit:
+            self.limit_spin.setValue(int(limit))
+
+    def _follow_policy(self, policy: str) -> None:
+        if self.proposal_policy() != policy:
+            self.set_proposal_policy(policy)
+
+    def _write_limit(self, limit: int) -> None:
+        self.settings.limit = int(limit)
+
+    def _write_policy(self, _index: int) -> None:
+        self.settings.policy = self.proposal_policy()
+
+    def _on_run_started(self, labels: tuple[str, ...]) -> None:
+        self.show_runs(labels, self._state.live_target if self._state else None)
+
+    def _on_run_cleared(self) -> None:
+        self.show_runs([])
+
+    def publish_runs(self) -> None:
+        """The runs shown become the settings' (the window does it once the user's change may
+        discard a run)."""
+        if self.settings is not None:
+            self.settings.runs = tuple(self.runs())
 
     def show_problem(self, state: ExplorerState) -> None:
         """Show the state's problem: the task's modules and priors, the module and the prior the
@@ -265,6 +312,7 @@ class SolverPanel(QGroupBox):
         self._extra = [spec for spec in runs if spec.overrides]
         self.ab_edit.setText(", ".join(spec.text for spec in self._extra))
         self.ab_edit.setStyleSheet("")
+        self.publish_runs()
 
     def show_runs(self, labels: list[str] | tuple[str, ...], target: str | None = None) -> None:
         """Offer "every run" and each of ``labels`` as where edits go (no signal); the picker is

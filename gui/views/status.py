@@ -9,6 +9,10 @@ from collections import deque
 
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from ..state import ExplorerState
+from .certificate_panel import last_reject_html
+from .style import variant_label
+
 RATE_WINDOW_S = 2.0
 RUN_TEXTS = {  # the run's status (gui.state.RUN_STATES) in the status bar
     "running": "Running",
@@ -77,8 +81,33 @@ class StatusPanel:
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
         self.meter = RateMeter()
+        self._state: ExplorerState | None = None
         self._measuring = False  # the rate follows the iterations only while the run runs
         self._last_rate = 0.0
+
+    def bind(self, state: ExplorerState) -> None:
+        """Follow the run's status and progress in ``state``: k, rate, costs, acceptance,
+        diverged runs and the run's messages."""
+        self._state = state
+        progress = state.progress
+        state.events.status_line.connect(self.show_run)
+        progress.events.started.connect(self.reset_progress)
+        progress.events.cleared.connect(self.reset_progress)
+        progress.events.numbers.connect(self._on_numbers)
+        progress.events.diverged.connect(self._on_diverged)
+        progress.events.message.connect(self.message)
+
+    def _on_numbers(self, iterations: int) -> None:
+        progress = self._state.progress
+        runs = progress.fima_runs()
+        last = progress.history.last_reject(runs[0]) if runs else None
+        tip = last_reject_html("fima", last[0], last[1]) if last else "No rejection so far"
+        self.acceptance.setToolTip(tip)
+        self.show_progress(iterations, progress.acceptance_summary())
+        self.show_costs(progress.iteration_costs())
+
+    def _on_diverged(self, diverged: dict[str, int]) -> None:
+        self.show_diverged(diverged, {v: variant_label(v) for v in diverged})
 
     def show_state(self, text: str) -> None:
         """Running / Paused / …"""
@@ -100,7 +129,7 @@ class StatusPanel:
         """``fima 0.52 s/it · pg 0.16 s/it``: the time one iteration of each variant takes."""
         self.costs.setText(" · ".join(f"{name} {_duration(s)}/it" for name, s in costs.items()))
 
-    def reset_progress(self) -> None:
+    def reset_progress(self, *_run) -> None:
         """Back to k = 0."""
         self.meter.reset()
         self._last_rate = 0.0

@@ -6,7 +6,9 @@ its own from :data:`RUN_COLORS`, given in the order runs are first seen and kept
 
 from __future__ import annotations
 
-from core.run_spec import SEPARATOR, variant_of
+from core.run_spec import SEPARATOR
+
+from ..state.labels import VARIANT_LABELS, variant_label  # noqa: F401 (the views' names)
 
 VARIANT_COLORS = {
     "fima": "#1f77b4",
@@ -17,13 +19,6 @@ VARIANT_COLORS = {
 FALLBACK_COLOR = "#7f7f7f"
 RUN_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79", "#ad494a")
 _run_colors: dict[str, str] = {}  # label → colour, for runs with overrides
-
-VARIANT_LABELS = {
-    "fima": "FIMA",
-    "unchecked": "unchecked",
-    "naive": "naive",
-    "pg": "PG",
-}
 
 COLORMAPS = ("gray", "viridis", "inferno", "magma", "plasma", "cividis", "turbo")
 
@@ -42,9 +37,3 @@ def variant_color(variant: str) -> str:
         free = [c for c in RUN_COLORS if c not in used]
         _run_colors[variant] = free[0] if free else RUN_COLORS[len(_run_colors) % len(RUN_COLORS)]
     return _run_colors[variant]
-
-
-def variant_label(variant: str) -> str:
-    """The variant's (or run label's) name in legends: ``FIMA``, ``FIMA · C=0.3``."""
-    base = variant_of(variant)
-    return VARIANT_LABELS.get(base, base) + variant[len(base) :]
