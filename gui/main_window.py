@@ -23,17 +23,18 @@ from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QWidget
 
 from core import InputError, Parameters, TaskSetup
 from core.errors import one_line
-from core.memory import MemoryShortfall, memory_shortfall, shortfall_text
+from core.memory import MemoryShortfall
 
 from . import settings
 from .actions import install_actions
 from .busy import wait_cursor
 from .dialogs.file_dialogs import FileDialogs
 from .dialogs.help_dialogs import HelpDialog, HelpWindows
-from .dialogs.memory_dialog import ANYWAY, CANCEL, DOWNSCALE, MemoryDialog
+from .dialogs.memory_dialog import MemoryDialog
 from .dialogs.preferences import PreferencesDialog
 from .run.controller import RunController
 from .run.solver_run import STOP_TIMEOUT_S, detached_runs
+from .run_checks import RunChecks
 from .state import ExplorerState
 from .state.prior_choices import default_prior_key
 from .state.problem_spec import ProblemSpec
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.solver_panel.bind(self.state)
         self.runner = RunController(self.state, self.run_fits, self.plots.cpu_seconds, self)
         self.files = WindowFiles(self)
+        self.checks = RunChecks(self)
         self._connect()
         self.dialogs.update_recent_menu()
         self.runner.update_status()
@@ -205,7 +207,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # a broken module file can raise anything while loading
             self._refuse(f"Could not set up the problem: {one_line(exc)}")
             return False
-        answer = self._fits(setup, spec, len(self.solver_panel.variants()), "Not loaded")
+        answer = self.checks.fits(setup, spec, self.solver_panel.variants(), "Not loaded")
         if isinstance(answer, ProblemSpec):
             del setup  # the rebuild may need the memory
             return self.load_problem(answer, parameters, scheduled, defaults, ask=False)
@@ -227,35 +229,13 @@ class MainWindow(QMainWindow):
         return True
 
     def run_fits(self, variants: int) -> bool:
-        """Check memory again before a run: more variants may be ticked than when it was loaded.
-
-        Answering "downscale" reloads the problem smaller (the run then starts on it)."""
-        answer = self._fits(self.setup, self.spec, variants, "Not started")
+        """Check memory and speed again before a run: more variants may be ticked than when it
+        was loaded (:mod:`gui.run_checks`). A downscale reloads the problem smaller (the run then
+        starts on it)."""
+        answer = self.checks.fits(self.setup, self.spec, self.state.solver.labels, "Not started")
         if isinstance(answer, ProblemSpec):
             return self.load_problem(answer, ask=False)  # the run starting replaces the old one
         return answer
-
-    def _fits(
-        self, setup: TaskSetup, spec: ProblemSpec, variants: int, refused: str
-    ) -> bool | ProblemSpec:
-        """True when ``setup`` fits in free memory with ``variants`` or the user goes on anyway;
-        the downscaled spec when the user takes it; else False (said after ``refused``).
-        Scripted, a shortfall is refused as the CLI does."""
-        shortfall = memory_shortfall(setup, variants, int(spec.value("downscale") or 1))
-        if shortfall is None:
-            return True
-        if self.scripted:
-            can = shortfall.can_downscale()
-            advice = f": set Downscale to {shortfall.suggested}" if can else ""
-            self.show_error(f"{shortfall_text(shortfall)}{advice}")
-            choice = CANCEL
-        else:
-            choice = self.memory_dialog(shortfall)
-        if choice == DOWNSCALE:
-            return spec.with_option("downscale", shortfall.suggested)
-        if choice != ANYWAY:
-            self.status.message(f"{refused}: {shortfall_text(shortfall)}", 10000)
-        return choice == ANYWAY
 
     def _refuse(self, message: str) -> None:
         self.show_error(message)

@@ -59,7 +59,16 @@ def _gui_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
     from PySide6.QtCore import QSettings
 
     QSettings().clear()  # every GUI test starts from a fresh install
-    yield record_message_boxes(monkeypatch)
+    shown = record_message_boxes(monkeypatch)
+    from core.speed import slow_run_text
+    from gui.run_checks import RunChecks
+
+    def keep(_checks, slow) -> str:  # a slow-run offer is recorded too, and the size kept
+        shown.append(slow_run_text(slow))
+        return "keep"
+
+    monkeypatch.setattr(RunChecks, "speed_dialog", keep)
+    yield shown
 
 
 @pytest.fixture

@@ -120,6 +120,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gui.study.*",
             "gui.export",
             "gui.window_files",
+            "gui.run_checks",
         ),
     ),
     ("gui main window", ("gui.main_window", "gui.window_layout")),

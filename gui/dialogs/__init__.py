@@ -1,1 +1,1 @@
-"""The explorer's dialogs: export, files, help, memory shortfall, preferences."""
+"""The explorer's dialogs: export, files, help, memory shortfall, slow run, preferences."""
