@@ -201,9 +201,11 @@ def run_window(
     window.runner.limitReached.connect(done.quit)
     window.runner.ended.connect(done.quit)
     images, curves = [0], [0]
-    _count_calls(window.runner.views.images, "update_images", images)
-    _count_calls(window.runner.views.plots, "_draw_all", curves)
-    plots_cpu = window.runner.views.plots.cpu_seconds
+    window.state.progress.events.images.connect(
+        lambda shown, _k: images.__setitem__(0, images[0] + bool(shown))
+    )
+    _count_calls(window.plots, "_draw_all", curves)
+    plots_cpu = window.plots.cpu_seconds
     if probe:
         timer.start()
     start, cpu, plots_start = time.perf_counter(), time.thread_time(), plots_cpu()
