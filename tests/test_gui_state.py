@@ -116,3 +116,26 @@ def test_a_learned_prior_with_its_own_weight_file_is_not_the_default():
 
     assert is_default_prior("deblur", {"name": "gs", "weight": 0.5})
     assert not is_default_prior("deblur", {"name": "gs", "weights": "/tmp/mine.pt"})
+
+
+def test_an_edit_stays_shown_until_a_row_made_after_it_takes_it():
+    """The user's value is never put back by an older record, even when changed twice within one
+    iteration (the first value applied at a boundary the pulled rows have not reached yet)."""
+    state = ExplorerState()
+    state.set_problem(None, _setup(C=0.1, mu=1.0))
+    timeline = state.begin_run()
+    for k in range(3):  # the worker made rows 0-2
+        timeline.at(k)
+    state.follow(2)  # rows 0 and 1 pulled
+    state.edit(mu=0.3)
+    timeline.at(3)  # the worker applies μ = 0.3 at k = 3 …
+    state.edit(mu=1.0)  # … and the user goes back to 1.0 before row 3 is pulled
+    shown = [state.shown.mu]
+    state.follow(3)  # row 2 (μ = 1.0, made before the edits) is pulled
+    shown.append(state.shown.mu)
+    timeline.at(4)  # μ = 1.0 applied at k = 4
+    state.follow(4)  # row 3 (μ = 0.3) is pulled: the user's 1.0 stays
+    shown.append(state.shown.mu)
+    state.follow(5)  # row 4 took 1.0: the edit is done
+    shown.append(state.shown.mu)
+    assert shown == [1.0, 1.0, 1.0, 1.0] and state._edits[None] == {}

@@ -66,9 +66,10 @@ class ExplorerState:
         self.run_timelines: dict[str, RunTimeline] = {}  # each run's, over ``timeline``
         self.live_target: str | None = None  # the run edits go to (None: every run)
         self._iterations = 0  # the run's completed iterations (what ``shown`` follows)
-        # the user's edits during the run that no pulled row shows yet, by the run they went to:
-        # kept on top of ``shown`` so an older record never puts a field back
-        self._edits: dict[str | None, dict[str, float]] = {}
+        # the user's edits during the run that no pulled row shows yet, by the run they went to
+        # (name → value, rows pulled when it was made): kept on top of ``shown`` so that an older
+        # record never puts a field back
+        self._edits: dict[str | None, dict[str, tuple[float, int]]] = {}
         self.shown: Parameters | None = None
         self.status = "idle"
         self.events = ExplorerEvents()
@@ -120,7 +121,8 @@ class ExplorerState:
         target = self.target_timeline()
         if target is not None:
             target.submit(**changes)
-            self._edits.setdefault(self.live_target, {}).update(changes)
+            made = {name: (v, self._iterations) for name, v in changes.items()}
+            self._edits.setdefault(self.live_target, {}).update(made)
         if target is None or target is self.timeline:
             self.initial = replace(self.initial, **changes)
         self.shown = shown
@@ -165,10 +167,18 @@ class ExplorerState:
             return
         shown = target.in_force(self._iterations - 1) if self._iterations else target.initial
         edits = self._edits.get(self.live_target, {})
-        edits = {name: v for name, v in edits.items() if getattr(shown, name) != v}
-        self._edits[self.live_target] = edits  # those a pulled row shows are done
-        if edits or target.pending:
-            shown = shown.with_changes(**{**edits, **target.pending})
+        changes = target.changes if edits else {}
+        edits = {  # an edit is done once a pulled row, made after it, took its value
+            name: (v, since)
+            for name, (v, since) in edits.items()
+            if not any(
+                since <= k < self._iterations and c.get(name) == v for k, c in changes.items()
+            )
+        }
+        self._edits[self.live_target] = edits
+        on_top = {name: v for name, (v, _since) in edits.items()}
+        if on_top or target.pending:
+            shown = shown.with_changes(**{**on_top, **target.pending})
         if shown != self.shown:
             self.shown = shown
             self.events.parameters.emit(shown)
