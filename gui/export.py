@@ -42,7 +42,7 @@ from core.run_spec import parse_run_spec
 from core.session import Session, save_session
 from core.trace import write_trace_json
 
-from .views.images import error_map
+from .views.image_arrays import error_map
 from .views.optimality_map import auto_top
 
 # item key → (file names, label in the Export dialog)

@@ -35,6 +35,7 @@ from ..busy import wait_cursor
 from ..display import to_display_array
 from ..state import ExplorerState, RunProgress
 from .field_keys import install_field_keys
+from .image_arrays import displayable, error_map
 from .image_grid import AdaptiveGrid
 from .mask_view import MaskView
 from .optimality_map import OptimalityMaps, map_title, proposal_title
@@ -58,26 +59,6 @@ TITLES = {
 PROXIMAL_TITLE = "proximal ũ<sup>k</sup>"  # the u panel's title is the task view's (the module)
 PICTURE, VARIABLE = "picture", "variable"  # what the x panel shows when the task renders
 FrameSource = Callable[[str, int], "tuple[int, np.ndarray] | None"]
-
-
-def displayable(arr: np.ndarray | None) -> np.ndarray | None:
-    """float32, C-contiguous, finite (NaN → 0, ±inf → clipped) — what an ImageItem is given."""
-    if arr is None:
-        return None
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(arr).all():
-        arr = np.nan_to_num(arr, nan=0.0, posinf=1e6, neginf=-1e6)
-    return arr
-
-
-def error_map(x: np.ndarray | None, truth: np.ndarray | None) -> np.ndarray | None:
-    """|x − truth| (averaged over colour channels), or None when either is missing."""
-    if x is None or truth is None or x.shape != truth.shape:
-        return None
-    err = np.abs(x - truth)
-    if err.ndim == 3:
-        err = err.mean(axis=-1)
-    return np.ascontiguousarray(err, dtype=np.float32)
 
 
 class PanelTitle(pg.LabelItem):
