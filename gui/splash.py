@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QFont, QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 STARTED = time.perf_counter()  # the clock of the start-up report
 REPORT_VARIABLE = "FIMA_REPORT_FIRST_PAINT"
@@ -89,6 +89,15 @@ class Splash(QWidget):
         self.closed = False
         self.setFixedSize(*SIZE)
         self.setWindowTitle(title)
+        app = QApplication.instance()
+        if app is not None:  # a dialog shown while loading (a question, an error) closes it
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        """Close the splash when a dialog is shown: it must not hide what asks the user."""
+        if event.type() == QEvent.Type.Show and isinstance(watched, QDialog):
+            self.finish()
+        return False
 
     @classmethod
     def open(cls, title: str, subtitle: str, message: str) -> Splash:
@@ -150,5 +159,8 @@ class Splash(QWidget):
         """Close the splash; calling it again does nothing."""
         if not self.closed:
             self.closed = True
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
             self.close()
             self.deleteLater()

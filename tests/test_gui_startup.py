@@ -96,3 +96,18 @@ def test_a_display_is_needed_only_on_linux_without_a_platform(monkeypatch):
     monkeypatch.delenv("DISPLAY")
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert startup.display_available()
+
+
+def test_a_dialog_shown_while_loading_closes_the_splash(qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = startup.Splash.open("FIMA Explorer", "subtitle", "Loading…")
+    question = QMessageBox(QMessageBox.Icon.Information, "A slow run", "About 19 s per iteration")
+    qtbot.addWidget(question)
+    try:
+        assert not shown.closed
+        question.show()  # e.g. the slow-run offer during the initial load: never under the splash
+        assert shown.closed and not shown.isVisible()
+    finally:
+        question.close()
+        shown.finish()
