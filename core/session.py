@@ -75,11 +75,21 @@ class Session:
 
     def build_options(self) -> dict:
         """Keyword options for :func:`core.tasks.build_task` (image excluded)."""
-        skip = {"task", "image", "image_sha256", "module_sha256", "prior", "device", "sample"}
-        options = {k: v for k, v in self.task.items() if k not in skip}
-        if "prior" in self.task:
-            options["prior"] = dict(self.task["prior"])
-        return options
+        return rebuild_options(self.task, drop=("device", "sample"))
+
+
+RECORD_ONLY = ("task", "image", "image_sha256", "module_sha256")  # settings that record, not build
+
+
+def rebuild_options(settings: dict, drop: tuple[str, ...] = ()) -> dict:
+    """Keyword options for :func:`core.tasks.build_task` that build a task's ``settings`` again
+    (a session's task table, or ``TaskSetup.settings``): task, image and hashes apart, ``drop``
+    too, unset values left out, a prior's table copied (a builder may fill it in)."""
+    skip = {*RECORD_ONLY, *drop}
+    options = {k: v for k, v in settings.items() if k not in skip and v is not None}
+    if isinstance(options.get("prior"), dict):
+        options["prior"] = dict(options["prior"])
+    return options
 
 
 Changes = dict[int, dict[str, float]]

@@ -23,13 +23,13 @@ from .algorithm import iterate
 from .memory import MAX_DOWNSCALE
 from .params import Parameters
 from .run_label import variant_of
+from .session import rebuild_options
 from .tasks import TaskSetup, build_task
 
 TARGET_SECONDS = 1.0  # an iteration a second: the slowest that still feels interactive
 PROBE_PIXELS = 128 * 128  # the downscaled copy that is timed has at least this many pixels
 MIN_SIDE = 32  # neither the timed copy nor the advised image goes below this on its shorter side
 BUDGET_SECONDS = 2.0  # a larger copy is timed only while the measuring stays within this
-_SKIPPED = ("task", "image", "image_sha256", "module_sha256", "downscale")
 
 
 def rebuild(setup: TaskSetup, downscale: int) -> TaskSetup | None:
@@ -38,9 +38,7 @@ def rebuild(setup: TaskSetup, downscale: int) -> TaskSetup | None:
     settings = setup.settings
     if not settings.get("task") or not 1 <= downscale <= MAX_DOWNSCALE:
         return None
-    options = {k: v for k, v in settings.items() if k not in _SKIPPED and v is not None}
-    if isinstance(options.get("prior"), dict):
-        options["prior"] = dict(options["prior"])  # the copy's own (a builder may fill it in)
+    options = rebuild_options(settings, drop=("downscale",))
     try:
         copy = build_task(settings["task"], settings.get("image"), downscale=downscale, **options)
     except (ValueError, TypeError, KeyError, OSError, RuntimeError):  # InputError is a ValueError

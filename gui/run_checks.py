@@ -16,6 +16,7 @@ A part of the window (``window.checks``), composed like :class:`gui.window_files
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Protocol
 
 from core import TaskSetup
@@ -46,7 +47,8 @@ class RunChecks:
 
     def __init__(self, window: CheckedWindow) -> None:
         self.window = window
-        self._kept: set[tuple[int, tuple[str, ...]]] = set()  # (problem, runs) kept slow
+        self._kept_problem: weakref.ref | None = None  # the problem the kept runs belong to
+        self._kept: set[tuple[str, ...]] = set()  # runs the user kept slow on it
 
     def fits(
         self, setup: TaskSetup, spec: ProblemSpec, labels: list[str], refused: str
@@ -79,7 +81,9 @@ class RunChecks:
         return choice == ANYWAY
 
     def _speed(self, setup: TaskSetup, spec: ProblemSpec, labels: list[str]) -> bool | ProblemSpec:
-        key = (id(setup), tuple(sorted(labels)))
+        if self._kept_problem is None or self._kept_problem() is not setup:
+            self._kept_problem, self._kept = weakref.ref(setup), set()  # another problem
+        key = tuple(sorted(labels))
         if key in self._kept or math.prod(setup.problem.x0.shape) <= CHECKED_FROM:
             return True
         w = self.window

@@ -34,7 +34,6 @@ from .solver_run import STOP_TIMEOUT_S, SolverRun
 from .solver_worker import RunSpec
 
 RESET_WAIT_S = 0.25  # reset / rebuild wait at most this long for the iteration in progress
-CERTIFICATE_CATCH_UP_MS = 1100
 
 
 class RunController(QObject):
@@ -65,9 +64,6 @@ class RunController(QObject):
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.timeout.connect(self._paced_refresh)
-        self._certificate_timer = QTimer(self)
-        self._certificate_timer.setSingleShot(True)
-        self._certificate_timer.timeout.connect(self.update_certificate)
         self.progress.events.frame_wanted.connect(self._on_data_ready)
         state.solver.events.limit.connect(self.set_limit)
 
@@ -148,7 +144,6 @@ class RunController(QObject):
             self.run.worker.pause()
             self.progress.show_numbers()  # a paced pull may have held them back
             self.update_status("Paused")
-            self._certificate_timer.start(CERTIFICATE_CATCH_UP_MS)
 
     @Slot()
     def step_run(self) -> None:
@@ -176,7 +171,6 @@ class RunController(QObject):
         self.runs = ()
         self.state.end_run()
         self._refresh_timer.stop()
-        self._certificate_timer.stop()
 
     def close(self) -> None:
         """The window closes: stop, and wait for every run of this window to end."""
@@ -272,7 +266,6 @@ class RunController(QObject):
     @Slot()
     def update_certificate(self) -> None:
         """Recompute the certificate now (it is otherwise refreshed about once a second)."""
-        self._certificate_timer.stop()
         if self.variants:
             self.progress.events.certificate.emit(True)
 

@@ -36,7 +36,6 @@ class Scrubber(QObject):
         self.plots = plots
         self.bar = bar
         self.progress = progress
-        self._latest = 0
         images.set_frame_source(self.frame)
         images.maps.set_source(self.d_map)
         bar.scrubbed.connect(self.scrub_to)
@@ -62,7 +61,6 @@ class Scrubber(QObject):
 
     def clear(self, *_run) -> None:
         """A new run, or none: the bar at 0, live, the cursor hidden."""
-        self._latest = 0
         self.images.follow_latest()
         self.plots.set_cursor(None)
         self.bar.show_position(0, live=True)
@@ -84,13 +82,12 @@ class Scrubber(QObject):
     # ---- following the run ----------------------------------------------------------------
     def set_latest(self, iterations: int) -> None:
         """The run has reached x^iterations."""
-        self._latest = int(iterations)
-        self.bar.set_latest(self._latest)
+        self.bar.set_latest(int(iterations))
         self._update_text()
 
     def latest(self) -> int:
         """The newest iterate index."""
-        return self._latest
+        return self.progress.numbers_at
 
     # ---- scrubbing ------------------------------------------------------------------------
     @Slot(int)
@@ -107,7 +104,7 @@ class Scrubber(QObject):
         """The state pinned x^k (None: follows the newest): images, bar and cursor show it."""
         if k is None:
             self.images.follow_latest()
-            self.bar.show_position(self._latest, live=True)
+            self.bar.show_position(self.latest(), live=True)
             self.plots.set_cursor(None)
         else:
             shown = self.images.show_iterate(k)
@@ -126,7 +123,7 @@ class Scrubber(QObject):
             self.scrub_to(self.position())
 
     def _update_text(self, *_budget) -> None:
-        if self._latest == 0 and not self.iterates.variants():
+        if self.latest() == 0 and not self.iterates.variants():
             self.bar.set_text("history: no run")
             return
         stride = self.iterates.stride
@@ -134,6 +131,6 @@ class Scrubber(QObject):
         used = f"{self.iterates.stored_bytes / MB:.0f} of {self.budget_bytes / MB:.0f} MB"
         shown = self.images.shown_iteration()
         if self.position() is None:
-            self.bar.set_text(f"newest x<sup>{self._latest}</sup> — {kept}, {used}")
+            self.bar.set_text(f"newest x<sup>{self.latest()}</sup> — {kept}, {used}")
         else:
-            self.bar.set_text(f"x<sup>{shown}</sup> of {self._latest} — {kept}, {used}")
+            self.bar.set_text(f"x<sup>{shown}</sup> of {self.latest()} — {kept}, {used}")
