@@ -8,9 +8,10 @@ trace rows and says, in plain words, which of these held and what the numbers sh
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .acceptance import trace_acceptance_rate
+from .acceptance import NO_PROPOSALS, acceptance_rate
 from .run_label import variant_of
 
 PAPER = "Liu et al., On the convergence of learning-based iterative methods for nonconvex inverse problems, IEEE TPAMI 2019 (arXiv:1808.05331), Theorem 1"
@@ -46,62 +47,124 @@ class Certificate:
         return self.assumptions_held and self.variant == "fima" and not self.diverged
 
 
-def _trend(values: list[float]) -> str:
-    vals = [v for v in values if isinstance(v, float) and math.isfinite(v) and v > 0]
-    if len(vals) < 4:
-        return "too few iterations to tell"
-    half = len(vals) // 2
-    early = sum(math.log10(v) for v in vals[:half]) / half
-    late = sum(math.log10(v) for v in vals[half:]) / (len(vals) - half)
-    if late < early - 0.3:
-        return f"shrinking (about {early - late:.1f} decades over the run, latest {vals[-1]:.2e})"
-    if late > early + 0.3:
-        return f"growing (latest {vals[-1]:.2e})"
-    return f"roughly flat (latest {vals[-1]:.2e})"
+class TrendTally:
+    """Whether a positive quantity (the step, ‖d‖) shrinks over a run: the mean log10 of its
+    later half against its earlier half, kept as prefix sums so a new value costs O(1)."""
+
+    def __init__(self) -> None:
+        self._sums = [0.0]  # sums of log10 of the first i usable values
+        self._latest = math.nan
+
+    def add(self, value: object) -> None:
+        """One more value (NaN, ∞, ≤ 0 and non-floats are not counted)."""
+        if isinstance(value, float) and math.isfinite(value) and value > 0:
+            self._sums.append(self._sums[-1] + math.log10(value))
+            self._latest = value
+
+    def describe(self) -> str:
+        """``shrinking (about 2.1 decades over the run, latest 3.1e-05)``, ``growing …``, ``roughly
+        flat …`` or ``too few iterations to tell``."""
+        n = len(self._sums) - 1
+        if n < 4:
+            return "too few iterations to tell"
+        half = n // 2
+        early = self._sums[half] / half
+        late = (self._sums[n] - self._sums[half]) / (n - half)
+        if late < early - 0.3:
+            return f"shrinking (about {early - late:.1f} decades over the run, latest {self._latest:.2e})"
+        if late > early + 0.3:
+            return f"growing (latest {self._latest:.2e})"
+        return f"roughly flat (latest {self._latest:.2e})"
+
+
+class CertificateTally:
+    """What :func:`certificate` reads off a trace, grown row by row: a run's certificate costs
+    O(new rows) to bring up to date, not O(rows) (the explorer re-certifies a long run live)."""
+
+    def __init__(self, variant: str) -> None:
+        self.label = variant  # a variant or a run label (``fima · C=0.3``)
+        self.variant = variant_of(variant)
+        self.count = 0
+        self.first_violation: int | None = None
+        self.last_violation: int | None = None
+        self.holds_again_from: int | None = None
+        self.first_increase: int | None = None
+        self.first_unknown: int | None = None
+        self.diverged = False
+        self.accepted = 0
+        self.skipped = 0
+        self.steps, self.residuals = TrendTally(), TrendTally()
+        self._previous: float | None = None  # Ψ at the previous row
+
+    def extend(self, rows: Iterable[dict]) -> CertificateTally:
+        """Count ``rows``, the trace's next rows in order; returns self."""
+        for row in rows:
+            self._add(row)
+        return self
+
+    def _add(self, row: dict) -> None:
+        k, objective = row["k"], row["objective"]
+        if not row.get("conditions_hold", True):
+            if self.first_violation is None:
+                self.first_violation = k
+            self.last_violation, self.holds_again_from = k, None
+        elif self.last_violation is not None and self.holds_again_from is None:
+            if k > self.last_violation:
+                self.holds_again_from = k
+        previous = self._previous
+        if (
+            self.first_increase is None
+            and previous is not None
+            and math.isfinite(previous)
+            and not objective <= previous + MONOTONE_TOLERANCE * abs(previous)
+        ):
+            self.first_increase = k
+        # Ψ = +∞ at a finite, non-diverged iterate: φ_σ is unknown there (gs-prox), not a divergence
+        if self.first_unknown is None and objective == math.inf and not row.get("diverged"):
+            self.first_unknown = k
+        if row.get("diverged") or math.isnan(objective) or objective == -math.inf:
+            self.diverged = True
+        self.accepted += bool(row.get("accepted"))
+        self.skipped += bool(row.get("skipped"))
+        self.steps.add(row.get("step", math.nan))
+        self.residuals.add(row.get("residual", math.nan))
+        self._previous = objective
+        self.count += 1
+
+    def certificate(self) -> Certificate:
+        """The certificate of the rows counted so far."""
+        rate = (
+            math.nan
+            if self.variant in NO_PROPOSALS
+            else acceptance_rate(self.accepted, self.count, self.skipped)
+        )
+        cert = Certificate(
+            variant=self.variant,
+            iterations=self.count,
+            assumptions_held=self.first_violation is None,
+            first_violation=self.first_violation,
+            monotone=self.first_increase is None
+            and not self.diverged
+            and self.first_unknown is None,
+            first_increase=self.first_increase,
+            acceptance_rate=rate,
+            diverged=self.diverged,
+            step_trend=self.steps.describe(),
+            residual_trend=self.residuals.describe(),
+            first_unknown=self.first_unknown,
+            skipped=self.skipped,
+            label=self.label,
+            last_violation=self.last_violation,
+            holds_again_from=self.holds_again_from,
+        )
+        cert.lines = _explain(cert)
+        return cert
 
 
 def certificate(variant: str, rows: list[dict]) -> Certificate:
     """Read one variant's (or run label's) trace rows and say what the convergence theory
     guarantees about them."""
-    label, variant = variant, variant_of(variant)
-    n = len(rows)
-    violation = next((r["k"] for r in rows if not r.get("conditions_hold", True)), None)
-    objectives = [r["objective"] for r in rows]
-    increase = None
-    for prev, row in zip(rows, rows[1:], strict=False):
-        a, b = prev["objective"], row["objective"]
-        if math.isfinite(a) and not b <= a + MONOTONE_TOLERANCE * abs(a):
-            increase = row["k"]
-            break
-    # Ψ = +∞ at a finite, non-diverged iterate: φ_σ is unknown there (gs-prox), not a divergence
-    unknown = next(
-        (r["k"] for r in rows if r["objective"] == math.inf and not r.get("diverged")), None
-    )
-    diverged = any(r.get("diverged") for r in rows) or any(
-        math.isnan(o) or o == -math.inf for o in objectives
-    )
-    skipped = sum(1 for r in rows if r.get("skipped"))
-    failed = [r["k"] for r in rows if not r.get("conditions_hold", True)]
-    again = next((r["k"] for r in rows if failed and r["k"] > failed[-1]), None)
-    cert = Certificate(
-        variant=variant,
-        iterations=n,
-        assumptions_held=violation is None,
-        first_violation=violation,
-        monotone=increase is None and not diverged and unknown is None,
-        first_increase=increase,
-        acceptance_rate=trace_acceptance_rate(variant, rows),
-        diverged=diverged,
-        step_trend=_trend([r.get("step", math.nan) for r in rows]),
-        residual_trend=_trend([r.get("residual", math.nan) for r in rows]),
-        first_unknown=unknown,
-        skipped=skipped,
-        label=label,
-        last_violation=failed[-1] if failed else None,
-        holds_again_from=again,
-    )
-    cert.lines = _explain(cert)
-    return cert
+    return CertificateTally(variant).extend(rows).certificate()
 
 
 def _explain(c: Certificate) -> list[str]:

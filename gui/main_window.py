@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QWidget
 
 from core import InputError, Parameters, TaskSetup
@@ -354,6 +354,18 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> HelpDialog:
         """Help → Keyboard shortcuts."""
         return self.help_windows.show("shortcuts")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        """A file dragged over the window: accepted if it is a local file."""
+        self.files.drop_event(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 (Qt's name)
+        """A file dragged across the window."""
+        self.files.drop_event(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
+        """A file dropped on the window: opened like File → Open."""
+        self.files.drop_event(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask before quitting over an unsaved run (Cancel keeps the window open); stop the run,

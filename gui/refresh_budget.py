@@ -34,7 +34,7 @@ MAX_INTERVAL_S = 1.0
 DEFAULT_FRACTION = 0.2 if FEW_CORES else 0.3  # of one core, for frames (8 ms, 12 ms a frame)
 NUMBERS_RATE = 8.0  # the status and history bars' numbers: text to read, not motion
 MAX_DRAW_RATE = 30.0  # plot draws a second at most (DESIGN.md §5)
-DRAW_FRACTION = 0.03 if FEW_CORES else 0.06  # of one core, for plot draws
+DRAW_FRACTION = 0.015 if FEW_CORES else 0.06  # of one core, for plot draws
 MAX_DRAW_INTERVAL_S = 1.0
 SMOOTHING = 0.8  # weight of the past in the cost averages (one costly cycle barely moves them)
 

@@ -47,7 +47,6 @@ from .views.scrubber import Scrubber
 from .views.solver_panel import SolverPanel
 from .views.status import StatusPanel
 
-DROP_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
 CONFIRM_TITLE = "FIMA Explorer"
 
 
@@ -84,7 +83,6 @@ class WindowFiles(QObject):
         super().__init__(window)
         self.window = window
         self._saved: tuple[weakref.ref, int] | None = None  # (run, its iterations) last saved
-        window.installEventFilter(self)
 
     @property
     def setup(self) -> TaskSetup | None:
@@ -339,11 +337,13 @@ class WindowFiles(QObject):
             return False
         return True
 
-    # ---- drag and drop --------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """The window's drags and drops: accept a dragged local file, open a dropped one."""
-        if watched is not self.window or event.type() not in DROP_EVENTS:
-            return super().eventFilter(watched, event)
+    # ---- drag and drop ----------------------------------------------------------------------
+    def drop_event(self, event: QEvent) -> None:
+        """The window's drags and drops: accept a dragged local file, open a dropped one.
+
+        The window hands these three events over from its own handlers: an event filter on the
+        window would call into Python for every event it gets (dozens per frame of a run), each
+        time taking the GIL from the solver's thread."""
         path = dropped_path(event)
         if not path:
             event.ignore()
@@ -352,7 +352,6 @@ class WindowFiles(QObject):
         else:
             event.acceptProposedAction()
             self.open_file(path)
-        return True
 
 
 def dropped_path(event) -> str | None:

@@ -6,8 +6,10 @@ iteration, Ψ non-increasing, acceptance rate, trends of the step and of ‖d‖
 (superscript k), and why proposals were rejected. Plain proximal gradient (pg) takes no learned step,
 so its section speaks only of γ < 1/L and the descent of Ψ. A link opens Help → About the guarantee.
 
-Recomputing reads every row, so :meth:`CertificatePanel.update_from` runs at most about once a
-second (spaced further when it gets expensive) unless forced — at a pause, the limit, or the end.
+Each run's certificate is counted row by row (:class:`core.certificate.CertificateTally`), so an
+update costs the new rows, not the whole trace; the rich text is still rebuilt, so
+:meth:`CertificatePanel.update_from` runs at most about once a second (spaced further when it gets
+expensive) unless forced — at a pause, the limit, or the end.
 """
 
 from __future__ import annotations
@@ -19,16 +21,19 @@ import time
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
-from core.certificate import Certificate, certificate
+from core.certificate import Certificate, CertificateTally
 from core.objective_readouts import objective_note
 
+from ..refresh_budget import FEW_CORES
 from ..state import ExplorerState, RunProgress
 from ..state.run_history import RunHistory
 from .style import variant_color, variant_label
 
 MIN_INTERVAL_S = 1.0
 MIN_WIDTH = 270
-COST_FACTOR = 40  # at most 1/40 of the GUI thread's time goes into recomputing
+# at most 1/COST_FACTOR of the GUI thread's time goes into recomputing; where cores are scarce
+# every GUI millisecond is one the solver's thread waits for the GIL (gui/refresh_budget.py)
+COST_FACTOR = 100 if FEW_CORES else 40
 GOOD, BAD, NEUTRAL = "#2e7d32", "#c62828", "#6d6d6d"
 ABOUT_LINK = "about:guarantee"
 REASON_WORDS = {  # rich text: what the proposals turned down for this reason did
@@ -111,33 +116,88 @@ def gamma_held(row: dict, lipschitz: float | None = None) -> bool | None:
     return None
 
 
-def pg_step_line(rows: list[dict], lipschitz: float | None = None) -> str:
-    """Plain proximal gradient's condition, γ < 1/L, and what it gives: Ψ's descent (rich text)."""
-    held = [(row.get("k"), gamma_held(row, lipschitz)) for row in rows]
-    failed = next((k for k, ok in held if ok is False), None)
-    if failed is not None:
+class GammaTally:
+    """pg's condition γ < 1/L over a trace, grown row by row: the first k it failed at, and
+    whether it was unknown anywhere (:func:`gamma_held`)."""
+
+    def __init__(self, lipschitz: float | None = None) -> None:
+        self.lipschitz = lipschitz
+        self.count = 0
+        self.failed: int | None = None
+        self.unknown = False
+
+    def extend(self, rows: list[dict]) -> GammaTally:
+        """Count ``rows``, the trace's next rows in order; returns self."""
+        for row in rows:
+            held = gamma_held(row, self.lipschitz)
+            if held is False and self.failed is None:
+                self.failed = row.get("k")
+            self.unknown = self.unknown or held is None
+        self.count += len(rows)
+        return self
+
+    def line(self) -> str:
+        """Plain proximal gradient's condition, γ < 1/L, and what it gives (rich text)."""
+        if self.failed is not None:
+            return (
+                f"The step-size condition γ &lt; 1/L failed from iteration {self.failed} on: a "
+                "proximal-gradient step may then raise Ψ."
+            )
+        if self.unknown:
+            return (
+                "Whether the step-size condition γ &lt; 1/L held is not known at every iteration."
+            )
         return (
-            f"The step-size condition γ &lt; 1/L failed from iteration {failed} on: a "
-            "proximal-gradient step may then raise Ψ."
+            f"The step-size condition γ &lt; 1/L held at all {self.count} iterations, so no "
+            "proximal-gradient step can raise Ψ (each one decreases it or stays put)."
         )
-    if any(ok is None for _k, ok in held):
-        return "Whether the step-size condition γ &lt; 1/L held is not known at every iteration."
-    return (
-        f"The step-size condition γ &lt; 1/L held at all {len(rows)} iterations, so no "
-        "proximal-gradient step can raise Ψ (each one decreases it or stays put)."
-    )
 
 
-def section_lines(cert: Certificate, rows: list[dict], lipschitz: float | None = None) -> list[str]:
-    """The certificate's sentences as rich text; pg's speak only of γ < 1/L and Ψ's descent."""
+def section_lines(cert: Certificate, pg_line: str) -> list[str]:
+    """The certificate's sentences as rich text; pg's speak only of γ < 1/L (``pg_line``) and
+    Ψ's descent."""
     if cert.variant != "pg" or cert.iterations == 0:
         return [rich(line) for line in cert.lines]
     kept = [rich(line) for line in cert.lines if not any(word in line for word in _PG_UNUSED)]
-    return [pg_step_line(rows, lipschitz), *kept]
+    return [pg_line, *kept]
 
 
-def certificate_html(cert: Certificate, history: RunHistory, lipschitz: float | None = None) -> str:
-    """One variant's section of the panel (rich text); ``lipschitz``: L, for pg's γ < 1/L."""
+class RunTally:
+    """One run's certificate and pg line, kept up to date with its growing trace."""
+
+    def __init__(self, run: str, rows: list[dict], lipschitz: float | None) -> None:
+        self.rows = rows  # the history's own list of this run's rows (it grows in place)
+        self.last: dict | None = None  # the newest row counted (to notice a replaced trace)
+        self.certificate = CertificateTally(run)
+        self.gamma = GammaTally(lipschitz)
+
+    def follows(self, rows: list[dict], lipschitz: float | None) -> bool:
+        """True if ``rows`` still begin with the rows counted here (same L)."""
+        count = self.certificate.count
+        return (
+            rows is self.rows
+            and len(rows) >= count
+            and (count == 0 or rows[count - 1] is self.last)
+            and self.gamma.lipschitz == lipschitz
+        )
+
+    def catch_up(self) -> None:
+        """Count the rows added since the last call."""
+        new = self.rows[self.certificate.count :]
+        if new:
+            self.certificate.extend(new)
+            self.gamma.extend(new)
+            self.last = new[-1]
+
+
+def certificate_html(
+    cert: Certificate,
+    history: RunHistory,
+    lipschitz: float | None = None,
+    gamma: GammaTally | None = None,
+) -> str:
+    """One variant's section of the panel (rich text); ``lipschitz``: L, for pg's γ < 1/L
+    (``gamma``: that condition already counted over the run's rows)."""
     text, colour = verdict(cert)
     run = cert.label or cert.variant  # the run's key in the history: a variant or a run label
     name = html.escape(variant_label(run))
@@ -145,7 +205,9 @@ def certificate_html(cert: Certificate, history: RunHistory, lipschitz: float | 
         f'<h3 style="margin-bottom:2px"><span style="color:{variant_color(run)}">'
         f'{name}</span> <span style="color:{colour}">{html.escape(text)}</span></h3><ul>'
     ]
-    lines = section_lines(cert, history.rows(run), lipschitz)
+    if cert.variant == "pg" and cert.iterations:
+        gamma = gamma if gamma is not None else GammaTally(lipschitz).extend(history.rows(run))
+    lines = section_lines(cert, gamma.line() if gamma is not None else "")
     parts += [f"<li>{line}</li>" for line in lines]
     reasons = history.reject_reasons(run)
     if reasons:
@@ -180,6 +242,7 @@ class CertificatePanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.browser)
         self.certificates: dict[str, Certificate] = {}
+        self._tallies: dict[str, RunTally] = {}  # by run, kept up to date with its trace
         self._last = -1e9
         self._cost = 0.0
         self.objective_note = ""
@@ -228,6 +291,7 @@ class CertificatePanel(QWidget):
         """No run yet."""
         self._catch_up.stop()
         self.certificates = {}
+        self._tallies = {}
         self._last = -1e9
         self.browser.setHtml(
             self._note()
@@ -246,13 +310,24 @@ class CertificatePanel(QWidget):
         if not force and now - self._last < max(MIN_INTERVAL_S, COST_FACTOR * self._cost):
             return False
         self._last = now
-        self.certificates = {v: certificate(v, history.rows(v)) for v in variants}
+        tallies = {v: self._tally(history, v) for v in variants}
+        self.certificates = {v: t.certificate.certificate() for v, t in tallies.items()}
         sections = [
-            certificate_html(c, history, self.lipschitz) for c in self.certificates.values()
+            certificate_html(c, history, self.lipschitz, tallies[v].gamma)
+            for v, c in self.certificates.items()
         ]
         self.browser.setHtml(self._note() + "".join(sections) + self._footer())
         self._cost = time.perf_counter() - now
         return True
+
+    def _tally(self, history: RunHistory, run: str) -> RunTally:
+        """``run``'s tally brought up to date: O(new rows), rebuilt if its trace was replaced."""
+        rows = history.rows(run)
+        tally = self._tallies.get(run)
+        if tally is None or not tally.follows(rows, self.lipschitz):
+            tally = self._tallies[run] = RunTally(run, rows, self.lipschitz)
+        tally.catch_up()
+        return tally
 
     def text(self) -> str:
         """The panel's plain text (for tests)."""

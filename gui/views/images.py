@@ -62,8 +62,7 @@ FrameSource = Callable[[str, int], "tuple[int, np.ndarray] | None"]
 
 
 class PanelTitle(pg.LabelItem):
-    """A title that never widens its column (so every linked view gets the same width) and only
-    asks for a new layout when its height changes (titles change every iteration)."""
+    """A title that never widens its column and re-lays out only when its height changes."""
 
     def updateMin(self) -> None:
         """Keep the text's height but claim no width."""
@@ -170,6 +169,9 @@ class ImagePanel(QWidget):
         self._pinned: int | None = None  # iteration asked for while scrubbing
         self._shown_k: int | None = None  # iteration of the x actually shown (pinned)
         self._colormap = make_colormap("gray")
+        self._colormap_version = 0  # counts colormap changes: a panel's LUT is set once per one
+        self._mapped: dict[str, tuple[bool | None, int]] = {}  # panel → (colour?, version) set for
+        self._d_title = TITLES["d"]
         self._view = TaskView()
         self._pictures: RenderCache | None = None
         self._shown_key: tuple[str | None, int] = (None, 0)  # (variant, k) of the x shown
@@ -278,7 +280,8 @@ class ImagePanel(QWidget):
         """Show the run ``progress`` holds: x⁰ when it starts or is cleared, then its images."""
         progress.events.started.connect(self._on_run_started)
         progress.events.cleared.connect(self.reset_iterates)
-        progress.events.images.connect(self.update_images)
+        progress.events.images.connect(self._on_run_images)
+        progress.events.numbers.connect(self._on_numbers)
 
     def _on_run_started(self, variants: tuple[str, ...]) -> None:
         self.reset_iterates()
@@ -295,8 +298,18 @@ class ImagePanel(QWidget):
             self._pictures.clear()
         self._rerender()
 
-    def update_images(self, images: dict[str, dict[str, np.ndarray | None]], k: int) -> None:
-        """Take the latest images per variant (from a worker pull) and redraw what is shown."""
+    def _on_run_images(self, images: dict[str, dict[str, np.ndarray | None]], k: int) -> None:
+        """A pull's images, drawn now; their titles (with k) follow the run's numbers."""
+        self.update_images(images, k, titles=False)
+
+    def _on_numbers(self, _k: int) -> None:
+        """The run's numbers are due (≤ 8/s running, at once paused): titles catch up."""
+        self._update_titles()
+
+    def update_images(
+        self, images: dict[str, dict[str, np.ndarray | None]], k: int, titles: bool = True
+    ) -> None:
+        """Take the latest images per variant and redraw what is shown (``titles``: them too)."""
         for variant, arrays in images.items():
             self._latest[variant] = arrays
             self._iteration[variant] = k
@@ -304,7 +317,7 @@ class ImagePanel(QWidget):
                 self._proposals[variant] = (k - 1, arrays)
         self.maps.take(images, k)
         if self.current_variant() in images and self._pinned is None:
-            self._rerender()
+            self._rerender(titles=titles)
 
     def set_frame_source(self, source: FrameSource | None) -> None:
         """Where past iterates come from: ``source(variant, k) -> (k_stored, x) | None``."""
@@ -336,6 +349,7 @@ class ImagePanel(QWidget):
             self.colormap_combo.setCurrentText(name)
             return
         self._colormap = make_colormap(name)
+        self._colormap_version += 1
         for panel in PANELS:
             self._apply_colormap(panel)
 
@@ -348,7 +362,7 @@ class ImagePanel(QWidget):
         return self._shown_key
 
     # ---- rendering ------------------------------------------------------------------------
-    def _rerender(self, *_args) -> None:
+    def _rerender(self, *_args, titles: bool = True) -> None:
         variant = self.current_variant()
         latest = self._latest.get(variant or "", {})
         x = displayable(latest.get("x")) if latest else self._start
@@ -371,7 +385,8 @@ class ImagePanel(QWidget):
             self._set("truth", truth)
         self._set("error", error_map(x, truth), (0.0, self.error_max.value()))
         self._show_d_map(variant, k)
-        self._update_titles()
+        if titles:
+            self._update_titles()
 
     def _show_d_map(self, variant: str | None, k: int) -> None:
         """The |d| map beside x^k: row k − 1's, or the last made before it (marked in the title)."""
@@ -382,7 +397,7 @@ class ImagePanel(QWidget):
         d_map = frame[1] if frame is not None else None
         top, self._d_total = self.maps.scale(d_map)  # its own levels (in its title), ‖d‖²
         self._set("d", displayable(d_map), (0.0, top))
-        self._title("d", map_title(variant, frame, k - 1 if k else None, top))
+        self._d_title = map_title(variant, frame, k - 1 if k else None, top)
 
     def _set_render_choices(self) -> None:
         view = self._view
@@ -412,15 +427,18 @@ class ImagePanel(QWidget):
             item.clear()
             return
         item.setImage(arr, autoLevels=False, levels=levels)
-        self._apply_colormap(panel)
+        if self._mapped.get(panel) != (arr.ndim == 3, self._colormap_version):
+            self._apply_colormap(panel)
 
     def _apply_colormap(self, panel: str) -> None:
+        """The panel's lookup table: none for colour, else the colormap (kept across images)."""
         arr = self._arrays.get(panel)
         item = self.items[panel]
         if arr is None or arr.ndim == 3:
             item.setLookupTable(None)
         else:
             item.setColorMap(self._colormap)
+        self._mapped[panel] = (None if arr is None else arr.ndim == 3, self._colormap_version)
 
     def _update_titles(self) -> None:
         variant = self.current_variant()
@@ -448,6 +466,7 @@ class ImagePanel(QWidget):
         self._title(
             "error", view.picture_error_title if picture else f"error |{v}<sup>k</sup> − truth|"
         )
+        self._title("d", self._d_title)
 
     def _x_title(self, variant: str | None, picture: bool) -> str:
         """x^k's title: which iterate (and variant), and whether it is shown rendered."""
