@@ -73,3 +73,33 @@ def test_resizing_refits_until_the_user_zooms(qtbot):
     assert np.allclose(view.viewRange()[0][0], zoomed[0][0], atol=8)
     panel.fit_views()  # a new problem (or Fit) fits again
     qtbot.waitUntil(lambda: _whole_picture_in_every_view(panel), timeout=5000)
+
+
+def _drawn_range(view) -> tuple[float, float, float, float]:
+    """The view-coordinate rectangle the view box actually draws (its child group's transform)."""
+    inverse, invertible = view.childGroup.sceneTransform().inverted()
+    assert invertible
+    rect = inverse.mapRect(view.mapRectToScene(view.rect()))
+    return rect.left(), rect.right(), rect.top(), rect.bottom()
+
+
+def _draws_its_range(view) -> bool:
+    (x0, x1), (y0, y1) = view.viewRange()
+    return np.allclose(_drawn_range(view), (x0, x1, y0, y1), atol=1e-3 * max(x1 - x0, 1.0))
+
+
+def test_grid_paints_in_cpp_and_still_draws_each_new_range(qtbot):
+    from PySide6.QtWidgets import QGraphicsView
+
+    panel = _show(qtbot, 1400, 300)
+    assert type(panel.graphics).paintEvent is QGraphicsView.paintEvent  # no Python paintEvent
+    qtbot.waitUntil(lambda: _whole_picture_in_every_view(panel), timeout=5000)
+    view = panel.views["x"]
+    assert _draws_its_range(view)
+    view.scaleBy((0.25, 0.25))  # a zoom: applied at once, with no paint in between
+    assert _draws_its_range(view) and _draws_its_range(panel.views["d"])  # linked ones too
+    view.translateBy((5.0, 3.0))
+    assert _draws_its_range(view)
+    panel.resize(620, 520)  # a resize (no paint needed either)
+    qtbot.waitUntil(lambda: panel.graphics.columns == 3, timeout=5000)
+    assert all(_draws_its_range(panel.views[name]) for name in PANELS)

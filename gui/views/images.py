@@ -136,7 +136,7 @@ class ImagePanel(QWidget):
             self.labels[name] = PanelTitle(TITLES[name], size="9pt")
             cell.addItem(self.labels[name])
             cell.nextRow()
-            view = cell.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+            view = self.graphics.add_view(cell, lockAspect=True, invertY=True, enableMenu=False)
             item = pg.ImageItem(axisOrder="row-major")
             view.addItem(item)
             view.sigRangeChangedManually.connect(self._on_user_zoom)
