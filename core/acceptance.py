@@ -39,15 +39,20 @@ def _flag(row, name: str) -> bool:
     return bool(value) if value is not None else False
 
 
+def counted_acceptance_rate(variant: str, accepted: int, iterations: int, skipped: int) -> float:
+    """A variant's (or run label's) acceptance rate from its counts; NaN for pg (no proposals)."""
+    if variant_of(variant) in NO_PROPOSALS:
+        return math.nan
+    return acceptance_rate(accepted, iterations, skipped)
+
+
 def trace_acceptance_rate(variant: str, rows: Iterable) -> float:
     """The acceptance rate of one variant's (or run label's) trace rows (dicts or Iteration
     records); NaN for pg."""
     rows = list(rows)
-    if variant_of(variant) in NO_PROPOSALS:
-        return math.nan
     accepted = sum(_flag(row, "accepted") for row in rows)
     skipped = sum(_flag(row, "skipped") for row in rows)
-    return acceptance_rate(accepted, len(rows), skipped)
+    return counted_acceptance_rate(variant, accepted, len(rows), skipped)
 
 
 def running_acceptance_rate(variant: str, accepted, skipped) -> np.ndarray:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .acceptance import NO_PROPOSALS, acceptance_rate
+from .acceptance import counted_acceptance_rate
 from .run_label import variant_of
 
 PAPER = "Liu et al., On the convergence of learning-based iterative methods for nonconvex inverse problems, IEEE TPAMI 2019 (arXiv:1808.05331), Theorem 1"
@@ -133,11 +133,7 @@ class CertificateTally:
 
     def certificate(self) -> Certificate:
         """The certificate of the rows counted so far."""
-        rate = (
-            math.nan
-            if self.variant in NO_PROPOSALS
-            else acceptance_rate(self.accepted, self.count, self.skipped)
-        )
+        rate = counted_acceptance_rate(self.variant, self.accepted, self.count, self.skipped)
         cert = Certificate(
             variant=self.variant,
             iterations=self.count,

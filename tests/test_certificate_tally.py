@@ -103,3 +103,24 @@ def test_a_new_trace_is_counted_afresh(qtbot):
     assert panel.certificates["pg"].iterations == 20
     assert fields(panel.certificates["pg"]) == fields(certificate("pg", second.rows("pg")))
     assert "held at all 20 iterations" in panel.text()
+
+
+def test_a_throttled_update_is_made_up_for_only_once_its_spacing_passed(qtbot, monkeypatch):
+    from gui.views import certificate_panel as module
+
+    panel = CertificatePanel()
+    qtbot.addWidget(panel)
+    history = RunHistory()
+    history.extend("fima", random_trace(3, 100))
+    clock = [100.0]
+    monkeypatch.setattr(module.time, "perf_counter", lambda: clock[0])
+    panel.update_from(history, ["fima"], force=True)
+    assert panel.catch_up_ms() == module.CATCH_UP_MS  # a cheap update: the usual delay
+    panel._cost = 0.1  # an update that took 100 ms: the throttle spaces them COST_FACTOR × apart
+    spacing_ms = 1000 * module.COST_FACTOR * 0.1
+    assert spacing_ms - 1000 > module.CATCH_UP_MS
+    clock[0] += 1.0
+    assert not panel.update_from(history, ["fima"])  # throttled …
+    assert panel.catch_up_ms() == pytest.approx(spacing_ms - 1000, abs=1)  # … made up for later
+    clock[0] += spacing_ms / 1000
+    assert panel.update_from(history, ["fima"])

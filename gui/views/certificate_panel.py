@@ -224,7 +224,7 @@ def certificate_html(
     return "".join(parts)
 
 
-CATCH_UP_MS = 1100  # a throttled update is made at most this much later
+CATCH_UP_MS = 1100  # a throttled update is made this much later (or once its spacing passed)
 
 
 class CertificatePanel(QWidget):
@@ -266,7 +266,14 @@ class CertificatePanel(QWidget):
         if self.update_from(self._progress.history, self._progress.variants, force):
             self._catch_up.stop()
         elif not self._catch_up.isActive():
-            self._catch_up.start(CATCH_UP_MS)
+            self._catch_up.start(self.catch_up_ms())
+
+    def catch_up_ms(self) -> int:
+        """When a throttled update is made up for: CATCH_UP_MS, or later while the throttle's own
+        spacing (COST_FACTOR × an update's cost) has not passed."""
+        spacing = max(MIN_INTERVAL_S, COST_FACTOR * self._cost)
+        due = self._last + spacing - time.perf_counter()
+        return max(CATCH_UP_MS, round(1000 * due))
 
     def _update_now(self) -> None:
         self._on_certificate(True)
