@@ -195,10 +195,30 @@ def test_sample_and_recent_menu(loaded, image_file):
     assert window.spec.image == str(image_file.resolve())
 
 
+def _drawn(item) -> tuple[int, ...]:
+    """The picture an image item draws, as its QImage's pixel colours (row-major)."""
+    item.render()
+    qimage = item.qimage
+    return tuple(
+        qimage.pixel(col, row) for row in range(qimage.height()) for col in range(qimage.width())
+    )
+
+
 def test_colormap_choice(loaded):
+    item = loaded.images.items["x"]
+    shown = loaded.images.image("x")
+    gray = _drawn(item)  # gray: no lookup table, each value v drawn as 8-bit gray ≈ 255 v
+    assert item.lut is None
+    levels = np.array([g & 0xFF for g in gray])
+    assert np.abs(levels - np.clip(shown, 0, 1).ravel() * 255.0).max() <= 1.0
+    assert all((g >> 16) & 0xFF == (g >> 8) & 0xFF == g & 0xFF for g in gray)
     loaded.images.set_colormap("viridis")
     assert loaded.images.colormap_combo.currentText() == "viridis"
+    assert item.lut is not None
+    colours = _drawn(item)
+    assert any((c >> 16) & 0xFF != c & 0xFF for c in colours)  # not gray any more
     loaded.images.set_colormap("gray")
+    assert item.lut is None and _drawn(item) == gray
 
 
 def test_bad_session_is_refused(loaded, tmp_path):

@@ -79,11 +79,9 @@ class PanelTitle(pg.LabelItem):
             self.updateGeometry()
 
 
-def make_colormap(name: str) -> pg.ColorMap:
-    """A pyqtgraph colormap by name; ``gray`` is plain black → white."""
-    if name == "gray":
-        return pg.ColorMap(pos=[0.0, 1.0], color=[(0, 0, 0), (255, 255, 255)])
-    return pg.colormap.get(name)
+def make_colormap(name: str) -> pg.ColorMap | None:
+    """A pyqtgraph colormap by name; None for ``gray`` (black → white, drawn as 8-bit gray)."""
+    return None if name == "gray" else pg.colormap.get(name)
 
 
 class ImagePanel(QWidget):
@@ -431,10 +429,11 @@ class ImagePanel(QWidget):
             self._apply_colormap(panel)
 
     def _apply_colormap(self, panel: str) -> None:
-        """The panel's lookup table: none for colour, else the colormap (kept across images)."""
+        """The panel's lookup table (kept across images): none for colour or gray (a table would
+        be turned into 256 colours at every image), else the colormap."""
         arr = self._arrays.get(panel)
         item = self.items[panel]
-        if arr is None or arr.ndim == 3:
+        if arr is None or arr.ndim == 3 or self._colormap is None:
             item.setLookupTable(None)
         else:
             item.setColorMap(self._colormap)
