@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mmap
+import threading
 import time
 
 import numpy as np
@@ -37,6 +38,20 @@ def test_reserve_hands_out_distinct_frames_once_filled():
     assert len({f.ctypes.data for f in frames}) == depth  # no two share memory
     assert reserve.taken == depth
     _wait_ready(reserve, shape, depth)  # taking refills it
+
+
+def test_take_never_waits_for_the_filling_thread():
+    reserve = FrameReserve()
+    shape = (16, 16)
+    reserve.take(shape)
+    _wait_ready(reserve, shape, 2)
+    taken: list[np.ndarray | None] = []
+    with reserve._lock:  # held, as by the filling thread while it waits for the GIL
+        solver = threading.Thread(target=lambda: taken.append(reserve.take(shape)))
+        solver.start()
+        solver.join(5.0)
+        assert not solver.is_alive(), "take() waited for the reserve's lock"
+    assert taken[0] is not None and taken[0].shape == shape
 
 
 def test_reserve_keeps_the_shapes_asked_for_lately():
