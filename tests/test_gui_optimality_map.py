@@ -98,6 +98,34 @@ def test_a_skipped_proposal_shows_the_last_proposal_made_marked_and_pg_says_it_h
     assert panel.image("proposal") is None and "last made" not in panel.labels["proposal"].text
 
 
+def test_an_empty_panel_is_cleared_once_not_at_every_image(qtbot):
+    panel = ImagePanel()
+    qtbot.addWidget(panel)
+    x = np.zeros((8, 8), np.float32)
+    u = np.full((8, 8), 0.3, np.float32)
+    panel.set_problem(x, x, None)
+    panel.set_variants(["pg", "fima"])
+    cleared = dict.fromkeys(panel.items, 0)
+
+    def counting(name, clear):
+        def counted():
+            cleared[name] += 1
+            clear()
+
+        return counted
+
+    for name, item in panel.items.items():
+        item.clear = counting(name, item.clear)
+    for k in range(1, 6):  # pg: no proposal and no |d| map, image after image
+        panel.update_images({"pg": {"x": x}, "fima": {"x": x, "u": u, "u_tilde": u}}, k)
+    assert cleared["proposal"] == cleared["d"] == 0
+    assert panel.items["proposal"].image is None and panel.items["d"].image is None
+    panel.variant_combo.setCurrentIndex(panel.variant_combo.findData("fima"))
+    np.testing.assert_array_equal(panel.items["proposal"].image, u)
+    panel.variant_combo.setCurrentIndex(panel.variant_combo.findData("pg"))
+    assert cleared["proposal"] == 1 and panel.items["proposal"].image is None
+
+
 def test_auto_levels_and_the_readouts_share():
     assert [nice_ceiling(v) for v in (0.0, 0.003, 0.01, 0.011, 0.3, 4.2, 7)] == [
         1.0,

@@ -420,9 +420,10 @@ class ImagePanel(QWidget):
 
     def _set(self, panel: str, arr: np.ndarray | None, levels=IMAGE_LEVELS) -> None:
         item = self.items[panel]
-        self._arrays[panel] = arr
+        shown, self._arrays[panel] = self._arrays.get(panel), arr
         if arr is None:
-            item.clear()
+            if shown is not None:  # an empty panel is not cleared again at every image
+                item.clear()
             return
         item.setImage(arr, autoLevels=False, levels=levels)
         if self._mapped.get(panel) != (arr.ndim == 3, self._colormap_version):
