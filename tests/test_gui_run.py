@@ -228,7 +228,8 @@ def test_plots_receive_whole_arrays(qtbot, loaded, name):
     window = loaded
     window.solver_panel.set_limit(3)
     window.runner.start_run()
-    qtbot.waitUntil(lambda: window.runner.run_state() == "limit", timeout=TIMEOUT_MS)
+    # "limit" is the worker's state: the window has the last rows once it has pulled them
+    qtbot.waitUntil(lambda: window.runner.history.count("fima") == 3, timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: not window.plots.pending(), timeout=TIMEOUT_MS)
     curve = window.plots._curves["fima"].lines[name]
     x, y = curve.getData()
