@@ -21,6 +21,16 @@ def residual(window, variant: str, row: int) -> float:
     return window.runner.history.rows(variant)[row]["residual"]
 
 
+def blank_panel(qtbot, variants: list[str]) -> tuple[ImagePanel, np.ndarray]:
+    """An image panel on an 8×8 black problem with ``variants``, and that black x."""
+    panel = ImagePanel()
+    qtbot.addWidget(panel)
+    x = np.zeros((8, 8), np.float32)
+    panel.set_problem(x, x, None)
+    panel.set_variants(variants)
+    return panel, x
+
+
 def test_the_panel_shows_the_engines_d_and_follows_scrubber_and_show(qtbot, loaded):
     window = loaded
     run_to_limit(qtbot, window, 5)
@@ -49,12 +59,8 @@ def test_the_panel_shows_the_engines_d_and_follows_scrubber_and_show(qtbot, load
 
 
 def test_a_skipped_proposal_shows_the_last_map_made_marked(qtbot):
-    panel = ImagePanel()
-    qtbot.addWidget(panel)
-    x = np.zeros((8, 8), np.float32)
+    panel, x = blank_panel(qtbot, ["fima"])
     first = np.full((8, 8), 0.25, np.float32)
-    panel.set_problem(x, x, None)
-    panel.set_variants(["fima"])
     panel.update_images({"fima": {"x": x, "d": first}}, 1)
     assert panel.labels["d"].text == "|d|, k = 0 (≤ 0.5)"
     panel.update_images({"fima": {"x": x, "d": None}}, 2)  # row 1: skipped, no map
@@ -74,12 +80,8 @@ def test_a_skipped_proposal_shows_the_last_map_made_marked(qtbot):
 
 
 def test_a_skipped_proposal_shows_the_last_proposal_made_marked_and_pg_says_it_has_none(qtbot):
-    panel = ImagePanel()
-    qtbot.addWidget(panel)
-    x = np.zeros((8, 8), np.float32)
+    panel, x = blank_panel(qtbot, ["fima", "pg"])
     u, u_tilde = np.full((8, 8), 0.3, np.float32), np.full((8, 8), 0.4, np.float32)
-    panel.set_problem(x, x, None)
-    panel.set_variants(["fima", "pg"])
     assert panel.labels["proposal"].text.endswith("u<sup>k</sup>")  # x⁰: no row yet
     panel.update_images({"fima": {"x": x, "u": u, "u_tilde": u_tilde}, "pg": {"x": x}}, 1)
     np.testing.assert_array_equal(panel.image("proposal"), u)
@@ -99,12 +101,8 @@ def test_a_skipped_proposal_shows_the_last_proposal_made_marked_and_pg_says_it_h
 
 
 def test_an_empty_panel_is_cleared_once_not_at_every_image(qtbot):
-    panel = ImagePanel()
-    qtbot.addWidget(panel)
-    x = np.zeros((8, 8), np.float32)
+    panel, x = blank_panel(qtbot, ["pg", "fima"])
     u = np.full((8, 8), 0.3, np.float32)
-    panel.set_problem(x, x, None)
-    panel.set_variants(["pg", "fima"])
     cleared = dict.fromkeys(panel.items, 0)
 
     def counting(name, clear):
