@@ -33,12 +33,14 @@ times, the time ratio ≤ 1.1 and the event loop's stalls p99 ≤ 50 ms.
 
 Every window run also prints its display refreshes per second: images (pulls that brought new
 images to the image panels) and curves (the plots' redraws), over the run's wall time, and the GUI
-thread's CPU time (of which the plots') as a share of it.
+thread's CPU time (of which the plots') as a share of it, and Python's cycle collections: in which
+thread (the explorer collects in the GUI thread only), how many were full, and their time.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -95,6 +97,43 @@ def fast_image(folder: Path) -> Path:
     return path
 
 
+class GcLog:
+    """Python's cycle collections during a run (``gc.callbacks``): how many, full ones, in which
+    thread, and their time. Under the explorer every one should be the GUI thread's."""
+
+    def __init__(self) -> None:
+        self.gui = self.other = self.full = 0
+        self.seconds = self.longest = 0.0
+        self._gui_thread = threading.get_ident()
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+            return
+        took = time.perf_counter() - self._start
+        self.seconds += took
+        self.longest = max(self.longest, took)
+        self.full += info["generation"] == 2
+        if threading.get_ident() == self._gui_thread:
+            self.gui += 1
+        else:
+            self.other += 1
+
+    def __enter__(self) -> GcLog:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        gc.callbacks.remove(self)
+
+    def __str__(self) -> str:
+        return (
+            f"collections {self.gui} in the GUI thread, {self.other} elsewhere ({self.full} full), "
+            f"{1000 * self.seconds:.0f} ms, longest {1000 * self.longest:.0f} ms"
+        )
+
+
 @dataclass
 class WindowRun:
     """One run in the window: wall time, event-loop tick gaps (ms), display refresh counts."""
@@ -106,6 +145,7 @@ class WindowRun:
     rows: int  # rows of the first variant in the window's history
     gui_cpu_s: float  # the GUI thread's CPU time during the run
     plots_cpu_s: float  # of which the plots' (setData and paints)
+    gc: GcLog  # Python's cycle collections during the run
 
     @property
     def images_hz(self) -> float:
@@ -178,6 +218,7 @@ def run_window(
     from PySide6.QtCore import QEventLoop, QTimer
 
     from gui.app import settle_garbage_collector
+    from gui.garbage_collection import collect_anywhere
     from gui.main_window import MainWindow
     from gui.state.problem_spec import ProblemSpec
 
@@ -208,19 +249,21 @@ def run_window(
     plots_cpu = window.plots.cpu_seconds
     if probe:
         timer.start()
-    start, cpu, plots_start = time.perf_counter(), time.thread_time(), plots_cpu()
-    window.runner.start_run(running=True)
-    done.exec()
-    elapsed = time.perf_counter() - start
+    with GcLog() as collections:
+        start, cpu, plots_start = time.perf_counter(), time.thread_time(), plots_cpu()
+        window.runner.start_run(running=True)
+        done.exec()
+        elapsed = time.perf_counter() - start
     cpu, plots_cpu = time.thread_time() - cpu, plots_cpu() - plots_start
     timer.stop()
     count = window.runner.history.count(variants[0])
     window.close()
     window.deleteLater()
+    collect_anywhere()  # the headless loop that comes next collects as Python does without Qt
     if count != iters:
         raise SystemExit(f"benchmark: the window ran {count} iterations, expected {iters}")
     gaps = list(np.diff(ticks) * 1000.0) if len(ticks) > 1 else []
-    return WindowRun(elapsed, gaps, images[0], curves[0], count, cpu, plots_cpu)
+    return WindowRun(elapsed, gaps, images[0], curves[0], count, cpu, plots_cpu, collections)
 
 
 def _idle_window(image: Path, options: dict):
@@ -311,7 +354,7 @@ def _print_run(name: str, run: WindowRun, iters: int, headless: float) -> None:
         f"{run.seconds:.2f} s ({iters / run.seconds:.0f} it/s), ratio {run.seconds / headless:.3f}; "
         f"images {run.images_hz:.1f}/s, curves {run.curves_hz:.1f}/s, rows {run.rows}/{iters}; "
         f"GUI thread CPU {100 * run.gui_cpu_s / run.seconds:.1f} % "
-        f"(plots {100 * run.plots_cpu_s / run.seconds:.1f} %)"
+        f"(plots {100 * run.plots_cpu_s / run.seconds:.1f} %); {run.gc}"
     )
 
 

@@ -21,6 +21,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import splash as startup
+from .garbage_collection import collect_in_gui_thread
 
 # Nothing above imports torch (``core`` does): the splash is painted before it is loaded.
 APP_NAME = "FIMA Explorer"
@@ -67,14 +68,17 @@ def application() -> QApplication:
 
 
 def settle_garbage_collector() -> None:
-    """Collect once, then exempt everything alive from future collections (``gc.freeze``).
+    """Collect once, exempt everything alive from future collections (``gc.freeze``), and from
+    now on collect in the GUI thread only (:mod:`gui.garbage_collection`).
 
-    The window, Qt wrappers, torch and numpy leave ~10⁵ long-lived objects; without this, Python's
-    full collections scan them all and can stall the event loop (and the solver thread) for
-    ~50–100 ms. Objects created later are collected as usual.
+    The window, Qt wrappers, torch and numpy leave ~10⁵ long-lived objects; without the freeze,
+    Python's full collections scan them all and can stall the event loop (and the solver thread)
+    for ~50–100 ms. Objects created later are collected as usual, but never by a worker thread:
+    Qt objects destroyed there deadlock the application.
     """
     gc.collect()
     gc.freeze()
+    collect_in_gui_thread(application())
 
 
 def _initial_load(window, args: argparse.Namespace) -> bool:

@@ -51,11 +51,16 @@ def qt_settings_dir(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(autouse=True)
 def _gui_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
-    """For GUI tests: fresh isolated settings, and error dialogs recorded instead of shown."""
+    """For GUI tests: fresh isolated settings, error dialogs recorded instead of shown, and
+    cycles collected by the GUI thread only (as in the application), all of them at the end."""
     if not _is_gui_test(request):
         yield []
         return
     request.getfixturevalue("qt_settings_dir")
+    from gui.garbage_collection import collect_anywhere, collect_in_gui_thread
+
+    collect_in_gui_thread(request.getfixturevalue("qapp"))
+    request.addfinalizer(collect_anywhere)  # after qtbot closed the test's widgets
     from PySide6.QtCore import QSettings
 
     QSettings().clear()  # every GUI test starts from a fresh install

@@ -106,6 +106,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gui.display",
             "gui.refresh_budget",
             "gui.splash",
+            "gui.garbage_collection",
         ),
     ),
     ("gui state", ("gui.state", "gui.state.*")),
