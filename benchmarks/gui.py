@@ -19,7 +19,7 @@ runs it in the main thread instead. Both loops use the explorer's torch threads 
 
     .venv/bin/python benchmarks/gui.py [--iters 30] [--repeats 3] [--variants fima,pg]
                                        [--headless worker|main] [--threads N]
-                                       [--problem tv512|default|fast]
+                                       [--problem tv512|default|fast] [--side 128]
 
 ``--problem default`` runs the explorer's default deblurring task instead — the bundled 256×256
 sample with the task's defaults (the learned prior, the CNN module, the adaptive proposal policy) —
@@ -29,7 +29,8 @@ and also prints the window's iterations per second (target ≥ 2 with fima + pg)
 the wavelet prior on the sample at 128² (several hundred iterations a second; ``--variants``
 defaults to pg). Run it long (``--iters 20000 --repeats 1``): it measures whether the window keeps
 up — every iteration's row reaches the window, images refresh ≥ 20 times a second, curves ≤ 30
-times, the time ratio ≤ 1.1 and the event loop's stalls p99 ≤ 50 ms.
+times, the time ratio ≤ 1.1 and the event loop's stalls p99 ≤ 50 ms. ``--side`` changes the image's
+side: the larger it is, the longer each torch operation runs without the GIL.
 
 Every window run also prints its display refreshes per second: images (pulls that brought new
 images to the image panels) and curves (the plots' redraws), over the run's wall time, and the GUI
@@ -88,11 +89,12 @@ def test_image(folder: Path) -> Path:
     return path
 
 
-def fast_image(folder: Path) -> Path:
-    """The bundled sample at FAST_SIDE² (area-averaged), grayscale."""
+def fast_image(folder: Path, side: int = FAST_SIDE) -> Path:
+    """The bundled sample at side² (area-averaged, or bicubic above its own size), grayscale."""
     sample = load_image(resources_dir() / "samples" / "house.png", grayscale=True)
-    image = torch.nn.functional.interpolate(sample, size=(FAST_SIDE, FAST_SIDE), mode="area")
-    path = folder / f"bench_{FAST_SIDE}.png"
+    mode = "area" if side <= sample.shape[-1] else "bicubic"
+    image = torch.nn.functional.interpolate(sample, size=(side, side), mode=mode)
+    path = folder / f"bench_{side}.png"
     save_image(path, image.clamp(0, 1))
     return path
 
@@ -295,14 +297,20 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "explorer's default deblurring task on its bundled sample (the iteration rate); fast: pg "
         "with the wavelet prior at 128², hundreds of iterations a second (keeping up)",
     )
+    parser.add_argument(
+        "--side",
+        type=int,
+        default=FAST_SIDE,
+        help=f"--problem fast: the image's side in pixels (default {FAST_SIDE})",
+    )
     return parser.parse_args(argv)
 
 
-def _problem_image(problem: str, folder: Path) -> Path:
+def _problem_image(problem: str, folder: Path, side: int = FAST_SIDE) -> Path:
     if problem == "default":
         return resources_dir() / "samples" / "house.png"
     if problem == "fast":
-        return fast_image(folder)
+        return fast_image(folder, side)
     return test_image(folder)
 
 
@@ -323,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     app = application()
     app.setApplicationName("FIMA Explorer benchmark")  # keep the user's window settings apart
     with tempfile.TemporaryDirectory() as tmp:
-        image = _problem_image(args.problem, Path(tmp))
+        image = _problem_image(args.problem, Path(tmp), args.side)
         side = load_image(image).shape[-1]
         print(
             f"image {image.name} {side}×{side}, problem {args.problem}, variants "

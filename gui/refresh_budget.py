@@ -31,7 +31,8 @@ FEW_CORES = (os.cpu_count() or 1) <= 2
 FRAME_RATE = 24.0  # frames a second while data keep coming (≥ 20 with the timer's slack)
 MIN_INTERVAL_S = 1 / FRAME_RATE
 MAX_INTERVAL_S = 1.0
-DEFAULT_FRACTION = 0.2 if FEW_CORES else 0.3  # of one core, for frames (8 ms, 12 ms a frame)
+FEW_CORES_FRACTION, MANY_CORES_FRACTION = 0.2, 0.3  # of one core, for frames (8 ms, 12 ms a frame)
+DEFAULT_FRACTION = FEW_CORES_FRACTION if FEW_CORES else MANY_CORES_FRACTION
 NUMBERS_RATE = 8.0  # the status and history bars' numbers: text to read, not motion
 MAX_DRAW_RATE = 30.0  # plot draws a second at most (DESIGN.md §5)
 DRAW_FRACTION = 0.015 if FEW_CORES else 0.06  # of one core, for plot draws

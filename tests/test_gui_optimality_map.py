@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gui.views.image_arrays import to_8bit
 from gui.views.images import ImagePanel
-from gui.views.optimality_map import auto_top, nice_ceiling, share_text
+from gui.views.optimality_map import auto_top, nice_ceiling, share_text, squared_norm
 from gui.views.pixel_readout import values_text
 from tests.conftest import run_to_limit
 
@@ -74,7 +75,7 @@ def test_a_skipped_proposal_shows_the_last_map_made_marked(qtbot):
     panel.show_iterate(1)
     assert panel.labels["d"].text == "|d|, k = 0 (≤ 0.5)"
     panel.error_max.setValue(0.1)  # its own levels: not the error map's
-    assert list(panel.items["d"].levels) == pytest.approx([0.0, 0.5])
+    assert list(panel.levels("d")) == pytest.approx([0.0, 0.5])
     panel.reset_iterates()
     assert panel.image("d") is None
 
@@ -119,7 +120,8 @@ def test_an_empty_panel_is_cleared_once_not_at_every_image(qtbot):
     assert cleared["proposal"] == cleared["d"] == 0
     assert panel.items["proposal"].image is None and panel.items["d"].image is None
     panel.variant_combo.setCurrentIndex(panel.variant_combo.findData("fima"))
-    np.testing.assert_array_equal(panel.items["proposal"].image, u)
+    np.testing.assert_array_equal(panel.image("proposal"), u)
+    np.testing.assert_array_equal(panel.items["proposal"].image, to_8bit(u, (0.0, 1.0)))
     panel.variant_combo.setCurrentIndex(panel.variant_combo.findData("pg"))
     assert cleared["proposal"] == 1 and panel.items["proposal"].image is None
 
@@ -145,6 +147,16 @@ def test_auto_levels_and_the_readouts_share():
     assert shares == pytest.approx(1.0)
 
 
+def test_a_large_maps_norm_and_levels_match_the_whole_maps():
+    rng = np.random.default_rng(3)
+    d_map = (rng.random((1024, 1024), dtype=np.float32) * 0.4) ** 3  # skewed, like |d|
+    exact = float(np.sum(d_map.astype(np.float64) ** 2))
+    assert squared_norm(d_map) == pytest.approx(exact, rel=1e-7)
+    assert squared_norm(None) == 0.0
+    whole = nice_ceiling(float(np.percentile(d_map, 99.5)))
+    assert auto_top(d_map) == whole  # from a subsample, the same rounded level
+
+
 def test_export_writes_the_d_map_of_the_last_proposal(qtbot, loaded, tmp_path):
     window = loaded
     run_to_limit(qtbot, window, 4)
@@ -159,5 +171,5 @@ def test_export_writes_the_d_map_of_the_last_proposal(qtbot, loaded, tmp_path):
     png = iio.imread(out / "d_map.png")
     assert png.shape == d_map.shape and png.dtype == np.uint8
     top = auto_top(d_map)  # the panel's levels
-    assert window.images.items["d"].levels[1] == pytest.approx(top)
+    assert window.images.levels("d")[1] == pytest.approx(top)
     np.testing.assert_allclose(png / 255, np.clip(d_map / top, 0, 1), atol=1 / 255)

@@ -21,11 +21,29 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsView
 
 TITLE_HEIGHT = 22.0  # px a panel's title takes above its picture
 SPACING = 6.0  # px between cells
+
+
+class PanelTitle(pg.LabelItem):
+    """A title that never widens its column and re-lays out only when its height changes."""
+
+    def updateMin(self) -> None:
+        """Keep the text's height but claim no width."""
+        height = self.itemRect().height()
+        old = getattr(self, "_sizeHint", {}).get(Qt.SizeHint.PreferredSize)
+        self._sizeHint = {
+            Qt.SizeHint.MinimumSize: (0, height),
+            Qt.SizeHint.PreferredSize: (0, height),
+            Qt.SizeHint.MaximumSize: (-1, -1),
+            Qt.SizeHint.MinimumDescent: (0, 0),
+        }
+        if old != (0, height):
+            self.setMinimumHeight(height)
+            self.updateGeometry()
 
 
 def picture_side(count: int, columns: int, width: float, height: float, aspect: float) -> float:

@@ -3,7 +3,7 @@ and the optimality-error map |d| (:mod:`gui.views.optimality_map`).
 
 All panels share zoom and pan (linked view boxes), use fixed levels (0..1 for images, 0..E for the
 error map, the d map's own) so nothing flickers while streaming, and take float32 C-contiguous
-arrays in pyqtgraph's row-major orientation.
+arrays in pyqtgraph's row-major orientation, each drawn as an 8-bit picture made here at its levels.
 
 The panel either follows the newest iterate of the chosen variant, or is pinned to a past
 iteration k (the history scrubber): then x^k comes from a frame source (the run's iterate
@@ -21,7 +21,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -35,8 +34,8 @@ from ..busy import wait_cursor
 from ..display import to_display_array
 from ..state import ExplorerState, RunProgress
 from .field_keys import install_field_keys
-from .image_arrays import displayable, error_map
-from .image_grid import AdaptiveGrid
+from .image_arrays import displayable, error_map, to_8bit
+from .image_grid import AdaptiveGrid, PanelTitle
 from .mask_view import MaskView
 from .optimality_map import OptimalityMaps, map_title, proposal_title
 from .pixel_readout import PixelReadout
@@ -59,24 +58,6 @@ TITLES = {
 PROXIMAL_TITLE = "proximal ũ<sup>k</sup>"  # the u panel's title is the task view's (the module)
 PICTURE, VARIABLE = "picture", "variable"  # what the x panel shows when the task renders
 FrameSource = Callable[[str, int], "tuple[int, np.ndarray] | None"]
-
-
-class PanelTitle(pg.LabelItem):
-    """A title that never widens its column and re-lays out only when its height changes."""
-
-    def updateMin(self) -> None:
-        """Keep the text's height but claim no width."""
-        height = self.itemRect().height()
-        old = getattr(self, "_sizeHint", {}).get(Qt.SizeHint.PreferredSize)
-        self._sizeHint = {
-            Qt.SizeHint.MinimumSize: (0, height),
-            Qt.SizeHint.PreferredSize: (0, height),
-            Qt.SizeHint.MaximumSize: (-1, -1),
-            Qt.SizeHint.MinimumDescent: (0, 0),
-        }
-        if old != (0, height):
-            self.setMinimumHeight(height)
-            self.updateGeometry()
 
 
 def make_colormap(name: str) -> pg.ColorMap | None:
@@ -155,6 +136,8 @@ class ImagePanel(QWidget):
         layout.addLayout(views, 1)
 
         self._arrays: dict[str, np.ndarray | None] = dict.fromkeys(PANELS)
+        self._levels: dict[str, tuple[float, float]] = {}  # the values drawn black … white
+        self._scratch: dict[str, np.ndarray] = {}  # float32 room for each panel's 8-bit picture
         self._fitted = True  # views follow the panel's size (until the user zooms)
         self._latest: dict[str, dict[str, np.ndarray | None]] = {}
         self._iteration: dict[str, int] = {}
@@ -355,6 +338,10 @@ class ImagePanel(QWidget):
         """The array shown in ``panel`` (for tests and exports)."""
         return self._arrays.get(panel)
 
+    def levels(self, panel: str) -> tuple[float, float] | None:
+        """The values ``panel`` draws as its darkest and brightest colour."""
+        return self._levels.get(panel)
+
     def shown_key(self) -> tuple[str | None, int]:
         """(variant, k) of the iterate in the x panel (variant None: the start x⁰)."""
         return self._shown_key
@@ -425,7 +412,11 @@ class ImagePanel(QWidget):
             if shown is not None:  # an empty panel is not cleared again at every image
                 item.clear()
             return
-        item.setImage(arr, autoLevels=False, levels=levels)
+        self._levels[panel] = levels
+        scratch = self._scratch.get(panel)
+        if scratch is None or scratch.shape != arr.shape:
+            scratch = self._scratch[panel] = np.empty(arr.shape, np.float32)
+        item.setImage(to_8bit(arr, levels, scratch), autoLevels=False, levels=(0, 255))
         if self._mapped.get(panel) != (arr.ndim == 3, self._colormap_version):
             self._apply_colormap(panel)
 

@@ -29,7 +29,7 @@ from .style import variant_label
 D_KIND = "d"  # the history's kind for these maps (core.history.IterateHistory)
 CHECKED = ("fima", "unchecked")  # the variants that judge a proposal, and so have a d
 AUTO_PERCENTILE = 99.5
-AUTO_SAMPLES = 2**18  # auto levels from at most about this many pixels (a regular subsample)
+AUTO_SAMPLES = 2**16  # auto levels from at most about this many pixels (a regular subsample)
 MARK_COLOUR = "#f0a030"  # "last made" in the title
 MapFrame = tuple[int, np.ndarray]  # (trace row k, |d| map)
 MapSource = Callable[[str, int], "tuple[int, np.ndarray] | None"]  # (variant, k) → (k_stored, map)
@@ -57,10 +57,12 @@ def auto_top(d_map: np.ndarray) -> float:
 
 
 def squared_norm(d_map: np.ndarray | None) -> float:
-    """‖d‖² = Σ|d_i|² (float64 sum; 0 for no map)."""
+    """‖d‖² = Σ|d_i|² (each row's sum in the map's precision, the rows' in float64; 0 for no map)."""
     if d_map is None:
         return 0.0
-    return float(np.sum(np.square(d_map, dtype=np.float64)))
+    rows = np.atleast_2d(d_map)
+    rows = rows.reshape(rows.shape[0], -1)
+    return float(np.einsum("ij,ij->i", rows, rows).sum(dtype=np.float64))
 
 
 def share_text(value: float, total: float) -> str:
