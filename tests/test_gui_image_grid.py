@@ -103,3 +103,27 @@ def test_grid_paints_in_cpp_and_still_draws_each_new_range(qtbot):
     panel.resize(620, 520)  # a resize (no paint needed either)
     qtbot.waitUntil(lambda: panel.graphics.columns == 3, timeout=5000)
     assert all(_draws_its_range(panel.views[name]) for name in PANELS)
+
+
+def test_a_large_picture_is_drawn_8bit_at_its_levels_and_follows_the_colormap(qtbot):
+    from gui.views.image_arrays import EIGHT_BIT_MIN_PIXELS, to_8bit
+
+    panel = ImagePanel()
+    qtbot.addWidget(panel)
+    side = int(np.sqrt(EIGHT_BIT_MIN_PIXELS))
+    rng = np.random.default_rng(0)
+    y, truth, x = (rng.random((side, side), dtype=np.float32) for _ in range(3))
+    panel.set_problem(y, y, truth)
+    panel.set_variants(["pg"])
+    panel.update_images({"pg": {"x": x}}, 1)
+    error = np.abs(x - truth)
+    assert panel.image("x") is x and panel.levels("error") == (0.0, panel.error_max.value())
+    np.testing.assert_allclose(panel.image("error"), error, atol=1e-7)
+    for name, lut in (("gray", False), ("viridis", True), ("gray", False)):
+        panel.set_colormap(name)
+        np.testing.assert_array_equal(panel.items["x"].image, to_8bit(x, (0.0, 1.0), lut=lut))
+        drawn = panel.items["error"].image
+        np.testing.assert_array_equal(
+            drawn, to_8bit(panel.image("error"), panel.levels("error"), lut=lut)
+        )
+        assert (panel.items["truth"].lut is not None) == lut

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gui.views.image_arrays import displayable, error_map, to_8bit
+from gui.views.image_arrays import EIGHT_BIT_MIN_PIXELS, ItemData, displayable, error_map, to_8bit
 
 
 def test_error_map_is_the_absolute_difference_averaged_over_colour():
@@ -41,12 +41,36 @@ def test_the_8bit_picture_is_what_pyqtgraph_draws_from_the_floats(qapp):
         (rng.random((9, 7, 3), dtype=np.float32), (0.0, 1.0)),  # colour
         (rng.random((9, 7), dtype=np.float32) * 0.3, (0.0, 0.2)),  # an error map's own levels
     ):
-        drawn = []
-        for data, item_levels in ((arr, levels), (to_8bit(arr, levels), (0, 255))):
-            item = pg.ImageItem(axisOrder="row-major")
-            item.setImage(data, autoLevels=False, levels=item_levels)
-            item.render()
-            drawn.append(pg.functions.ndarray_from_qimage(item.qimage).copy())
-        np.testing.assert_array_equal(drawn[1], drawn[0])
+        for colormap in (None, "viridis") if arr.ndim == 2 else (None,):
+            drawn = []
+            picture = to_8bit(arr, levels, lut=colormap is not None)
+            for data, item_levels in ((arr, levels), (picture, (0, 255))):
+                item = pg.ImageItem(axisOrder="row-major")
+                item.setImage(data, autoLevels=False, levels=item_levels)
+                if colormap is not None:
+                    item.setColorMap(pg.colormap.get(colormap))
+                item.render()
+                drawn.append(pg.functions.ndarray_from_qimage(item.qimage).copy())
+            np.testing.assert_array_equal(drawn[1], drawn[0])
     flat = to_8bit(np.full((2, 2), 0.5, np.float32), (1.0, 1.0))  # no range: all black
     assert flat.dtype == np.uint8 and not flat.any()
+
+
+def test_large_images_reach_their_items_as_8bit_pictures_small_ones_as_they_are():
+    item_data = ItemData()
+    small = np.full((8, 8), 0.25, np.float32)
+    assert item_data(small, (0.0, 1.0)) == (small, (0.0, 1.0))
+    assert item_data.scratch_bytes() == 0
+    side = int(np.sqrt(EIGHT_BIT_MIN_PIXELS))
+    large = np.random.default_rng(2).random((side, side), dtype=np.float32)
+    data, levels = item_data(large, (0.0, 0.5))
+    assert levels == (0, 255) and data.dtype == np.uint8
+    np.testing.assert_array_equal(data, to_8bit(large, (0.0, 0.5)))
+    again, _ = item_data(large * 0.5, (0.0, 1.0))  # the next picture: one of its own
+    assert again.max() <= 128
+    np.testing.assert_array_equal(data, to_8bit(large, (0.0, 0.5)))  # the last one untouched
+    assert item_data.scratch_bytes() == large.nbytes  # one buffer for the shape
+    for extra in (3, 4):  # a colour image, then another problem: at most two shapes kept
+        shaped = np.zeros((side, side + extra, 3), np.float32)
+        assert item_data(shaped, (0.0, 1.0))[0].shape == shaped.shape
+    assert item_data.scratch_bytes() == (side * (side + 3) + side * (side + 4)) * 3 * 4

@@ -3,7 +3,7 @@ and the optimality-error map |d| (:mod:`gui.views.optimality_map`).
 
 All panels share zoom and pan (linked view boxes), use fixed levels (0..1 for images, 0..E for the
 error map, the d map's own) so nothing flickers while streaming, and take float32 C-contiguous
-arrays in pyqtgraph's row-major orientation, each drawn as an 8-bit picture made here at its levels.
+arrays in pyqtgraph's row-major orientation (a large one is drawn as an 8-bit picture made here).
 
 The panel either follows the newest iterate of the chosen variant, or is pinned to a past
 iteration k (the history scrubber): then x^k comes from a frame source (the run's iterate
@@ -34,7 +34,7 @@ from ..busy import wait_cursor
 from ..display import to_display_array
 from ..state import ExplorerState, RunProgress
 from .field_keys import install_field_keys
-from .image_arrays import displayable, error_map, to_8bit
+from .image_arrays import ItemData, displayable, error_map
 from .image_grid import AdaptiveGrid, PanelTitle
 from .mask_view import MaskView
 from .optimality_map import OptimalityMaps, map_title, proposal_title
@@ -137,7 +137,7 @@ class ImagePanel(QWidget):
 
         self._arrays: dict[str, np.ndarray | None] = dict.fromkeys(PANELS)
         self._levels: dict[str, tuple[float, float]] = {}  # the values drawn black … white
-        self._scratch: dict[str, np.ndarray] = {}  # float32 room for each panel's 8-bit picture
+        self._item_data = ItemData()  # what each panel's item draws (large: 8-bit pictures)
         self._fitted = True  # views follow the panel's size (until the user zooms)
         self._latest: dict[str, dict[str, np.ndarray | None]] = {}
         self._iteration: dict[str, int] = {}
@@ -331,8 +331,11 @@ class ImagePanel(QWidget):
             return
         self._colormap = make_colormap(name)
         self._colormap_version += 1
-        for panel in PANELS:
-            self._apply_colormap(panel)
+        for panel in PANELS:  # a large picture is made again: a table indexes 256 steps, not 255
+            if self._arrays.get(panel) is not None:
+                self._set(panel, self._arrays[panel], self._levels[panel])
+            else:
+                self._apply_colormap(panel)
 
     def image(self, panel: str) -> np.ndarray | None:
         """The array shown in ``panel`` (for tests and exports)."""
@@ -413,10 +416,9 @@ class ImagePanel(QWidget):
                 item.clear()
             return
         self._levels[panel] = levels
-        scratch = self._scratch.get(panel)
-        if scratch is None or scratch.shape != arr.shape:
-            scratch = self._scratch[panel] = np.empty(arr.shape, np.float32)
-        item.setImage(to_8bit(arr, levels, scratch), autoLevels=False, levels=(0, 255))
+        lut = arr.ndim == 2 and self._colormap is not None  # as _apply_colormap decides
+        data, item_levels = self._item_data(arr, levels, lut)
+        item.setImage(data, autoLevels=False, levels=item_levels)
         if self._mapped.get(panel) != (arr.ndim == 3, self._colormap_version):
             self._apply_colormap(panel)
 
