@@ -40,6 +40,7 @@ def test_the_8bit_picture_is_what_pyqtgraph_draws_from_the_floats(qapp):
         (rng.random((9, 7), dtype=np.float32) * 1.4 - 0.2, (0.0, 1.0)),  # some values outside
         (rng.random((9, 7, 3), dtype=np.float32), (0.0, 1.0)),  # colour
         (rng.random((9, 7), dtype=np.float32) * 0.3, (0.0, 0.2)),  # an error map's own levels
+        (rng.random((9, 7), dtype=np.float32), (0.2, 0.9)),  # levels that do not start at 0
     ):
         for colormap in (None, "viridis") if arr.ndim == 2 else (None,):
             drawn = []

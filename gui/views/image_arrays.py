@@ -44,8 +44,12 @@ def to_8bit(
     lo, hi = float(levels[0]), float(levels[1])
     usable = scratch is not None and scratch.shape == arr.shape and scratch.dtype == np.float32
     scaled = scratch if usable else np.empty(arr.shape, np.float32)
-    np.subtract(arr, lo, out=scaled, dtype=np.float32)
-    np.multiply(scaled, (256.0 if lut else 255.0) / (hi - lo) if hi > lo else 0.0, out=scaled)
+    gain = (256.0 if lut else 255.0) / (hi - lo) if hi > lo else 0.0
+    if lo:
+        np.subtract(arr, lo, out=scaled, dtype=np.float32)
+        np.multiply(scaled, gain, out=scaled)
+    else:  # the panels' levels start at 0: one pass fewer
+        np.multiply(arr, gain, out=scaled, dtype=np.float32)
     np.clip(scaled, 0.0, 255.0, out=scaled)
     return scaled.astype(np.uint8)
 
