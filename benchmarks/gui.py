@@ -30,7 +30,8 @@ the wavelet prior on the sample at 128² (several hundred iterations a second; `
 defaults to pg). Run it long (``--iters 20000 --repeats 1``): it measures whether the window keeps
 up — every iteration's row reaches the window, images refresh ≥ 20 times a second, curves ≤ 30
 times, the time ratio ≤ 1.1 and the event loop's stalls p99 ≤ 50 ms. ``--side`` changes the image's
-side: the larger it is, the longer each torch operation runs without the GIL.
+side: the larger it is, the longer each torch operation runs without the GIL. On a machine whose
+speed drifts, ``benchmarks/gui_interleaved.py`` measures the same ratio with the two runs in turns.
 
 Every window run also prints its display refreshes per second: images (pulls that brought new
 images to the image panels) and curves (the plots' redraws), over the run's wall time, and the GUI
