@@ -212,16 +212,11 @@ def idle_gaps(seconds: float) -> list[float]:
     return list(np.diff(ticks) * 1000.0)
 
 
-def run_window(
-    image: Path, variants: list[str], iters: int, options: dict | None = None, probe: bool = False
-) -> WindowRun:
-    """The same run in the window: seconds, display refreshes, and with ``probe`` the event
-    loop's tick gaps (ms)."""
-    options = PROBLEMS["tv512"] if options is None else options
+def open_window(image: Path, variants: list[str], options: dict):
+    """The explorer's window (offscreen) on the deblurring of ``image``, shown and settled."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     from gui.app import settle_garbage_collector
-    from gui.garbage_collection import collect_anywhere
     from gui.main_window import MainWindow
     from gui.state.problem_spec import ProblemSpec
 
@@ -230,12 +225,26 @@ def run_window(
     if not window.load_problem(ProblemSpec("deblur", str(image), dict(options))):
         raise SystemExit(f"benchmark: cannot load {image}: {window.last_error}")
     window.solver_panel.set_variants(variants)
-    window.solver_panel.set_limit(iters)
     window.show()
     settle_garbage_collector()  # as fima-explorer does after start-up
     loop = QEventLoop()
     QTimer.singleShot(200, loop.quit)  # let the window settle before timing
     loop.exec()
+    return window
+
+
+def run_window(
+    image: Path, variants: list[str], iters: int, options: dict | None = None, probe: bool = False
+) -> WindowRun:
+    """The same run in the window: seconds, display refreshes, and with ``probe`` the event
+    loop's tick gaps (ms)."""
+    options = PROBLEMS["tv512"] if options is None else options
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from gui.garbage_collection import collect_anywhere
+
+    window = open_window(image, variants, options)
+    window.solver_panel.set_limit(iters)
 
     ticks: list[float] = []
     timer = QTimer()

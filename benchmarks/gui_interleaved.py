@@ -83,26 +83,13 @@ class HeadlessRun:
 class WindowRun:
     """The explorer's window on the problem, advanced to a higher limit slice by slice."""
 
-    def __init__(self, image: Path, variants: list[str], options: dict) -> None:
-        from PySide6.QtCore import QEventLoop, QTimer
+    def __init__(self, window) -> None:
+        from PySide6.QtCore import QEventLoop
 
-        from gui.app import settle_garbage_collector
-        from gui.main_window import MainWindow
-        from gui.state.problem_spec import ProblemSpec
-
-        self.window = MainWindow()
-        self.window.scripted = True
-        if not self.window.load_problem(ProblemSpec("deblur", str(image), dict(options))):
-            raise SystemExit(f"benchmark: cannot load {image}: {self.window.last_error}")
-        self.window.solver_panel.set_variants(variants)
-        self.window.show()
-        settle_garbage_collector()  # as fima-explorer does after start-up
+        self.window = window
         self._done = QEventLoop()
         self.window.runner.limitReached.connect(self._done.quit)
         self.window.runner.ended.connect(self._done.quit)
-        settle = QEventLoop()
-        QTimer.singleShot(200, settle.quit)  # let the window settle before timing
-        settle.exec()
         self.limit = 0
 
     def advance(self, count: int) -> float:
@@ -152,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         generators = [iterate(setup.problem, setup.module, setup.parameters, v) for v in variants]
         headless = HeadlessRun(generators)
         headless.advance(2)  # warm-up (allocators, FFT plans)
-        window = WindowRun(image, variants, options)
+        window = WindowRun(bench.open_window(image, variants, options))
         print(
             f"{args.problem} at {args.side}², variants {'+'.join(variants)}: {args.slices} slices "
             f"of {count} iterations, headless and window in turns (ABBA)"

@@ -416,8 +416,7 @@ class ImagePanel(QWidget):
                 item.clear()
             return
         self._levels[panel] = levels
-        lut = arr.ndim == 2 and self._colormap is not None  # as _apply_colormap decides
-        data, item_levels = self._item_data(arr, levels, lut)
+        data, item_levels = self._item_data(arr, levels, self._has_table(arr))
         item.setImage(data, autoLevels=False, levels=item_levels)
         if self._mapped.get(panel) != (arr.ndim == 3, self._colormap_version):
             self._apply_colormap(panel)
@@ -427,11 +426,15 @@ class ImagePanel(QWidget):
         be turned into 256 colours at every image), else the colormap."""
         arr = self._arrays.get(panel)
         item = self.items[panel]
-        if arr is None or arr.ndim == 3 or self._colormap is None:
-            item.setLookupTable(None)
-        else:
+        if self._has_table(arr):
             item.setColorMap(self._colormap)
+        else:
+            item.setLookupTable(None)
         self._mapped[panel] = (None if arr is None else arr.ndim == 3, self._colormap_version)
+
+    def _has_table(self, arr: np.ndarray | None) -> bool:
+        """Whether ``arr`` is drawn through the colormap's table (single-channel, not gray)."""
+        return arr is not None and arr.ndim == 2 and self._colormap is not None
 
     def _update_titles(self) -> None:
         variant = self.current_variant()
