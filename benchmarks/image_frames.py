@@ -13,8 +13,9 @@ size of the problem, as the worker hands them over, and times the GUI thread's C
 * pg: two — x^k and the error map.
 
 Each frame is timed twice: the panels' update alone ("set"), and with the repaint of the panel
-("set + paint": pyqtgraph's float → 8-bit conversion and Qt's scaled draw). Printed per side and
-variant: milliseconds per frame, the share of one core that 24 frames a second take, and how many
+("set + paint": the conversion to 8 bits and Qt's scaled draw). A large image zoomed out is made
+and drawn from every step-th pixel, step being the image pixels one screen pixel of its view shows
+(:mod:`gui.views.panel_pictures`; printed). Printed per side and variant: milliseconds per frame, the share of one core that 24 frames a second take, and how many
 frames a second the window's refresh budget (:mod:`gui.refresh_budget`: 20 % of a core on a machine
 with two cores or fewer, 30 % on a larger one) lets through at that cost, up to 24.
 Target: at 1024², fima's frames fit ≥ 20 a second into the two-core budget.
@@ -46,8 +47,9 @@ def frames(side: int, variant: str, count: int = 4) -> list[dict]:
     ]
 
 
-def frame_cost(side: int, variant: str, count: int, paint: bool) -> float:
-    """GUI-thread CPU seconds per image frame of ``variant`` at side² (with the repaint or not)."""
+def frame_cost(side: int, variant: str, count: int, paint: bool) -> tuple[float, int]:
+    """GUI-thread CPU seconds per image frame of ``variant`` at side² (with the repaint or not),
+    and the step the x panel's picture was sampled with."""
     from gui.app import application
     from gui.views.images import ImagePanel
 
@@ -67,10 +69,11 @@ def frame_cost(side: int, variant: str, count: int, paint: bool) -> float:
             panel.repaint()
             app.processEvents()
     seconds = (time.thread_time() - start) / count
+    step = panel.drawn_step("x")
     panel.close()
     panel.deleteLater()
     app.processEvents()
-    return seconds
+    return seconds, step
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,20 +88,20 @@ def main(argv: list[str] | None = None) -> int:
     met: bool | None = None  # None: the target's side was not measured
     print(
         f"{'side':>6} {'variant':>7} {'set':>9} {'set+paint':>10} {'24/s takes':>11} "
-        f"{'frames/s in budget (≤ 2 cores, more)':>37}"
+        f"{'frames/s in budget (≤ 2 cores, more)':>37} {'step':>5}"
     )
     for side in sides:
         count = max(args.frames // 2, args.frames * 256 // max(side, 256))
         for variant in PANELS:
-            set_only = frame_cost(side, variant, count, paint=False)
-            whole = frame_cost(side, variant, count, paint=True)
+            set_only, _ = frame_cost(side, variant, count, paint=False)
+            whole, step = frame_cost(side, variant, count, paint=True)
             share = whole * FRAME_RATE
             few, many = (
                 min(FRAME_RATE, f / whole) for f in (FEW_CORES_FRACTION, MANY_CORES_FRACTION)
             )
             print(
                 f"{side:>5}² {variant:>7} {set_only * 1e3:>6.2f} ms {whole * 1e3:>7.2f} ms "
-                f"{100 * share:>9.1f} % {few:>27.1f}, {many:.1f}"
+                f"{100 * share:>9.1f} % {few:>27.1f}, {many:>4.1f} {step:>8}"
             )
             if side == TARGET_SIDE and variant == "fima":
                 met = few >= TARGET_RATE

@@ -121,9 +121,59 @@ def test_a_large_picture_is_drawn_8bit_at_its_levels_and_follows_the_colormap(qt
     np.testing.assert_allclose(panel.image("error"), error, atol=1e-7)
     for name, lut in (("gray", False), ("viridis", True), ("gray", False)):
         panel.set_colormap(name)
-        np.testing.assert_array_equal(panel.items["x"].image, to_8bit(x, (0.0, 1.0), lut=lut))
-        drawn = panel.items["error"].image
+        step = panel.drawn_step("x")  # the unshown panel is small: sampled
         np.testing.assert_array_equal(
-            drawn, to_8bit(panel.image("error"), panel.levels("error"), lut=lut)
+            panel.items["x"].image, to_8bit(x[::step, ::step], (0.0, 1.0), lut=lut)
         )
+        drawn, step = panel.items["error"].image, panel.drawn_step("error")
+        sampled = panel.image("error")[::step, ::step]
+        np.testing.assert_array_equal(drawn, to_8bit(sampled, panel.levels("error"), lut=lut))
         assert (panel.items["truth"].lut is not None) == lut
+
+
+def _wheel_zoom_in(panel: ImagePanel, view) -> None:
+    """Turn the mouse wheel eight notches forward over the middle of ``view``."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    viewport = panel.graphics.viewport()
+    at = QPointF(panel.graphics.mapFromScene(view.sceneBoundingRect().center()))
+    event = QWheelEvent(
+        at,
+        QPointF(viewport.mapToGlobal(at.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 8 * 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(viewport, event)
+
+
+def test_a_large_image_zoomed_out_is_drawn_from_fewer_pixels_and_in_full_when_zoomed_in(qtbot):
+    from gui.views.image_arrays import to_8bit
+
+    panel = ImagePanel()
+    qtbot.addWidget(panel)
+    panel.resize(700, 450)
+    panel.show()
+    side = 1024
+    rng = np.random.default_rng(5)
+    y, x = (rng.random((side, side), dtype=np.float32) for _ in range(2))
+    panel.set_problem(y, y, y)
+    panel.set_variants(["pg"])
+    qtbot.waitUntil(lambda: panel.drawn_step("observation") >= 2, timeout=5000)
+    panel.update_images({"pg": {"x": x}}, 1)
+    item, step = panel.items["x"], panel.drawn_step("x")
+    assert step >= 2 and item.image.shape == (-(-side // step),) * 2
+    np.testing.assert_array_equal(item.image, to_8bit(x[::step, ::step], (0.0, 1.0)))
+    covered = item.mapRectToParent(item.boundingRect())  # the sampled picture spans the image
+    assert covered.left() == covered.top() == 0 and side <= covered.width() < side + step
+    assert panel.image("x") is x  # the readout and exports keep every pixel
+    _wheel_zoom_in(panel, panel.views["x"])  # as a user zooms in: every pixel
+    qtbot.waitUntil(lambda: panel.drawn_step("x") == 1, timeout=5000)
+    np.testing.assert_array_equal(item.image, to_8bit(x, (0.0, 1.0)))
+    assert item.mapRectToParent(item.boundingRect()).width() == side
+    assert panel.drawn_step("observation") == 1  # the linked views followed

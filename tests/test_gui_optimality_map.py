@@ -171,3 +171,16 @@ def test_export_writes_the_d_map_of_the_last_proposal(qtbot, loaded, tmp_path):
     top = auto_top(d_map)  # the panel's levels
     assert window.images.levels("d")[1] == pytest.approx(top)
     np.testing.assert_allclose(png / 255, np.clip(d_map / top, 0, 1), atol=1 / 255)
+
+
+def test_the_norm_for_the_readout_is_computed_once_and_only_when_asked():
+    from gui.views.optimality_map import OptimalityMaps
+
+    maps = OptimalityMaps()
+    d_map = np.random.default_rng(7).random((64, 48), dtype=np.float32)
+    top = maps.scale(d_map)
+    assert top == auto_top(d_map) and maps.scale(d_map) == top
+    assert maps.total(d_map) == pytest.approx(squared_norm(d_map), rel=1e-7)
+    other = d_map * 2
+    assert maps.total(other) == pytest.approx(4 * squared_norm(d_map), rel=1e-6)
+    assert maps.total(None) == 0.0 and maps.scale(None) == 1.0

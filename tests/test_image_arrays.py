@@ -45,7 +45,7 @@ def test_the_8bit_picture_is_what_pyqtgraph_draws_from_the_floats(qapp):
         for colormap in (None, "viridis") if arr.ndim == 2 else (None,):
             drawn = []
             picture = to_8bit(arr, levels, lut=colormap is not None)
-            for data, item_levels in ((arr, levels), (picture, (0, 255))):
+            for data, item_levels in ((arr, levels), (picture, None)):
                 item = pg.ImageItem(axisOrder="row-major")
                 item.setImage(data, autoLevels=False, levels=item_levels)
                 if colormap is not None:
@@ -60,14 +60,14 @@ def test_the_8bit_picture_is_what_pyqtgraph_draws_from_the_floats(qapp):
 def test_large_images_reach_their_items_as_8bit_pictures_small_ones_as_they_are():
     item_data = ItemData()
     small = np.full((8, 8), 0.25, np.float32)
-    assert item_data(small, (0.0, 1.0)) == (small, (0.0, 1.0))
+    assert item_data(small, (0.0, 1.0), step=4) == (small, (0.0, 1.0), 1)  # never sampled
     assert item_data.scratch_bytes() == 0
     side = int(np.sqrt(EIGHT_BIT_MIN_PIXELS))
     large = np.random.default_rng(2).random((side, side), dtype=np.float32)
-    data, levels = item_data(large, (0.0, 0.5))
-    assert levels == (0, 255) and data.dtype == np.uint8
+    data, levels, step = item_data(large, (0.0, 0.5))
+    assert levels is None and step == 1 and data.dtype == np.uint8
     np.testing.assert_array_equal(data, to_8bit(large, (0.0, 0.5)))
-    again, _ = item_data(large * 0.5, (0.0, 1.0))  # the next picture: one of its own
+    again, _, _ = item_data(large * 0.5, (0.0, 1.0))  # the next picture: one of its own
     assert again.max() <= 128
     np.testing.assert_array_equal(data, to_8bit(large, (0.0, 0.5)))  # the last one untouched
     assert item_data.scratch_bytes() == large.nbytes  # one buffer for the shape
@@ -75,3 +75,44 @@ def test_large_images_reach_their_items_as_8bit_pictures_small_ones_as_they_are(
         shaped = np.zeros((side, side + extra, 3), np.float32)
         assert item_data(shaped, (0.0, 1.0))[0].shape == shaped.shape
     assert item_data.scratch_bytes() == (side * (side + 3) + side * (side + 4)) * 3 * 4
+
+
+def test_a_zoomed_out_large_image_is_made_from_every_step_th_pixel():
+    item_data = ItemData()
+    side = int(np.sqrt(EIGHT_BIT_MIN_PIXELS)) + 5  # not a multiple of the step
+    gray = np.random.default_rng(3).random((side, side + 2), dtype=np.float32)
+    data, levels, step = item_data(gray, (0.0, 1.0), lut=True, step=3)
+    assert step == 3 and levels is None and data.shape == (-(-side // 3), -(-(side + 2) // 3))
+    np.testing.assert_array_equal(data, to_8bit(gray[::3, ::3], (0.0, 1.0), lut=True))
+    colour = np.random.default_rng(4).random((side, side, 3), dtype=np.float32)
+    data, _, _ = item_data(colour, (0.0, 1.0), step=2)
+    np.testing.assert_array_equal(data, to_8bit(colour[::2, ::2], (0.0, 1.0)))
+    assert item_data(gray, (0.0, 1.0), step=0)[2] == 1  # no step below one pixel
+
+
+def test_a_large_error_map_is_computed_where_it_is_read():
+    from gui.views.image_arrays import LazyErrorMap, shown_error_map
+
+    side = int(np.sqrt(EIGHT_BIT_MIN_PIXELS))
+    rng = np.random.default_rng(6)
+    x, truth = (rng.random((side, side + 1, 3), dtype=np.float32) for _ in range(2))
+    lazy = shown_error_map(x, truth)
+    assert isinstance(lazy, LazyErrorMap) and lazy.shape == (side, side + 1)
+    whole = error_map(x, truth)
+    np.testing.assert_array_equal(np.asarray(lazy), whole)
+    np.testing.assert_array_equal(lazy[::5, ::3], whole[::5, ::3])
+    picture, _, step = ItemData()(lazy, (0.0, 0.2), step=4)  # the panel's sampled picture
+    assert step == 4
+    np.testing.assert_array_equal(picture, to_8bit(whole[::4, ::4], (0.0, 0.2)))
+    small = shown_error_map(x[:8, :8], truth[:8, :8])  # small: computed at once
+    assert isinstance(small, np.ndarray) and small.shape == (8, 8)
+    assert shown_error_map(x, None) is None
+
+
+def test_a_large_image_is_not_scanned_and_its_picture_puts_infinities_at_the_ends():
+    side = int(np.sqrt(EIGHT_BIT_MIN_PIXELS))
+    large = np.full((side, side), 0.5, np.float32)
+    large[0, :3] = np.inf, -np.inf, np.nan
+    assert displayable(large) is large  # no scan: NaN and ±inf stay for the readout
+    picture = to_8bit(large, (0.0, 1.0))
+    assert picture[0, 0] == 255 and picture[0, 1] == 0 and picture[0, 3] == 127

@@ -64,6 +64,19 @@ def grid_columns(count: int, width: float, height: float, aspect: float = 1.0) -
     return min(near, key=lambda c: (c * math.ceil(count / c) - count, -c))
 
 
+def display_step(view: pg.ViewBox, device_ratio: float = 1.0) -> int:
+    """How many image pixels (along the tighter axis, rounded down, ≥ 1) fall on one pixel of the
+    screen in ``view``; ``device_ratio``: the screen's physical pixels per logical one."""
+    if view.getViewWidget() is None:  # not in a window yet
+        return 1
+    try:
+        width, height = view.viewPixelSize()
+    except (TypeError, ZeroDivisionError, ValueError):  # no size yet
+        return 1
+    per_pixel = min(width, height) / max(device_ratio, 1.0)
+    return int(per_pixel) if math.isfinite(per_pixel) and per_pixel >= 1 else 1
+
+
 class AdaptiveGrid(pg.GraphicsLayoutWidget):
     """A GraphicsLayoutWidget whose cells (added with :meth:`add_cell`) re-flow on resize."""
 

@@ -34,10 +34,11 @@ from ..busy import wait_cursor
 from ..display import to_display_array
 from ..state import ExplorerState, RunProgress
 from .field_keys import install_field_keys
-from .image_arrays import ItemData, displayable, error_map
+from .image_arrays import displayable, shown_error_map
 from .image_grid import AdaptiveGrid, PanelTitle
 from .mask_view import MaskView
 from .optimality_map import OptimalityMaps, map_title, proposal_title
+from .panel_pictures import PanelPictures, make_colormap
 from .pixel_readout import PixelReadout
 from .style import COLORMAPS, variant_label
 from .task_view import RenderCache, TaskView, plain_title, task_view
@@ -58,11 +59,6 @@ TITLES = {
 PROXIMAL_TITLE = "proximal ũ<sup>k</sup>"  # the u panel's title is the task view's (the module)
 PICTURE, VARIABLE = "picture", "variable"  # what the x panel shows when the task renders
 FrameSource = Callable[[str, int], "tuple[int, np.ndarray] | None"]
-
-
-def make_colormap(name: str) -> pg.ColorMap | None:
-    """A pyqtgraph colormap by name; None for ``gray`` (black → white, drawn as 8-bit gray)."""
-    return None if name == "gray" else pg.colormap.get(name)
 
 
 class ImagePanel(QWidget):
@@ -137,7 +133,6 @@ class ImagePanel(QWidget):
 
         self._arrays: dict[str, np.ndarray | None] = dict.fromkeys(PANELS)
         self._levels: dict[str, tuple[float, float]] = {}  # the values drawn black … white
-        self._item_data = ItemData()  # what each panel's item draws (large: 8-bit pictures)
         self._fitted = True  # views follow the panel's size (until the user zooms)
         self._latest: dict[str, dict[str, np.ndarray | None]] = {}
         self._iteration: dict[str, int] = {}
@@ -146,7 +141,7 @@ class ImagePanel(QWidget):
         self._truth: np.ndarray | None = None
         self._frame_source: FrameSource | None = None
         self.maps = OptimalityMaps()  # the |d| maps: newest per variant, past ones by source
-        self._d_total = 0.0  # ‖d‖² of the map shown (the readout's shares)
+        self._d_map: np.ndarray | None = None  # the |d| map shown, as the engine made it
         self._pinned: int | None = None  # iteration asked for while scrubbing
         self._shown_k: int | None = None  # iteration of the x actually shown (pinned)
         self._colormap = make_colormap("gray")
@@ -164,6 +159,8 @@ class ImagePanel(QWidget):
         self.error_max.valueChanged.connect(self._rerender)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.graphics.resized.connect(self._refit)
+        ratio = self.graphics.devicePixelRatioF
+        self._drawing = PanelPictures(self.views, ratio, self)  # what each item is given
         self._update_titles()
 
     # ---- public API -----------------------------------------------------------------------
@@ -339,11 +336,16 @@ class ImagePanel(QWidget):
 
     def image(self, panel: str) -> np.ndarray | None:
         """The array shown in ``panel`` (for tests and exports)."""
-        return self._arrays.get(panel)
+        arr = self._arrays.get(panel)
+        return None if arr is None else np.asarray(arr)  # a large error map: computed now
 
     def levels(self, panel: str) -> tuple[float, float] | None:
         """The values ``panel`` draws as its darkest and brightest colour."""
         return self._levels.get(panel)
+
+    def drawn_step(self, panel: str) -> int:
+        """Every how many pixels ``panel``'s picture was sampled (1: all; a large image zoomed out)."""
+        return self._drawing.drawn_step(panel)
 
     def shown_key(self) -> tuple[str | None, int]:
         """(variant, k) of the iterate in the x panel (variant None: the start x⁰)."""
@@ -371,7 +373,7 @@ class ImagePanel(QWidget):
         self._set("proposal", proposal)
         if truth is not self._arrays.get("truth"):
             self._set("truth", truth)
-        self._set("error", error_map(x, truth), (0.0, self.error_max.value()))
+        self._set("error", shown_error_map(x, truth), (0.0, self.error_max.value()))
         self._show_d_map(variant, k)
         if titles:
             self._update_titles()
@@ -383,7 +385,7 @@ class ImagePanel(QWidget):
         if frame is not None and frame[0] >= k:  # not beside x^k (a map of a later row)
             frame = None
         d_map = frame[1] if frame is not None else None
-        top, self._d_total = self.maps.scale(d_map)  # its own levels (in its title), ‖d‖²
+        top, self._d_map = self.maps.scale(d_map), d_map  # its own levels (in its title)
         self._set("d", displayable(d_map), (0.0, top))
         self._d_title = map_title(variant, frame, k - 1 if k else None, top)
 
@@ -414,10 +416,10 @@ class ImagePanel(QWidget):
         if arr is None:
             if shown is not None:  # an empty panel is not cleared again at every image
                 item.clear()
+                self._drawing.cleared(panel)
             return
         self._levels[panel] = levels
-        data, item_levels = self._item_data(arr, levels, self._has_table(arr))
-        item.setImage(data, autoLevels=False, levels=item_levels)
+        self._drawing.draw(panel, item, arr, levels, self._has_table(arr))
         if self._mapped.get(panel) != (arr.ndim == 3, self._colormap_version):
             self._apply_colormap(panel)
 
@@ -491,6 +493,7 @@ class ImagePanel(QWidget):
             if view.sceneBoundingRect().contains(pos):
                 point = view.mapSceneToView(pos)
                 row, col = int(np.floor(point.y())), int(np.floor(point.x()))
-                self.readout.show_values(row, col, self._arrays, self._d_total)
+                total = self.maps.total(self._d_map)  # ‖d‖², for the shares
+                self.readout.show_values(row, col, self._arrays, total)
                 return
         self.readout.clear_readout()
