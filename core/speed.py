@@ -48,20 +48,24 @@ def rebuild(setup: TaskSetup, downscale: int) -> TaskSetup | None:
 
 
 def _step_seconds(setup: TaskSetup, variant: str, parameters: Parameters, timed: int) -> float:
-    """Wall seconds of iteration ``timed`` of ``variant`` on ``setup`` (a diverged run: its last)."""
+    """Wall seconds of iteration ``timed`` of ``variant`` on ``setup`` (a diverged run: its last);
+    from ``timed`` = 1 on, the lesser of iterations ``timed`` and ``timed`` + 1, so one hiccup of a
+    busy machine (scaled up ~10× with the pixels) does not call a fast run slow."""
     options = {"propose": "always", "d_maps": True}  # as the explorer runs, proposing each time
-    steps = iterate(setup.problem, setup.module, parameters, variant, timed + 1, **options)
-    seconds = 0.0
-    for _ in range(timed + 1):
+    last = timed + (1 if timed >= 1 else 0)
+    steps = iterate(setup.problem, setup.module, parameters, variant, last + 1, **options)
+    seconds: list[float] = []
+    for k in range(last + 1):
         begin = time.perf_counter()
         record = next(steps, None)
         if setup.problem.device.type == "cuda":
             torch.cuda.synchronize(setup.problem.device)
         if record is None:
             break
-        seconds = time.perf_counter() - begin
+        took = time.perf_counter() - begin
+        seconds = [*seconds, took] if k > timed else [took]  # iteration ``timed`` on (or the last)
     steps.close()
-    return seconds
+    return min(seconds, default=0.0)
 
 
 def _lockstep(
@@ -97,9 +101,9 @@ def measure_iteration_seconds(
     """Estimated wall seconds of ONE lockstep iteration of ``variants`` (labels such as ``fima ·
     C=0.3`` count as their variant) on ``setup``'s problem and device, at the current thread count.
 
-    Iteration k = 1 (k = 0 includes the warm-up) of a fresh copy (:func:`rebuild`), area-averaged
-    to about 128² pixels when larger and scaled up by the pixel ratio (the cost is about linear in
-    the pixels). With no copy, the problem itself: one iteration, warm-up and all, when large."""
+    The lesser of iterations k = 1 and 2 (k = 0 includes the warm-up) of a fresh copy
+    (:func:`rebuild`), area-averaged to about 128² pixels when larger and scaled up by the pixel
+    ratio (the cost is about linear in the pixels). With no copy, the problem itself: one iteration, warm-up and all, when large."""
     runs = Counter(variant_of(label) for label in variants)
     if not runs:
         return 0.0

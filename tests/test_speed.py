@@ -7,6 +7,7 @@ import math
 import statistics
 import time
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -197,3 +198,22 @@ def test_the_estimate_from_a_downscaled_copy_is_within_3x_of_a_timed_iteration(
     direct = [_direct_seconds(setup, variants) for _ in range(3)]
     estimate, measured = statistics.median(estimates), statistics.median(direct)
     assert 1 / 3 <= estimate / measured <= 3, (estimates, direct)
+
+
+def test_an_iteration_is_timed_twice_and_the_lesser_counts(monkeypatch):
+    """A hiccup in one timed iteration (here iteration 1: 0.9 s against 0.1 s) is not scaled up."""
+    clock = [0.0]
+    costs = {0: 5.0, 1: 0.9, 2: 0.1}  # iteration 0 warms up
+
+    def steps(*_args, **_kwargs):
+        for k in range(3):
+            clock[0] += costs[k]
+            yield k
+
+    monkeypatch.setattr(speed, "iterate", steps)
+    monkeypatch.setattr(speed, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    setup = build_task("smooth", downscale=4)
+    assert speed._step_seconds(setup, "pg", setup.parameters, 1) == pytest.approx(0.1)
+    costs.update({1: 0.1, 2: 0.9})
+    assert speed._step_seconds(setup, "pg", setup.parameters, 1) == pytest.approx(0.1)
+    assert speed._step_seconds(setup, "pg", setup.parameters, 0) == pytest.approx(5.0)  # warm-up
