@@ -270,19 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             f"headless {warm[0]:.2f} s, window {warm[1]:.2f} s"
             + (f" (first rows {first:.2f} s after the child was started)" if first else "")
         )
-        pairs: list[tuple[float, float]] = []
-        for index in range(args.slices):
-            if index % 2 == 0:
-                pair = (headless.advance(count), window.advance(count))
-            else:
-                seconds = window.advance(count)
-                pair = (headless.advance(count), seconds)
-            pairs.append(pair)
-            print(
-                f"  slice {index + 1}: headless {pair[0]:.2f} s, window {pair[1]:.2f} s, "
-                f"ratio {pair[1] / pair[0]:.3f}",
-                flush=True,
-            )
+        pairs = turns.in_turns(headless, window, count, args.slices)
         rows = window.rows(variants[0])
         window.close()
         headless.close()

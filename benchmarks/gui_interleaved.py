@@ -114,6 +114,26 @@ class WindowRun:
         self.window.deleteLater()
 
 
+def in_turns(
+    headless: HeadlessRun, window: WindowRun, count: int, slices: int
+) -> list[tuple[float, float]]:
+    """(headless, window) seconds of each slice of ``count`` iterations, in ABBA order (printed)."""
+    pairs: list[tuple[float, float]] = []
+    for index in range(slices):
+        if index % 2 == 0:
+            pair = (headless.advance(count), window.advance(count))
+        else:
+            seconds = window.advance(count)
+            pair = (headless.advance(count), seconds)
+        pairs.append(pair)
+        print(
+            f"  slice {index + 1}: headless {pair[0]:.2f} s, window {pair[1]:.2f} s, "
+            f"ratio {pair[1] / pair[0]:.3f}",
+            flush=True,
+        )
+    return pairs
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run both in turns and print the ratios."""
     bench = _window_benchmark()
@@ -144,19 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.problem} at {args.side}², variants {'+'.join(variants)}: {args.slices} slices "
             f"of {count} iterations, headless and window in turns (ABBA)"
         )
-        pairs: list[tuple[float, float]] = []
-        for index in range(args.slices):
-            if index % 2 == 0:
-                pair = (headless.advance(count), window.advance(count))
-            else:
-                seconds = window.advance(count)
-                pair = (headless.advance(count), seconds)
-            pairs.append(pair)
-            print(
-                f"  slice {index + 1}: headless {pair[0]:.2f} s, window {pair[1]:.2f} s, "
-                f"ratio {pair[1] / pair[0]:.3f}",
-                flush=True,
-            )
+        pairs = in_turns(headless, window, count, args.slices)
         rows = window.rows(variants[0])
         window.close()
         headless.close()
