@@ -52,20 +52,19 @@ def _step_seconds(setup: TaskSetup, variant: str, parameters: Parameters, timed:
     from ``timed`` = 1 on, the lesser of iterations ``timed`` and ``timed`` + 1, so one hiccup of a
     busy machine (scaled up ~10× with the pixels) does not call a fast run slow."""
     options = {"propose": "always", "d_maps": True}  # as the explorer runs, proposing each time
-    last = timed + (1 if timed >= 1 else 0)
-    steps = iterate(setup.problem, setup.module, parameters, variant, last + 1, **options)
+    count = timed + (2 if timed >= 1 else 1)
+    steps = iterate(setup.problem, setup.module, parameters, variant, count, **options)
     seconds: list[float] = []
-    for k in range(last + 1):
+    for _ in range(count):
         begin = time.perf_counter()
         record = next(steps, None)
         if setup.problem.device.type == "cuda":
             torch.cuda.synchronize(setup.problem.device)
         if record is None:
             break
-        took = time.perf_counter() - begin
-        seconds = [*seconds, took] if k > timed else [took]  # iteration ``timed`` on (or the last)
+        seconds.append(time.perf_counter() - begin)
     steps.close()
-    return min(seconds, default=0.0)
+    return min(seconds[timed:] or seconds[-1:], default=0.0)  # a diverged run: its last
 
 
 def _lockstep(
@@ -103,7 +102,8 @@ def measure_iteration_seconds(
 
     The lesser of iterations k = 1 and 2 (k = 0 includes the warm-up) of a fresh copy
     (:func:`rebuild`), area-averaged to about 128² pixels when larger and scaled up by the pixel
-    ratio (the cost is about linear in the pixels). With no copy, the problem itself: one iteration, warm-up and all, when large."""
+    ratio (the cost is about linear in the pixels). With no copy, the problem itself: one
+    iteration, warm-up and all, when large."""
     runs = Counter(variant_of(label) for label in variants)
     if not runs:
         return 0.0

@@ -42,8 +42,7 @@ class PanelPictures(QObject):
         self._device_ratio = device_ratio
         self._item_data = ItemData()  # large images: 8-bit pictures in shared scratch buffers
         self._steps: dict[str, int] = {}  # panel → image pixels one screen pixel shows (known)
-        self._placed: dict[str, tuple] = {}  # panel → (array shape, step) its item is scaled for
-        self._drawn: dict[str, tuple] = {}  # panel → (item, array, levels, lut) last drawn
+        self._drawn: dict[str, tuple] = {}  # panel → (item, array, levels, lut, step) last drawn
         self._restep = QTimer(self)  # after a zoom, pan or resize (not inside Qt's paint turn)
         self._restep.setSingleShot(True)
         self._restep.timeout.connect(self._on_restep)
@@ -59,23 +58,22 @@ class PanelPictures(QObject):
         lut: bool,
     ) -> None:
         """Give ``item`` ``arr`` at ``levels`` (``lut``: drawn through a colormap's table)."""
-        self._drawn[panel] = (item, arr, levels, lut)
         step = self._step(panel) if is_large(arr.shape) else 1
         data, item_levels, step = self._item_data(arr, levels, lut, step)
         item.setImage(data, autoLevels=False, levels=item_levels)
-        if self._placed.get(panel) != (arr.shape, step):  # a sampled picture spans the image
-            self._placed[panel] = (arr.shape, step)
+        last = self._drawn.get(panel)
+        if last is None or (last[1].shape, last[4]) != (arr.shape, step):  # spans the image
             item.setRect(0, 0, data.shape[1] * step, data.shape[0] * step)
+        self._drawn[panel] = (item, arr, levels, lut, step)
 
     def cleared(self, panel: str) -> None:
         """``panel``'s item was cleared."""
-        self._placed.pop(panel, None)
         self._drawn.pop(panel, None)
 
     def drawn_step(self, panel: str) -> int:
         """Every how many pixels ``panel``'s picture was sampled (1: every pixel)."""
-        placed = self._placed.get(panel)
-        return placed[1] if placed else 1
+        drawn = self._drawn.get(panel)
+        return drawn[4] if drawn else 1
 
     def _step(self, panel: str) -> int:
         step = self._steps.get(panel)
@@ -88,11 +86,11 @@ class PanelPictures(QObject):
         for panel, shown in self._views.items():
             if shown is view:
                 self._steps.pop(panel, None)
-        if any(is_large(shape) for shape, _step in self._placed.values()):
+        if any(is_large(drawn[1].shape) for drawn in self._drawn.values()):
             self._restep.start(0)
 
     def _on_restep(self) -> None:
         """Draw again the large pictures whose view now shows another number of pixels."""
-        for panel, (shape, step) in list(self._placed.items()):
-            if is_large(shape) and step != self._step(panel):
-                self.draw(panel, *self._drawn[panel])
+        for panel, (item, arr, levels, lut, step) in list(self._drawn.items()):
+            if is_large(arr.shape) and step != self._step(panel):
+                self.draw(panel, item, arr, levels, lut)
