@@ -48,7 +48,7 @@ from .check import (
 )
 from .errors import one_line
 from .interrupt import Abandoned, Interrupted, checkpoint, interruptible
-from .metrics import psnr, ssim
+from .metrics import ScoredReference
 from .params import Parameters, ParameterTimeline
 from .precision import exact_float32
 from .priors import Prior
@@ -251,7 +251,9 @@ def iterate(
     split = problem.splitting
     schedule = parse_policy(propose).schedule()
     ctx = _Context(problem, module, split, monotone_guard, schedule, d_maps)
-    scoring = compute_metrics and problem.has_reference
+    scorer = None  # the reference's side of PSNR/SSIM, made once for the run
+    if compute_metrics and problem.has_reference:
+        scorer = ScoredReference(problem.score_reference())
 
     with exact_float32():
         _set_objective(problem.prior, timeline.at(0))
@@ -276,10 +278,9 @@ def iterate(
         seconds = time.perf_counter() - start
         with exact_float32():
             record = _record(ctx, k, variant, current, step, params, limit, seconds)
-            if scoring and not record.diverged:
-                view, reference = problem.scored(record.x)
-                record.psnr = psnr(view, reference)
-                record.ssim = ssim(view, reference)
+            if scorer is not None and not record.diverged:
+                view = problem.score_view(record.x)
+                record.psnr, record.ssim = scorer.psnr(view), scorer.ssim(view)
         yield record  # no exact scope is open here: the caller's torch settings are its own
         if record.diverged:
             return

@@ -39,12 +39,20 @@ class Problem:
 
     def scored(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(what PSNR/SSIM score, the reference): render(x) vs the clean picture, else x vs x*."""
+        return self.score_view(x), self.score_reference()
+
+    def score_view(self, x: Tensor) -> Tensor:
+        """What PSNR/SSIM score of an iterate x: render(x) where a clean picture exists, else x."""
+        return self.info["render"](x) if self._picture_reference() is not None else x
+
+    def score_reference(self) -> Tensor:
+        """What PSNR/SSIM score against: the clean picture, else the ground truth x*."""
         clean = self._picture_reference()
         if clean is not None:
-            return self.info["render"](x), clean
+            return clean
         if self.ground_truth is None:
             raise ValueError("this problem has no ground truth to score against")
-        return x, self.ground_truth
+        return self.ground_truth
 
     def _picture_reference(self) -> Tensor | None:
         render, clean = self.info.get("render"), self.info.get("clean")
