@@ -36,7 +36,11 @@ speed drifts, ``benchmarks/gui_interleaved.py`` measures the same ratio with the
 Every window run also prints its display refreshes per second: images (pulls that brought new
 images to the image panels) and curves (the plots' redraws), over the run's wall time, and the GUI
 thread's CPU time (of which the plots') as a share of it, and Python's cycle collections: in which
-thread (the explorer collects in the GUI thread only), how many were full, and their time.
+thread (the explorer collects in the GUI thread only), how many were full, and their time. On Linux
+it also splits what the window costs the solver (``thread_stats.py``): the solver thread's CPU
+time against the headless loop's (user: the worker's copies and bookkeeping; system: the kernel's
+side of the hand-offs), the time it spent asleep (waiting for the GIL, mostly), and its voluntary
+context switches an iteration (the headless loop's beside them).
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ import torch  # noqa: E402
 from core import build_task, iterate  # noqa: E402
 from core.io import load_image, resources_dir, save_image  # noqa: E402
 
+sys.path.append(str(Path(__file__).resolve().parent))  # thread_stats, when loaded as a module
+import thread_stats  # noqa: E402
+
 SET12_512 = ROOT.parent / "shared" / "data" / "set12" / "08.png"
 TICK_MS = 10
 TARGET_RATIO, TARGET_P99_MS, TARGET_MAX_MS = 1.05, 50.0, 100.0
@@ -75,6 +82,7 @@ PROBLEMS = {  # build options of each problem
 FAST_SIDE = 128
 FAST_RATIO = 1.1  # --problem fast: window / headless
 TARGET_IMAGES_HZ, MAX_CURVES_HZ = 20.0, 30.0  # --problem fast: display refreshes per second
+SOLVER_THREAD = "fima-solver"  # the name the explorer gives its solver's QThread
 
 
 def test_image(folder: Path) -> Path:
@@ -149,6 +157,7 @@ class WindowRun:
     gui_cpu_s: float  # the GUI thread's CPU time during the run
     plots_cpu_s: float  # of which the plots' (setData and paints)
     gc: GcLog  # Python's cycle collections during the run
+    solver: thread_stats.ThreadStats | None = None  # the solver thread's, over the run (Linux)
 
     @property
     def images_hz(self) -> float:
@@ -172,25 +181,38 @@ def _count_calls(obj, name: str, counter: list[int]) -> None:
     setattr(obj, name, counted)
 
 
-def _loop(image: Path, variants: list[str], iters: int, options: dict) -> float:
+def _loop(
+    image: Path, variants: list[str], iters: int, options: dict, stats: list | None = None
+) -> float:
     setup = build_task("deblur", str(image), **options)
-    start = time.perf_counter()
+    start, counters = time.perf_counter(), thread_stats.own()
     generators = [iterate(setup.problem, setup.module, setup.parameters, v) for v in variants]
     for _ in range(iters):
         for generator in generators:
             next(generator)
-    return time.perf_counter() - start
+    seconds, after = time.perf_counter() - start, thread_stats.own()
+    if stats is not None and counters is not None and after is not None:
+        stats.append(after - counters)
+    return seconds
 
 
 def run_headless(
-    image: Path, variants: list[str], iters: int, where: str = "worker", options: dict | None = None
+    image: Path,
+    variants: list[str],
+    iters: int,
+    where: str = "worker",
+    options: dict | None = None,
+    stats: list | None = None,
 ) -> float:
-    """Seconds for ``iters`` lockstep iterations of ``variants`` in a plain loop (no Qt)."""
+    """Seconds for ``iters`` lockstep iterations of ``variants`` in a plain loop (no Qt); the
+    loop's thread counters are appended to ``stats`` when given (Linux)."""
     options = PROBLEMS["tv512"] if options is None else options
     if where == "main":
-        return _loop(image, variants, iters, options)
+        return _loop(image, variants, iters, options, stats)
     result: list[float] = []
-    thread = threading.Thread(target=lambda: result.append(_loop(image, variants, iters, options)))
+    thread = threading.Thread(
+        target=lambda: result.append(_loop(image, variants, iters, options, stats))
+    )
     thread.start()
     thread.join()
     return result[0]
@@ -261,12 +283,16 @@ def run_window(
     plots_cpu = window.plots.cpu_seconds
     if probe:
         timer.start()
+    older_solvers = set(thread_stats.named(SOLVER_THREAD))
     with GcLog() as collections:
         start, cpu, plots_start = time.perf_counter(), time.thread_time(), plots_cpu()
         window.runner.start_run(running=True)
         done.exec()
         elapsed = time.perf_counter() - start
     cpu, plots_cpu = time.thread_time() - cpu, plots_cpu() - plots_start
+    solvers = [
+        s for tid, s in thread_stats.named(SOLVER_THREAD).items() if tid not in older_solvers
+    ]
     timer.stop()
     count = window.runner.history.count(variants[0])
     window.close()
@@ -275,7 +301,12 @@ def run_window(
     if count != iters:
         raise SystemExit(f"benchmark: the window ran {count} iterations, expected {iters}")
     gaps = list(np.diff(ticks) * 1000.0) if len(ticks) > 1 else []
-    return WindowRun(elapsed, gaps, images[0], curves[0], count, cpu, plots_cpu, collections)
+    # threads it starts inherit its kernel name (the history's frame reserve): the busiest is it;
+    # its counters since it started are the run's
+    solver = max(solvers, key=lambda stats: stats.cpu_s, default=None)
+    return WindowRun(
+        elapsed, gaps, images[0], curves[0], count, cpu, plots_cpu, collections, solver
+    )
 
 
 def _idle_window(image: Path, options: dict):
@@ -355,9 +386,13 @@ def main(argv: list[str] | None = None) -> int:
         headless: list[float] = []
         runs: list[WindowRun] = []
         for repeat in range(args.repeats):
-            headless.append(run_headless(image, variants, args.iters, args.headless, options))
+            loop_stats: list[thread_stats.ThreadStats] = []
+            headless.append(
+                run_headless(image, variants, args.iters, args.headless, options, loop_stats)
+            )
             runs.append(run_window(image, variants, args.iters, options))
             _print_run(f"repeat {repeat + 1}", runs[-1], args.iters, headless[-1])
+            _print_solver(runs[-1], args.iters, loop_stats[0] if loop_stats else None)
         probed = run_window(image, variants, args.iters, options, probe=True)
         _print_run("stall probe", probed, args.iters, statistics.median(headless))
         window_for_idle = _idle_window(image, options)
@@ -373,6 +408,21 @@ def _print_run(name: str, run: WindowRun, iters: int, headless: float) -> None:
         f"images {run.images_hz:.1f}/s, curves {run.curves_hz:.1f}/s, rows {run.rows}/{iters}; "
         f"GUI thread CPU {100 * run.gui_cpu_s / run.seconds:.1f} % "
         f"(plots {100 * run.plots_cpu_s / run.seconds:.1f} %); {run.gc}"
+    )
+
+
+def _print_solver(run: WindowRun, iters: int, loop: thread_stats.ThreadStats | None) -> None:
+    """Where the window's extra time goes, from the solver thread's counters (Linux only)."""
+    if run.solver is None or loop is None:
+        return
+    solver = run.solver
+    asleep = max(0.0, run.seconds - solver.cpu_s)
+    print(
+        f"    solver thread: CPU {solver.cpu_s:.2f} s (user {solver.user_s:.2f}, system "
+        f"{solver.system_s:.2f}) against the headless loop's {loop.cpu_s:.2f} s "
+        f"({100 * (solver.cpu_s / loop.cpu_s - 1):+.1f} %); asleep {asleep:.2f} s "
+        f"({100 * asleep / run.seconds:.1f} % of the window's time); voluntary switches "
+        f"{solver.voluntary / iters:.2f} an iteration (headless {loop.voluntary / iters:.2f})"
     )
 
 
