@@ -413,7 +413,7 @@ def _print_run(name: str, run: WindowRun, iters: int, headless: float) -> None:
 
 def _print_solver(run: WindowRun, iters: int, loop: thread_stats.ThreadStats | None) -> None:
     """Where the window's extra time goes, from the solver thread's counters (Linux only)."""
-    if run.solver is None or loop is None:
+    if run.solver is None or loop is None or loop.cpu_s <= 0:  # counted in 10 ms clock ticks
         return
     solver = run.solver
     asleep = max(0.0, run.seconds - solver.cpu_s)
