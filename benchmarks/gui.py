@@ -70,6 +70,8 @@ from core.io import load_image, resources_dir, save_image  # noqa: E402
 sys.path.append(str(Path(__file__).resolve().parent))  # thread_stats, when loaded as a module
 import thread_stats  # noqa: E402
 
+from gui.run.engine_process import ENGINE_ENV  # noqa: E402
+
 SET12_512 = ROOT.parent / "shared" / "data" / "set12" / "08.png"
 TICK_MS = 10
 TARGET_RATIO, TARGET_P99_MS, TARGET_MAX_MS = 1.05, 50.0, 100.0
@@ -82,7 +84,7 @@ PROBLEMS = {  # build options of each problem
 FAST_SIDE = 128
 FAST_RATIO = 1.1  # --problem fast: window / headless
 TARGET_IMAGES_HZ, MAX_CURVES_HZ = 20.0, 30.0  # --problem fast: display refreshes per second
-SOLVER_THREAD = "fima-solver"  # the name the explorer gives its solver's QThread
+SOLVER_THREAD = "fima-solver"  # the kernel's name of the solver's thread (Qt's, or the engine's)
 
 
 def test_image(folder: Path) -> Path:
@@ -158,6 +160,7 @@ class WindowRun:
     plots_cpu_s: float  # of which the plots' (setData and paints)
     gc: GcLog  # Python's cycle collections during the run
     solver: thread_stats.ThreadStats | None = None  # the solver thread's, over the run (Linux)
+    processes_cpu_s: float | None = None  # the window's process and the engine's, over the run
 
     @property
     def images_hz(self) -> float:
@@ -283,16 +286,16 @@ def run_window(
     plots_cpu = window.plots.cpu_seconds
     if probe:
         timer.start()
-    older_solvers = set(thread_stats.named(SOLVER_THREAD))
+    older_solvers = set(_solver_threads())
+    processes = _processes_cpu_s()
     with GcLog() as collections:
         start, cpu, plots_start = time.perf_counter(), time.thread_time(), plots_cpu()
         window.runner.start_run(running=True)
         done.exec()
         elapsed = time.perf_counter() - start
     cpu, plots_cpu = time.thread_time() - cpu, plots_cpu() - plots_start
-    solvers = [
-        s for tid, s in thread_stats.named(SOLVER_THREAD).items() if tid not in older_solvers
-    ]
+    solvers = [s for tid, s in _solver_threads().items() if tid not in older_solvers]
+    processes = _processes_cpu_s() - processes
     timer.stop()
     count = window.runner.history.count(variants[0])
     window.close()
@@ -305,8 +308,17 @@ def run_window(
     # its counters since it started are the run's
     solver = max(solvers, key=lambda stats: stats.cpu_s, default=None)
     return WindowRun(
-        elapsed, gaps, images[0], curves[0], count, cpu, plots_cpu, collections, solver
+        elapsed, gaps, images[0], curves[0], count, cpu, plots_cpu, collections, solver, processes
     )
+
+
+def _processes_cpu_s() -> float:
+    """CPU seconds of this process and of the engine process, if one runs (Linux; else 0)."""
+    from gui.run import engine_process
+
+    child = engine_process.running_engine()
+    pids = [None] + ([child.pid] if child is not None else [])
+    return sum(thread_stats.process_cpu_s(pid) or 0.0 for pid in pids)
 
 
 def _idle_window(image: Path, options: dict):
@@ -344,7 +356,27 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=FAST_SIDE,
         help=f"--problem fast: the image's side in pixels (default {FAST_SIDE})",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("process", "thread"),
+        default="process",
+        help="where the window's solver runs: the explorer's engine process (its default) or a "
+        "thread of the window's process (FIMA_ENGINE=thread)",
+    )
     return parser.parse_args(argv)
+
+
+def _start_engine() -> str:
+    """Start the explorer's engine process before the timed runs, as the explorer does when it
+    opens (its imports are not an iteration's cost); where the window's solver runs, in words."""
+    from gui.run import engine_process
+
+    if not engine_process.process_engine_wanted():
+        return "a thread of the window's process"
+    child = engine_process.engine()
+    if not child.ready.wait(120):
+        raise SystemExit("benchmark: the engine process did not start")
+    return f"the engine process (pid {child.pid})"
 
 
 def _problem_image(problem: str, folder: Path, side: int = FAST_SIDE) -> Path:
@@ -369,8 +401,10 @@ def main(argv: list[str] | None = None) -> int:
     else:  # as the explorer does: one core stays free for the window's thread
         leave_a_core_for_the_window()
 
+    os.environ[ENGINE_ENV] = args.engine
     app = application()
     app.setApplicationName("FIMA Explorer benchmark")  # keep the user's window settings apart
+    engine = _start_engine()
     with tempfile.TemporaryDirectory() as tmp:
         image = _problem_image(args.problem, Path(tmp), args.side)
         side = load_image(image).shape[-1]
@@ -380,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"torch threads {torch.get_num_threads()}, headless loop in the {args.headless} "
-            f"thread, Qt platform {os.environ['QT_QPA_PLATFORM']}, {os.cpu_count()} cores"
+            f"thread, Qt platform {os.environ['QT_QPA_PLATFORM']}, {os.cpu_count()} cores; the "
+            f"window's solver in {engine}"
         )
         run_headless(image, variants, 2, args.headless, options)  # warm-up (allocators, FFT plans)
         headless: list[float] = []
@@ -411,6 +446,17 @@ def _print_run(name: str, run: WindowRun, iters: int, headless: float) -> None:
     )
 
 
+def _solver_threads() -> dict[int, thread_stats.ThreadStats]:
+    """The solver threads by id: the window's own, and those of its engine process if it runs."""
+    from gui.run import engine_process
+
+    found = thread_stats.named(SOLVER_THREAD)
+    child = engine_process.running_engine()
+    if child is not None and child.pid is not None:
+        found.update(thread_stats.named(SOLVER_THREAD, child.pid))
+    return found
+
+
 def _print_solver(run: WindowRun, iters: int, loop: thread_stats.ThreadStats | None) -> None:
     """Where the window's extra time goes, from the solver thread's counters (Linux only)."""
     if run.solver is None or loop is None or loop.cpu_s <= 0:  # counted in 10 ms clock ticks
@@ -424,6 +470,12 @@ def _print_solver(run: WindowRun, iters: int, loop: thread_stats.ThreadStats | N
         f"({100 * asleep / run.seconds:.1f} % of the window's time); voluntary switches "
         f"{solver.voluntary / iters:.2f} an iteration (headless {loop.voluntary / iters:.2f})"
     )
+    if run.processes_cpu_s:  # what else ran meanwhile, on the other cores: it slows them too
+        beside = run.processes_cpu_s - solver.cpu_s
+        print(
+            f"    beside the solver, the window's and the engine's processes used {beside:.2f} s "
+            f"of CPU ({100 * beside / run.seconds:.1f} % of a core)"
+        )
 
 
 def _report(

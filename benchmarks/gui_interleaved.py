@@ -1,7 +1,7 @@
 """Window ÷ headless measured in turns: one run of each, in slices, alternately (A B B A …).
 
     python benchmarks/gui_interleaved.py [--problem fast] [--side 128] [--iters 20000]
-                                         [--slices 10] [--variants pg]
+                                         [--slices 10] [--variants pg] [--engine process|thread]
 
 ``benchmarks/gui.py`` times the headless loop and the window one after the other, a minute or so
 each; on a shared machine whose speed drifts by 10 % from one minute to the next that drift is the
@@ -14,7 +14,8 @@ event loop does not run; the window's slices are timed from the resume to its ru
 slice's limit.
 
 Printed: each pair's seconds and ratio, the ratio of the totals (the figure to compare with the
-target) and the median of the slices' ratios. Both runs keep their state across slices: the
+target) and the median of the slices' ratios. ``--engine thread`` runs the window's solver in a
+thread of the window's process (``FIMA_ENGINE=thread``) instead of the explorer's engine process. Both runs keep their state across slices: the
 window's history, plots and memory grow as in one long run.
 """
 
@@ -143,7 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iters", type=int, default=20000)
     parser.add_argument("--slices", type=int, default=10)
     parser.add_argument("--variants", help="default: pg with --problem fast, else fima,pg")
+    parser.add_argument(
+        "--engine",
+        choices=("process", "thread"),
+        default="process",
+        help="where the window's solver runs (the explorer's engine process, or FIMA_ENGINE=thread)",
+    )
     args = parser.parse_args(argv)
+    os.environ[bench.ENGINE_ENV] = args.engine
     fast = args.problem == "fast"
     variants = [v for v in (args.variants or ("pg" if fast else "fima,pg")).split(",") if v]
     options = bench.PROBLEMS[args.problem]
@@ -152,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     leave_a_core_for_the_window()
     app = application()
     app.setApplicationName("FIMA Explorer benchmark")
+    engine = bench._start_engine()
     count = max(1, args.iters // args.slices)
     with tempfile.TemporaryDirectory() as tmp:
         image = bench._problem_image(args.problem, Path(tmp), args.side)
@@ -162,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         window = WindowRun(bench.open_window(image, variants, options))
         print(
             f"{args.problem} at {args.side}², variants {'+'.join(variants)}: {args.slices} slices "
-            f"of {count} iterations, headless and window in turns (ABBA)"
+            f"of {count} iterations, headless and window in turns (ABBA); the window's solver in "
+            f"{engine}"
         )
         pairs = in_turns(headless, window, count, args.slices)
         rows = window.rows(variants[0])

@@ -39,11 +39,17 @@ class ThreadStats:
         )
 
 
-def read(tid: int) -> ThreadStats | None:
-    """The counters of thread ``tid`` of this process (None: gone, or not Linux)."""
+def _tasks(pid: int | None) -> Path:
+    """The threads' folder of process ``pid`` (None: this one)."""
+    return TASKS if pid is None else Path(f"/proc/{pid}/task")
+
+
+def read(tid: int, pid: int | None = None) -> ThreadStats | None:
+    """The counters of thread ``tid`` of process ``pid`` (None: this one; None back: gone, or
+    not Linux)."""
     try:
-        stat = (TASKS / str(tid) / "stat").read_text()
-        status = (TASKS / str(tid) / "status").read_text()
+        stat = (_tasks(pid) / str(tid) / "stat").read_text()
+        status = (_tasks(pid) / str(tid) / "status").read_text()
     except OSError:
         return None
     fields = stat[stat.rindex(")") + 2 :].split()  # after the name, which may hold spaces
@@ -57,22 +63,35 @@ def read(tid: int) -> ThreadStats | None:
     )
 
 
+def process_cpu_s(pid: int | None = None) -> float | None:
+    """CPU seconds (user + system) of every thread process ``pid`` (None: this one) has run so
+    far, ended ones included (None: gone, or not Linux)."""
+    try:
+        stat = Path(f"/proc/{pid or 'self'}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def own() -> ThreadStats | None:
     """The calling thread's counters."""
     return read(threading.get_native_id())
 
 
-def named(name: str) -> dict[int, ThreadStats]:
-    """Every live thread of this process whose kernel name is ``name`` (Qt names its threads
-    so; the kernel keeps 15 characters), by thread id."""
+def named(name: str, pid: int | None = None) -> dict[int, ThreadStats]:
+    """Every live thread of process ``pid`` (None: this one) whose kernel name is ``name`` (Qt
+    names its threads so, and the explorer's engine process its solvers; the kernel keeps 15
+    characters), by thread id."""
     found: dict[int, ThreadStats] = {}
-    if not TASKS.is_dir():
+    tasks = _tasks(pid)
+    if not tasks.is_dir():
         return found
-    for entry in TASKS.iterdir():
+    for entry in tasks.iterdir():
         try:
             comm = (entry / "comm").read_text().strip()
         except OSError:
             continue
-        if comm == name[:15] and (stats := read(int(entry.name))) is not None:
+        if comm == name[:15] and (stats := read(int(entry.name), pid)) is not None:
             found[int(entry.name)] = stats
     return found

@@ -89,6 +89,15 @@ class IterateHistory:
                 return None
             return keys[i], frames[keys[i]]
 
+    def frames(self) -> list[tuple[str, int, np.ndarray, str]]:
+        """Every stored image as (variant, k, image, kind) (to hand the history to another one)."""
+        with self._lock:
+            return [
+                (variant, k, image, kind)
+                for (variant, kind), frames in self._frames.items()
+                for k, image in sorted(frames.items())
+            ]
+
     def variants(self) -> list[str]:
         """Variants with stored iterates."""
         with self._lock:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
 # Named starting points. "guaranteed" keeps 2C < μ; "paper" is the setting of the authors' public
@@ -122,6 +123,7 @@ class ParameterTimeline:
         self._lock = threading.Lock()
         self._current = initial
         self._next_k = 0
+        self._forward: Callable[[dict[str, float]], None] | None = None
         # validate recorded changes up front: a bad session file fails here, not mid-run
         probe = initial
         for k in sorted(self._changes):
@@ -132,6 +134,40 @@ class ParameterTimeline:
         with self._lock:
             self._current.with_changes(**{**self._pending, **changes})
             self._pending.update(changes)
+            forward = self._forward
+        if forward is not None:
+            forward(dict(changes))
+
+    def forward_to(self, send: Callable[[dict[str, float]], None] | None) -> None:
+        """Also hand every accepted submission to ``send`` (a copy of this timeline that another
+        process reads: the explorer's engine process); None stops forwarding."""
+        with self._lock:
+            self._forward = send
+
+    def snapshot(self) -> tuple:
+        """This timeline's own record (changes, pending, next boundary, parameters in force)."""
+        with self._lock:
+            changes = {k: dict(v) for k, v in self._changes.items()}
+            return changes, dict(self._pending), self._next_k, self._current
+
+    def restore(self, snapshot: tuple) -> None:
+        """Take over a :meth:`snapshot` made by a copy of this timeline (the engine's)."""
+        changes, pending, next_k, current = snapshot
+        with self._lock:
+            self._changes = {k: dict(v) for k, v in changes.items()}
+            self._pending, self._next_k, self._current = dict(pending), next_k, current
+
+    def __getstate__(self) -> dict:
+        """Pickled without its lock and forwarding (a copy sent to the engine process)."""
+        state = self.__dict__.copy()
+        del state["_lock"], state["_forward"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        """A pickled timeline gets a lock of its own and forwards nowhere."""
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._forward = None
 
     def at(self, k: int) -> Parameters:
         """Parameters in force for iteration k (applies and records pending changes)."""

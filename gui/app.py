@@ -141,6 +141,9 @@ def _main(argv: list[str], splash: startup.Splash | None) -> int:
         )
         return EXIT_BAD_INPUT
     leave_a_core_for_the_window()
+    from .run.engine_process import warm_up
+
+    warm_up()  # the engine process imports torch while the window opens
     app = application()
     if splash is not None:
         splash.say("Opening the window…")

@@ -111,6 +111,7 @@ def test_memory_budget_holds_over_2000_iterations_of_256_squared(qtbot, loaded, 
             yield _FakeRecord(k, variant, size)
 
     monkeypatch.setattr(gui.run.solver_worker, "iterate", fake_iterate)
+    monkeypatch.setenv("FIMA_ENGINE", "thread")  # the fake engine lives in this process
     window = loaded
     window.set_history_budget_mb(budget_mb)
     window.solver_panel.set_variants(["fima"])

@@ -84,8 +84,8 @@ def test_parameter_changes_reach_the_next_records(qtbot, loaded):
         assert (rows[k_change - 1]["C"], rows[k_change - 1]["mu"]) == (defaults.C, defaults.mu)
         new = rows[k_change]
         assert (new["k"], new["C"], new["mu"], new["gamma"]) == (k_change, 0.25, 0.8, 0.5)
+    window.runner.refresh_now()  # the window's timeline takes the engine's record at a pull
     assert window.state.timeline.changes[k_change] == {"C": 0.25, "mu": 0.8, "gamma": 0.5}
-    window.runner.refresh_now()
     assert window.plots.marker_positions() == [k_change]
     # a change while running free lands in a later record
     window.runner.toggle_run()
@@ -148,7 +148,8 @@ def test_variant_toggle_resets_the_run(qtbot, loaded):
     assert window.solver_panel.variants() == ["fima", "naive", "pg"]
 
 
-def test_engine_exception_in_the_worker_is_reported(qtbot, loaded, dialogs):
+def test_engine_exception_in_the_worker_is_reported(qtbot, loaded, dialogs, monkeypatch):
+    monkeypatch.setenv("FIMA_ENGINE", "thread")  # the failing prox is patched in this process
     window = loaded
     problem = window.setup.problem
     # the term Algorithm 1 proxes: the fidelity under the learned prior, else the prior

@@ -70,3 +70,21 @@ def test_threads_are_found_by_their_kernel_name_and_a_gone_one_reads_none():
         thread.wait()
     assert stats.read(tid) is None  # the thread has ended
     assert stats.named("no-such-thread") == {}
+
+
+def test_a_process_counts_the_cpu_of_its_threads_and_another_process_is_found_by_pid():
+    import subprocess
+
+    before = stats.process_cpu_s()
+    done = time.thread_time() + 0.05
+    while time.thread_time() < done:  # 50 ms of CPU in this thread
+        pass
+    assert stats.process_cpu_s() - before >= 0.03  # counted in clock ticks of 10 ms
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert stats.process_cpu_s(child.pid) is not None
+        assert stats.named("no-such-thread", child.pid) == {}
+    finally:
+        child.kill()
+        child.wait()
+    assert stats.process_cpu_s(child.pid) is None

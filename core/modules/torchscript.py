@@ -9,6 +9,7 @@ it must return a tensor of x's shape. Export with::
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import torch
@@ -59,6 +60,20 @@ class TorchScriptDenoiser:
                 f"{self.name} returned shape {tuple(out.shape)}, expected {tuple(x.shape)}"
             )
         return out.to(x.device, x.dtype)
+
+    def __getstate__(self) -> dict:
+        """Pickled with the network saved to bytes (a TorchScript module has no pickle of its own;
+        the explorer sends its modules to its engine process)."""
+        state = self.__dict__.copy()
+        buffer = io.BytesIO()
+        torch.jit.save(self.net, buffer)
+        state["net"] = buffer.getvalue()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        """The network loaded back from its bytes, on its device."""
+        self.__dict__.update(state)
+        self.net = torch.jit.load(io.BytesIO(state["net"]), map_location=self.device).eval()
 
     def describe(self) -> dict:
         """Path and SHA-256 of the file."""

@@ -201,21 +201,26 @@ def enhance(setup: TaskSetup, t: Tensor) -> Tensor:
     return setup.problem.info["render"](t)
 
 
-def _renderer(y: Tensor, noise: float, device: torch.device, exposure: float):
-    cache: dict = {}
+class RetinexRenderer:
+    """t ↦ R̂ = D(y) / max(t, ε)^γ_e, the light denoise D(y) made once, at the first picture (a
+    class, not a closure, so a problem can be sent to the explorer's engine process)."""
 
-    def render(t: Tensor) -> Tensor:
-        if "y" not in cache:  # the light denoise of y does not depend on t: once per problem
+    def __init__(self, y: Tensor, noise: float, device: torch.device, exposure: float) -> None:
+        self.y, self.noise, self.device, self.exposure = y, noise, device, exposure
+        self.denoised: Tensor | None = None
+
+    def __call__(self, t: Tensor) -> Tensor:
+        """The enhanced picture of illumination t."""
+        if self.denoised is None:  # the light denoise of y does not depend on t: once per problem
             denoiser = None
-            if noise > 0:
+            if self.noise > 0:
                 try:
-                    denoiser = make_denoiser(learned_module_name(), device)
+                    denoiser = make_denoiser(learned_module_name(), self.device)
                 except ValueError:
-                    denoiser = make_denoiser("tv", device)
-            cache["y"] = denoiser(y, noise) if denoiser is not None else y
-        return retinex_enhance(cache["y"], t, exposure, FLOOR)
-
-    return render
+                    denoiser = make_denoiser("tv", self.device)
+            y = self.y
+            self.denoised = denoiser(y, self.noise) if denoiser is not None else y
+        return retinex_enhance(self.denoised, t, self.exposure, FLOOR)
 
 
 def build(image, options: dict) -> TaskSetup:
@@ -241,7 +246,7 @@ def build(image, options: dict) -> TaskSetup:
     params = DESCRIPTION.parameters(options)
     g = make_prior(options["prior"], y, params.lam)
     exposure = 1.0 if synthetic else EXPOSURE
-    render = _renderer(y, noise, dev, exposure)
+    render = RetinexRenderer(y, noise, dev, exposure)
     problem = Problem(
         fidelity=LeastSquares(operator, target),
         prior=g,

@@ -6,7 +6,9 @@ It is given the state and a check asked before a run starts, and tells the rest 
 for an error the user must see); it knows nothing of the window that composes it.
 
 A GUI-thread QObject, so the worker's notifications reach its bound methods in the GUI thread.
-It owns at most one :class:`SolverRun` (plus a stopped one still finishing its iteration); it
+It owns at most one run (plus a stopped one still finishing its iteration): a
+:class:`gui.run.process_run.ProcessRun` in the engine process, or a :class:`SolverRun` in a thread
+when the run cannot go there (:func:`gui.run.runs.new_run` decides); it
 pulls the worker's data only after a notification, at most ~30 times a second and within a CPU
 budget (:mod:`gui.refresh_budget`), into :class:`gui.state.RunProgress`, and then gives the views
 one draw turn (``progress.events.frame``); a view with drawing left asks for another
@@ -30,7 +32,8 @@ from ..refresh_budget import RefreshBudget
 from ..state import ExplorerState
 from ..state.labels import variant_label
 from ..state.run_history import RunHistory
-from .solver_run import STOP_TIMEOUT_S, SolverRun
+from .runs import SolverOrProcessRun, new_run
+from .solver_run import STOP_TIMEOUT_S
 from .solver_worker import RunSpec
 
 RESET_WAIT_S = 0.25  # reset / rebuild wait at most this long for the iteration in progress
@@ -56,9 +59,11 @@ class RunController(QObject):
         self.state = state
         self.progress = state.progress
         self._admit = admit or (lambda _variants: True)
-        self.run: SolverRun | None = None
+        self.run: SolverOrProcessRun | None = None
         self.runs: tuple[RunChoice, ...] = ()  # the current run's runs, as chosen
-        self._retired: SolverRun | None = None  # a stopped run still finishing its iteration
+        self._retired: SolverOrProcessRun | None = (
+            None  # a stopped run still finishing its iteration
+        )
         self._budget = RefreshBudget(excluded=excluded_cpu)
         self._run_error: str | None = None
         self._refresh_timer = QTimer(self)
@@ -117,7 +122,11 @@ class RunController(QObject):
             timelines=self.state.run_timelines,
         )
         self.runs = runs
-        self.run = SolverRun(spec, predecessor=self._retired)
+        self.run, fallback = new_run(spec, predecessor=self._retired)
+        if self.run.history is not None:  # the engine process keeps the iterates: read them there
+            self.progress.iterates = self.run.history
+        if fallback is not None:
+            self._say(fallback)
         self.run.dataReady.connect(self._on_data_ready)
         self.run.limitReached.connect(self._on_limit_reached)
         self.run.error.connect(self._on_run_error)

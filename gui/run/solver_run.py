@@ -37,6 +37,7 @@ class SolverRun(WorkerThread):
         )
         self.worker = SolverWorker(spec, waits_for)
         self.variants = self.worker.variants
+        self.history = spec.history  # the iterate history the worker writes (the window's own)
         self.propose = spec.propose  # fima's proposal policy, for the session
         w = self.worker
         self._attach(w, "fima-solver", w.run, w.wait_returned, w.has_ended)
