@@ -7,6 +7,7 @@ import functools
 import os
 import pickle
 import signal
+from multiprocessing import shared_memory
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from gui.run import engine_process
 from gui.run.engine_process import ENGINE_ENV
 from gui.run.process_run import ProcessRun
 from gui.run.runs import new_run
+from gui.run.shared_images import SHARED_MIN_BYTES, ImageExport, ImageImport, SharedImage
 from gui.run.solver_run import SolverRun
 from gui.run.solver_worker import RunSpec
 from tests.conftest import GUI_TIMEOUT_MS, run_to_limit
@@ -189,3 +191,86 @@ def test_a_torchscript_network_travels_with_its_weights(tmp_path):
     path.unlink()  # the copy carries the network itself, not the file's name
     x = torch.rand(1, 1, 8, 8)
     assert torch.equal(copy(x, 0.1), denoiser(x, 0.1))
+
+
+def test_large_images_come_through_shared_memory_and_equal_the_engines(qtbot, window, tmp_path):
+    import imageio.v3 as iio
+
+    from gui.state.problem_spec import ProblemSpec
+    from tests.conftest import synthetic_image
+
+    path = tmp_path / "large.png"  # 320² float32: 400 KB a picture, over SHARED_MIN_BYTES
+    iio.imwrite(path, np.round(synthetic_image(320) * 255).astype(np.uint8))
+    assert window.load_problem(ProblemSpec("deblur", str(path), {"module": "tv"}))
+    seen: list[SharedImage] = []
+    original = ImageImport.unpack
+
+    def unpack(self, images):
+        seen.extend(p for kinds in images.values() for p in kinds.values() if p is not None)
+        return original(self, images)
+
+    ImageImport.unpack = unpack
+    try:
+        run_to_limit(qtbot, window, 3)
+    finally:
+        ImageImport.unpack = original
+    assert seen and all(isinstance(place, SharedImage) for place in seen)
+    newest = window.runner.latest_x["fima"]
+    assert newest.shape == (320, 320) and newest.flags.owndata  # a copy: the block is reused
+    k, kept = window.scrubber.iterates.get("fima", 3)
+    assert k == 3 and np.array_equal(newest, kept)
+
+
+def test_a_pull_packs_large_images_into_one_block_and_unpacks_copies():
+    export, imports = ImageExport(), ImageImport()
+    big = np.arange(SHARED_MIN_BYTES // 4 + 7, dtype=np.float32).reshape(1, -1)
+    small = np.ones((4, 4), np.float32)
+    try:
+        packed = export.pack({"fima": {"x": big, "u": big[:, ::-1].copy(), "d": small, "v": None}})
+        x, u = packed["fima"]["x"], packed["fima"]["u"]
+        assert isinstance(x, SharedImage) and x.block == u.block and u.offset >= big.nbytes
+        assert packed["fima"]["d"] is small and packed["fima"]["v"] is None  # in the pull itself
+        got = imports.unpack(packed)["fima"]
+        assert np.array_equal(got["x"], big) and np.array_equal(got["u"], big[:, ::-1])
+        first = x.block
+        larger = np.zeros((3, big.size), np.float32)  # more than the block holds: a new one
+        assert export.pack({"pg": {"x": larger}})["pg"]["x"].block != first
+        with pytest.raises(FileNotFoundError):
+            shared_memory.SharedMemory(name=first)  # the old block is gone
+    finally:
+        imports.close()
+        export.close()
+
+
+def test_copies_go_into_arrays_nothing_else_holds():
+    export, imports = ImageExport(), ImageImport()
+    big = np.ones((1, SHARED_MIN_BYTES // 4), np.float32)
+    try:
+        first = imports.unpack(export.pack({"fima": {"x": big}}))["fima"]["x"]
+        held = first[:, :4]  # a view: the window still shows the first pull
+        second = imports.unpack(export.pack({"fima": {"x": big * 2}}))["fima"]["x"]
+        assert second is not first and np.array_equal(held, big[:, :4])  # not overwritten
+        first_id = id(first)  # it lives on in the pool
+        del first, held
+        third = imports.unpack(export.pack({"fima": {"x": big * 3}}))["fima"]["x"]
+        assert id(third) == first_id  # free again: the copy went into it
+        assert np.array_equal(third, big * 3) and np.array_equal(second, big * 2)
+    finally:
+        imports.close()
+        export.close()
+
+
+def test_without_shared_memory_the_pictures_travel_in_the_pull(monkeypatch):
+    import gui.run.shared_images as shared_images
+
+    def no_room(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shared_images.shared_memory, "SharedMemory", no_room)
+    big = np.ones((1, SHARED_MIN_BYTES // 4), np.float32)
+    images = {"fima": {"x": big}}
+    assert ImageExport().pack(images) is images
+    lost = SharedImage("gone", 0, big.shape, big.dtype.str)
+    assert ImageImport().unpack({"fima": {"x": lost, "d": None}}) == {
+        "fima": {"x": None, "d": None}
+    }

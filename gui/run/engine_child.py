@@ -20,6 +20,8 @@ import signal
 import threading
 from dataclasses import dataclass, field
 
+from .shared_images import ImageExport
+
 PR_SET_NAME = 15  # prctl(2)
 SOLVER_THREAD = "fima-solver"  # the kernel's name of a solver thread, as Qt names the window's
 ANSWERED = frozenset({"start", "take", "query", "history"})
@@ -38,6 +40,7 @@ class ChildRun:
     history: object
     timelines: dict = field(default_factory=dict)  # "" → the shared timeline; label → its own
     cancelled: bool = False
+    images: ImageExport = field(default_factory=ImageExport)  # large images of its pulls
 
 
 def name_this_thread(name: str) -> None:
@@ -163,10 +166,12 @@ class Engine:
             run = self.runs.get(run_id)
             if run is not None and run.cancelled and run.worker.has_ended():
                 del self.runs[run_id]
+                run.images.close()
 
     def take(self, run: ChildRun) -> tuple:
         """New rows and images, every timeline's record, and the history's figures."""
         update = run.worker.take_update()
+        update.images = run.images.pack(update.images)
         records = {key: t.snapshot() for key, t in run.timelines.items() if t is not None}
         return update, records, history_figures(run.history), run.worker.is_running()
 
@@ -178,6 +183,7 @@ class Engine:
             run.worker.cancel()
         for run in runs:
             run.thread.join(5.0)
+            run.images.close()
 
 
 def serve(requests: object, notices: object, threads: int) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from core.history import ITERATE
 
 from .engine_process import EngineUnavailable, engine, run_payload
+from .shared_images import ImageImport
 from .solver_worker import RunSpec, RunUpdate
 
 _IDS = itertools.count(1)
@@ -162,6 +163,7 @@ class ProcessRun(QObject):
         self._stopped = False
         self._running = False
         self._returned = threading.Event()
+        self._images = ImageImport()  # large images come through shared memory
         self._noticed.connect(self._relay)
         self._engine = engine()
         self._engine.register(self)
@@ -249,6 +251,7 @@ class ProcessRun(QObject):
         """Wait up to ``timeout_s`` for the run's loop to return."""
         if self._returned.wait(timeout_s) or not self._engine.alive():
             self._engine.unregister(self.run_id)
+            self._images.close()
             return True
         return False
 
@@ -286,4 +289,5 @@ class ProcessRun(QObject):
             if timeline is not None:
                 timeline.restore(record)
         self.history.figures = figures
+        update.images = self._images.unpack(update.images)
         return update
