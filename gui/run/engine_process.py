@@ -8,7 +8,7 @@ the newest images a few dozen times a second and a past iterate only when it sho
 
 * :class:`EngineProcess` is the child and its two pipes: requests (with replies) go down one,
   notices (data waiting, limit, error, loop returned) come up the other, read by a thread here.
-  It starts at the first run (or :func:`warm_up`, when a window opens) and lives until the
+  It starts at the first run (or :func:`warm_up`, once the window is up) and lives until the
   application ends; a run that finds it gone starts a new one.
 * :class:`gui.run.process_run.ProcessRun` is what :class:`gui.run.solver_run.SolverRun` is for
   a thread: the same signals (emitted in the GUI thread, dropped once stopped), controls and

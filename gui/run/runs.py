@@ -8,9 +8,12 @@ otherwise or its problem or network cannot be sent there; then it runs in a thre
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import QObject
 
-from .engine_process import EngineUnavailable, process_engine_wanted
+from ..busy import wait_cursor
+from .engine_process import EngineUnavailable, process_engine_wanted, running_engine
 from .process_run import ProcessRun
 from .solver_run import SolverRun
 from .solver_worker import RunSpec
@@ -24,8 +27,11 @@ def new_run(
     """A run of ``spec`` (not started) and, when it fell back to a thread, why (one line)."""
     reason = None
     if process_engine_wanted():
+        child = running_engine()
+        starting = child is None or not child.ready.is_set()  # its imports take a second or two
         try:
-            return ProcessRun(spec, predecessor, parent), None
+            with wait_cursor() if starting else contextlib.nullcontext():
+                return ProcessRun(spec, predecessor, parent), None
         except EngineUnavailable as exc:
             reason = f"The solver runs in the window's process: {exc}"
     waits_for = predecessor if isinstance(predecessor, SolverRun) else None
