@@ -67,7 +67,8 @@ import torch  # noqa: E402
 from core import build_task, iterate  # noqa: E402
 from core.io import load_image, resources_dir, save_image  # noqa: E402
 
-sys.path.append(str(Path(__file__).resolve().parent))  # thread_stats, when loaded as a module
+sys.path.append(str(Path(__file__).resolve().parent))  # siblings, when loaded as a module
+import solver_counters as counters  # noqa: E402
 import thread_stats  # noqa: E402
 
 from gui.run.engine_process import ENGINE_ENV  # noqa: E402
@@ -84,7 +85,6 @@ PROBLEMS = {  # build options of each problem
 FAST_SIDE = 128
 FAST_RATIO = 1.1  # --problem fast: window / headless
 TARGET_IMAGES_HZ, MAX_CURVES_HZ = 20.0, 30.0  # --problem fast: display refreshes per second
-SOLVER_THREAD = "fima-solver"  # the kernel's name of the solver's thread (Qt's, or the engine's)
 
 
 def test_image(folder: Path) -> Path:
@@ -286,16 +286,16 @@ def run_window(
     plots_cpu = window.plots.cpu_seconds
     if probe:
         timer.start()
-    older_solvers = set(_solver_threads())
-    processes = _processes_cpu_s()
+    older_solvers = set(counters.solver_threads())
+    processes = counters.processes_cpu_s()
     with GcLog() as collections:
         start, cpu, plots_start = time.perf_counter(), time.thread_time(), plots_cpu()
         window.runner.start_run(running=True)
         done.exec()
         elapsed = time.perf_counter() - start
     cpu, plots_cpu = time.thread_time() - cpu, plots_cpu() - plots_start
-    solvers = [s for tid, s in _solver_threads().items() if tid not in older_solvers]
-    processes = _processes_cpu_s() - processes
+    solvers = [s for tid, s in counters.solver_threads().items() if tid not in older_solvers]
+    processes = counters.processes_cpu_s() - processes
     timer.stop()
     count = window.runner.history.count(variants[0])
     window.close()
@@ -310,15 +310,6 @@ def run_window(
     return WindowRun(
         elapsed, gaps, images[0], curves[0], count, cpu, plots_cpu, collections, solver, processes
     )
-
-
-def _processes_cpu_s() -> float:
-    """CPU seconds of this process and of the engine process, if one runs (Linux; else 0)."""
-    from gui.run import engine_process
-
-    child = engine_process.running_engine()
-    pids = [None] + ([child.pid] if child is not None else [])
-    return sum(thread_stats.process_cpu_s(pid) or 0.0 for pid in pids)
 
 
 def _idle_window(image: Path, options: dict):
@@ -366,19 +357,6 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _start_engine() -> str:
-    """Start the explorer's engine process before the timed runs, as the explorer does when it
-    opens (its imports are not an iteration's cost); where the window's solver runs, in words."""
-    from gui.run import engine_process
-
-    if not engine_process.process_engine_wanted():
-        return "a thread of the window's process"
-    child = engine_process.engine()
-    if not child.ready.wait(120):
-        raise SystemExit("benchmark: the engine process did not start")
-    return f"the engine process (pid {child.pid})"
-
-
 def _problem_image(problem: str, folder: Path, side: int = FAST_SIDE) -> Path:
     if problem == "default":
         return resources_dir() / "samples" / "house.png"
@@ -404,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ[ENGINE_ENV] = args.engine
     app = application()
     app.setApplicationName("FIMA Explorer benchmark")  # keep the user's window settings apart
-    engine = _start_engine()
+    engine = counters.start_engine()
     with tempfile.TemporaryDirectory() as tmp:
         image = _problem_image(args.problem, Path(tmp), args.side)
         side = load_image(image).shape[-1]
@@ -427,7 +405,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             runs.append(run_window(image, variants, args.iters, options))
             _print_run(f"repeat {repeat + 1}", runs[-1], args.iters, headless[-1])
-            _print_solver(runs[-1], args.iters, loop_stats[0] if loop_stats else None)
+            counters.print_solver(
+                runs[-1].seconds,
+                runs[-1].solver,
+                runs[-1].processes_cpu_s,
+                args.iters,
+                loop_stats[0] if loop_stats else None,
+            )
         probed = run_window(image, variants, args.iters, options, probe=True)
         _print_run("stall probe", probed, args.iters, statistics.median(headless))
         window_for_idle = _idle_window(image, options)
@@ -444,38 +428,6 @@ def _print_run(name: str, run: WindowRun, iters: int, headless: float) -> None:
         f"GUI thread CPU {100 * run.gui_cpu_s / run.seconds:.1f} % "
         f"(plots {100 * run.plots_cpu_s / run.seconds:.1f} %); {run.gc}"
     )
-
-
-def _solver_threads() -> dict[int, thread_stats.ThreadStats]:
-    """The solver threads by id: the window's own, and those of its engine process if it runs."""
-    from gui.run import engine_process
-
-    found = thread_stats.named(SOLVER_THREAD)
-    child = engine_process.running_engine()
-    if child is not None and child.pid is not None:
-        found.update(thread_stats.named(SOLVER_THREAD, child.pid))
-    return found
-
-
-def _print_solver(run: WindowRun, iters: int, loop: thread_stats.ThreadStats | None) -> None:
-    """Where the window's extra time goes, from the solver thread's counters (Linux only)."""
-    if run.solver is None or loop is None or loop.cpu_s <= 0:  # counted in 10 ms clock ticks
-        return
-    solver = run.solver
-    asleep = max(0.0, run.seconds - solver.cpu_s)
-    print(
-        f"    solver thread: CPU {solver.cpu_s:.2f} s (user {solver.user_s:.2f}, system "
-        f"{solver.system_s:.2f}) against the headless loop's {loop.cpu_s:.2f} s "
-        f"({100 * (solver.cpu_s / loop.cpu_s - 1):+.1f} %); asleep {asleep:.2f} s "
-        f"({100 * asleep / run.seconds:.1f} % of the window's time); voluntary switches "
-        f"{solver.voluntary / iters:.2f} an iteration (headless {loop.voluntary / iters:.2f})"
-    )
-    if run.processes_cpu_s:  # what else ran meanwhile, on the other cores: it slows them too
-        beside = run.processes_cpu_s - solver.cpu_s
-        print(
-            f"    beside the solver, the window's and the engine's processes used {beside:.2f} s "
-            f"of CPU ({100 * beside / run.seconds:.1f} % of a core)"
-        )
 
 
 def _report(

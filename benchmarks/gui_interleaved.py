@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     leave_a_core_for_the_window()
     app = application()
     app.setApplicationName("FIMA Explorer benchmark")
-    engine = bench._start_engine()
+    engine = bench.counters.start_engine()
     count = max(1, args.iters // args.slices)
     with tempfile.TemporaryDirectory() as tmp:
         image = bench._problem_image(args.problem, Path(tmp), args.side)

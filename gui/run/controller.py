@@ -61,9 +61,8 @@ class RunController(QObject):
         self._admit = admit or (lambda _variants: True)
         self.run: SolverOrProcessRun | None = None
         self.runs: tuple[RunChoice, ...] = ()  # the current run's runs, as chosen
-        self._retired: SolverOrProcessRun | None = (
-            None  # a stopped run still finishing its iteration
-        )
+        # a stopped run still finishing its iteration
+        self._retired: SolverOrProcessRun | None = None
         self._budget = RefreshBudget(excluded=excluded_cpu)
         self._run_error: str | None = None
         self._refresh_timer = QTimer(self)

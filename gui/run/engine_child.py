@@ -18,17 +18,15 @@ import ctypes
 import pickle
 import signal
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .shared_images import ImageExport
 
 PR_SET_NAME = 15  # prctl(2)
-SOLVER_THREAD = "fima-solver"  # the kernel's name of a solver thread, as Qt names the window's
+SOLVER_THREAD = "fima-solver"  # the kernel's name of a solver thread (here, and in a QThread)
 ANSWERED = frozenset({"start", "take", "query", "history"})
-QUERIES = frozenset(
-    {"row_count", "rows", "is_idle", "is_running", "iterations", "at_limit", "limit"}
-)
-HISTORY_READS = frozenset({"get", "iterations", "variants"})
+QUERIES = frozenset({"row_count", "rows", "is_idle", "iterations", "at_limit"})
+HISTORY_READS = frozenset({"get", "iterations"})
 
 
 @dataclass
@@ -97,10 +95,6 @@ class Engine:
             name, *rest = args
             if name == "budget":
                 run.history.budget_bytes = int(rest[0])
-            elif name == "add":
-                run.history.add(*rest)
-            elif name == "clear":
-                run.history.clear()
         elif kind == "set_limit":
             run.worker.set_limit(*args)
         elif kind == "cancel":
@@ -117,29 +111,20 @@ class Engine:
 
         from core.history import IterateHistory
 
-        from .solver_worker import RunSpec, SolverWorker
+        from .solver_worker import SolverWorker
 
         try:
-            run = pickle.loads(payload)
+            spec, budget, frames = pickle.loads(payload)
         except Exception as exc:  # a network whose code this process cannot import
             return f"{type(exc).__name__}: {exc}"
-        history = IterateHistory(run["budget"])
-        for variant, k, image, kind in run["frames"]:
+        history = IterateHistory(budget)
+        for variant, k, image, kind in frames:
             history.add(variant, k, image, kind)
-        spec = RunSpec(
-            run["problem"],
-            run["module"],
-            run["timeline"],
-            run["variants"],
-            run["limit"],
-            history=history,
-            propose=run["propose"],
-            timelines=run["timelines"],
-        )
+        spec = replace(spec, history=history)
         with self._runs_lock:
             waits_for = self.runs.get(predecessor) if predecessor is not None else None
         worker = SolverWorker(spec, waits_for.worker if waits_for is not None else None)
-        timelines = {"": run["timeline"], **run["timelines"]}
+        timelines = {"": spec.timeline, **spec.timelines}
         # no event loop here: the notices leave from the worker's thread, as it emits them
         direct = Qt.ConnectionType.DirectConnection
         worker.dataReady.connect(lambda: self.tell(run_id, "data"), direct)

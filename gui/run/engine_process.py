@@ -27,6 +27,9 @@ import multiprocessing as mp
 import os
 import pickle
 import threading
+from dataclasses import replace
+
+from core.history import IterateHistory
 
 from .engine_child import serve
 from .solver_worker import RunSpec
@@ -180,19 +183,11 @@ def shut_down() -> None:
             _ENGINE = None
 
 
-def run_payload(spec: RunSpec, history_frames: list) -> bytes:
-    """``spec`` pickled for the engine (EngineUnavailable when its problem or network can't be)."""
-    run = {
-        "problem": spec.problem,
-        "module": spec.module,
-        "timeline": spec.timeline,
-        "timelines": dict(spec.timelines),
-        "variants": tuple(spec.variants),
-        "limit": int(spec.limit),
-        "propose": spec.propose,
-        "budget": spec.history.budget_bytes if spec.history is not None else 512 * 2**20,
-        "frames": history_frames,
-    }
+def run_payload(spec: RunSpec) -> bytes:
+    """``spec`` pickled for the engine: its iterate history goes as its budget and frames (x⁰)
+    (EngineUnavailable when the problem or the network can't be pickled)."""
+    history = spec.history if spec.history is not None else IterateHistory()
+    run = (replace(spec, history=None), history.budget_bytes, history.frames())
     try:
         return pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:  # a closure or a handle somewhere in the problem or the network

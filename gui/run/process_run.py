@@ -12,8 +12,9 @@ from functools import partial
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.history import ITERATE
+from core.history import ITERATE, IterateHistory
 
+from .engine_child import history_figures
 from .engine_process import EngineUnavailable, engine, run_payload
 from .shared_images import ImageImport
 from .solver_worker import RunSpec, RunUpdate
@@ -61,14 +62,6 @@ class RemoteHistory:
         """The stored image at k or the nearest before it (asked of the engine)."""
         return self._run.ask("history", "get", variant, int(k), kind)
 
-    def add(self, variant: str, k: int, image: object, kind: str = ITERATE) -> None:
-        """Store an image in the engine's history."""
-        self._run.send("history", "add", variant, int(k), image, kind)
-
-    def clear(self) -> None:
-        """Forget every stored image."""
-        self._run.send("history", "clear")
-
 
 class _Worker:
     """What callers read and control on ``run.worker``, asked of the engine."""
@@ -105,11 +98,6 @@ class _Worker:
     def iterations(self) -> int:
         """Lockstep iterations completed so far."""
         return self._query("iterations", default=0)
-
-    @property
-    def limit(self) -> int:
-        """The iteration limit."""
-        return self._query("limit", default=0)
 
     def at_limit(self) -> bool:
         """True when the iteration limit has been reached."""
@@ -154,8 +142,7 @@ class ProcessRun(QObject):
     ) -> None:
         """Send ``spec`` to the engine (EngineUnavailable: it must run in a thread instead)."""
         super().__init__(parent)
-        frames = spec.history.frames() if spec.history is not None else []
-        payload = run_payload(spec, frames)
+        payload = run_payload(spec)
         self.run_id = next(_IDS)
         self.variants = tuple(dict.fromkeys(spec.variants))
         self.propose = spec.propose
@@ -182,9 +169,8 @@ class ProcessRun(QObject):
         for key, timeline in self._timelines.items():
             if timeline is not None:
                 timeline.forward_to(partial(self._forward, key))
-        figures = (1, 0, []) if spec.history is None else (1, 0, spec.history.variants())
-        budget = spec.history.budget_bytes if spec.history is not None else 512 * 2**20
-        self.history = RemoteHistory(self, budget, figures)
+        history = spec.history if spec.history is not None else IterateHistory()
+        self.history = RemoteHistory(self, history.budget_bytes, history_figures(history))
 
     # ---- talking to the engine --------------------------------------------------------------
     def send(self, kind: str, *args: object, running: bool | None = None) -> None:

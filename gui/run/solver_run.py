@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from .engine_child import SOLVER_THREAD
 from .solver_worker import RunSpec, RunUpdate, SolverWorker
 from .worker_thread import WorkerThread, detached
 
@@ -40,7 +41,7 @@ class SolverRun(WorkerThread):
         self.history = spec.history  # the iterate history the worker writes (the window's own)
         self.propose = spec.propose  # fima's proposal policy, for the session
         w = self.worker
-        self._attach(w, "fima-solver", w.run, w.wait_returned, w.has_ended)
+        self._attach(w, SOLVER_THREAD, w.run, w.wait_returned, w.has_ended)
         self.worker.dataReady.connect(self._relay_data)
         self.worker.limitReached.connect(self._relay_limit)
         self.worker.error.connect(self._relay_error)
